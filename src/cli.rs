@@ -1,0 +1,386 @@
+//! The command line: options, and the run that ties inputs, stamping and
+//! output together.
+
+use std::io::{self, IsTerminal, Write};
+
+use clap::{ArgAction, Parser, ValueEnum};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+use crate::error::Error;
+use crate::inputs::{self, io_message, Source};
+use crate::labels::LabelSelector;
+use crate::output::{self, ColorChoice, Concat};
+use crate::select::{KindSpec, Selector};
+use crate::stamp::{self, Analysis, Options, Rendered, Stamp};
+use crate::value::{self, ValueArgs};
+
+const EXAMPLES: &str = "\
+Examples:
+  kustomize build overlays/prod | reload-stamp | kubectl apply -f -
+  reload-stamp --write k8s/                 # stamp in place (a GitOps bump commit)
+  reload-stamp --diff k8s/                  # show what would change
+  reload-stamp --check k8s/                 # exit 1 if anything would change
+  reload-stamp --kubectl -l app=web k8s/    # what `kubectl rollout restart` writes
+  reload-stamp --kind argoproj.io/Rollout --kind CronJob k8s/
+
+Exit status: 0 success (also when there is nothing to stamp), 1 --check found
+changes, 2 an error (usage, I/O, invalid YAML, a refused document).";
+
+/// Offline, format-preserving rollout stamps for Kubernetes manifests.
+///
+/// Adds or rewrites an annotation on the pod template of every Deployment,
+/// StatefulSet and DaemonSet, so the next apply rolls its pods. Only the
+/// annotation's lines change: comments, quoting, order and layout are kept.
+#[derive(Debug, Parser)]
+#[command(name = "reload-stamp", version, after_help = EXAMPLES, max_term_width = 100)]
+pub struct Args {
+    /// Files or directories (walked for *.yaml, *.yml, *.json); none or `-`
+    /// reads standard input.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
+
+    /// Rewrite changed files in place (atomically); unchanged files are not touched.
+    #[arg(short, long, help_heading = "Output")]
+    pub write: bool,
+    /// Print a unified diff of each changed input instead of the stream.
+    #[arg(short, long, help_heading = "Output")]
+    pub diff: bool,
+    /// Exit 1 if anything would change, naming those inputs on stderr; writes nothing.
+    #[arg(long, conflicts_with = "write", help_heading = "Output")]
+    pub check: bool,
+    /// Print one line per stamped workload (`PATH: Kind namespace/name`) instead of the stream.
+    #[arg(long, conflicts_with_all = ["diff", "report"], help_heading = "Output")]
+    pub list: bool,
+    /// Print a report of every stamped workload instead of the stream.
+    #[arg(long, value_enum, value_name = "FORMAT", conflicts_with = "diff", help_heading = "Output")]
+    pub report: Option<ReportFormat>,
+    /// Colour the diff: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN", help_heading = "Output")]
+    pub color: ColorChoice,
+    /// Do not print the summary line on stderr.
+    #[arg(short, long, help_heading = "Output")]
+    pub quiet: bool,
+
+    /// Stamp this kind instead of Deployment, StatefulSet and DaemonSet
+    /// (repeatable): `Kind` or `group/Kind`, e.g. `CronJob`, `argoproj.io/Rollout`.
+    #[arg(long = "kind", value_name = "KIND", action = ArgAction::Append, help_heading = "Selection")]
+    pub kinds: Vec<String>,
+    /// Only the workload with this name (repeatable).
+    #[arg(long = "name", value_name = "NAME", action = ArgAction::Append, help_heading = "Selection")]
+    pub names: Vec<String>,
+    /// Only workloads in this namespace (repeatable); no namespace counts as `default`.
+    #[arg(short = 'n', long = "namespace", value_name = "NS", action = ArgAction::Append, help_heading = "Selection")]
+    pub namespaces: Vec<String>,
+    /// Only workloads whose labels match, e.g. `app=web,tier!=db,env in (prod,staging),!canary`.
+    #[arg(short = 'l', long = "selector", value_name = "SELECTOR", help_heading = "Selection")]
+    pub selector: Option<String>,
+    /// Skip paths matching this glob while walking directories (repeatable).
+    #[arg(long = "exclude", value_name = "GLOB", action = ArgAction::Append, help_heading = "Selection")]
+    pub exclude: Vec<String>,
+
+    /// Annotation key [default: reloaded-at; with --kubectl: kubectl.kubernetes.io/restartedAt].
+    #[arg(long, value_name = "KEY", help_heading = "Value")]
+    pub key: Option<String>,
+    /// Use this exact value instead of a time.
+    #[arg(long, value_name = "STRING", conflicts_with_all = ["at", "format", "local", "kubectl"], help_heading = "Value")]
+    pub value: Option<String>,
+    /// Use this time instead of now: RFC 3339 or Unix seconds [default: $SOURCE_DATE_EPOCH, else now].
+    #[arg(long, value_name = "TIME", help_heading = "Value")]
+    pub at: Option<String>,
+    /// Format the time with this strftime format, or `rfc3339` [default: %Y%m%d%H%M%S].
+    #[arg(long, value_name = "FORMAT", help_heading = "Value")]
+    pub format: Option<String>,
+    /// Format the time in the local time zone instead of UTC.
+    #[arg(long, help_heading = "Value")]
+    pub local: bool,
+    /// Write what `kubectl rollout restart` writes: key kubectl.kubernetes.io/restartedAt, RFC 3339.
+    #[arg(long, help_heading = "Value")]
+    pub kubectl: bool,
+}
+
+/// Formats of `--report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Json,
+}
+
+/// Parses the process arguments and runs; returns the exit code.
+pub fn main() -> i32 {
+    run(Args::parse())
+}
+
+struct Usage(String);
+
+/// Runs with parsed arguments; returns the exit code.
+pub fn run(args: Args) -> i32 {
+    match Run::new(&args) {
+        Ok(r) => r.execute(&args),
+        Err(Usage(msg)) => {
+            eprintln!("reload-stamp: {msg}");
+            2
+        }
+    }
+}
+
+struct Run {
+    opts: Options,
+    value: String,
+    sources: Vec<Source>,
+    walk_errors: Vec<(String, String)>,
+}
+
+/// Per input: its bytes, or the error that stopped it.
+struct Loaded {
+    source: Source,
+    bytes: Result<Vec<u8>, Error>,
+}
+
+impl Run {
+    fn new(args: &Args) -> Result<Run, Usage> {
+        let mut selector = Selector::default();
+        if !args.kinds.is_empty() {
+            selector.kinds = args
+                .kinds
+                .iter()
+                .map(|k| KindSpec::parse(k))
+                .collect::<Result<_, _>>()
+                .map_err(Usage)?;
+        }
+        selector.names.clone_from(&args.names);
+        selector.namespaces.clone_from(&args.namespaces);
+        if let Some(s) = &args.selector {
+            let parsed = LabelSelector::parse(s).map_err(|e| Usage(format!("--selector '{s}': {e}")))?;
+            selector.labels = Some(parsed);
+        }
+        let key = args.key.clone().unwrap_or_else(|| {
+            if args.kubectl {
+                "kubectl.kubernetes.io/restartedAt".to_string()
+            } else {
+                "reloaded-at".to_string()
+            }
+        });
+        check_key(&key).map_err(Usage)?;
+        let epoch = std::env::var("SOURCE_DATE_EPOCH").ok().filter(|s| !s.is_empty());
+        let value = value::resolve(
+            &ValueArgs {
+                value: args.value.clone(),
+                at: args.at.clone(),
+                format: args.format.clone(),
+                local: args.local,
+                kubectl: args.kubectl,
+            },
+            epoch.as_deref(),
+            chrono::Utc::now(),
+        )
+        .map_err(Usage)?;
+        let exclude = build_globs(&args.exclude).map_err(Usage)?;
+        let (sources, walk_errors) = inputs::collect(&args.paths, &exclude);
+        if args.write && sources.iter().any(|s| *s == Source::Stdin) {
+            return Err(Usage(
+                "--write needs files: standard input cannot be rewritten in place".to_string(),
+            ));
+        }
+        Ok(Run {
+            opts: Options { selector, key },
+            value,
+            sources,
+            walk_errors,
+        })
+    }
+
+    fn execute(self, args: &Args) -> i32 {
+        let mut failed = false;
+        for (path, msg) in &self.walk_errors {
+            eprintln!("reload-stamp: {path}: {msg}");
+            failed = true;
+        }
+        let loaded: Vec<Loaded> = self
+            .sources
+            .iter()
+            .map(|s| Loaded {
+                source: s.clone(),
+                bytes: s.read().map_err(|e| Error::msg(io_message(&e))),
+            })
+            .collect();
+        let results: Vec<Result<(Analysis<'_>, Rendered), Error>> = loaded
+            .iter()
+            .map(|l| {
+                let bytes = l.bytes.as_ref().map_err(Clone::clone)?;
+                let a = stamp::analyze(bytes, &self.opts)?;
+                let r = stamp::render(&a, &self.opts.key, &|_| Some(self.value.clone()))?;
+                Ok((a, r))
+            })
+            .collect();
+
+        let stdout = io::stdout();
+        let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+        let color = args.color.enabled(io::stdout().is_terminal());
+        let stream = !(args.diff || args.check || args.list || args.report.is_some() || args.write);
+        let mut concat = Concat::default();
+        let mut changed_files = 0;
+        let mut stamped = 0;
+        let mut report = Vec::new();
+        let mut io_result = Ok(());
+        for (l, res) in loaded.iter().zip(&results) {
+            let name = l.source.name();
+            let (a, r) = match res {
+                Ok(x) => x,
+                Err(e) => {
+                    eprintln!("reload-stamp: {}", e.with_path(name));
+                    failed = true;
+                    continue;
+                }
+            };
+            if let Some(new) = &r.output {
+                changed_files += 1;
+                stamped += r.stamps.len();
+                if args.check {
+                    eprintln!("reload-stamp: {name}: {} would be stamped", plural(r.stamps.len(), "workload"));
+                }
+                if args.write {
+                    if let Source::File { path, .. } = &l.source {
+                        if let Err(e) = output::write_atomic(path, new.as_bytes()) {
+                            eprintln!("reload-stamp: {name}: cannot write: {}", io_message(&e));
+                            failed = true;
+                        }
+                    }
+                }
+            }
+            let step = (|| -> io::Result<()> {
+                if stream {
+                    match &r.output {
+                        Some(new) => concat.push(&mut out, "", new)?,
+                        None => concat.push(&mut out, a.bom, a.text)?,
+                    }
+                }
+                if args.diff {
+                    if let Some(new) = &r.output {
+                        let old = [a.bom, a.text].concat();
+                        out.write_all(output::diff(name, &old, new, color).as_bytes())?;
+                    }
+                }
+                if args.list {
+                    for s in &r.stamps {
+                        writeln!(out, "{name}: {} {}", s.kind, qualified(s))?;
+                    }
+                }
+                Ok(())
+            })();
+            if args.report.is_some() {
+                report.extend(r.stamps.iter().map(|s| (name.to_string(), s.clone())));
+            }
+            if let Err(e) = step {
+                io_result = Err(e);
+                break;
+            }
+        }
+        if io_result.is_ok() && args.report.is_some() {
+            io_result = write_report(&mut out, &self.opts.key, &report, changed_files);
+        }
+        if io_result.is_ok() {
+            io_result = out.flush();
+        }
+        if let Err(e) = io_result {
+            if e.kind() != io::ErrorKind::BrokenPipe {
+                eprintln!("reload-stamp: cannot write to standard output: {}", io_message(&e));
+                return 2;
+            }
+        }
+        if !args.quiet {
+            let files = plural(self.sources.len(), "input");
+            let msg = if stamped == 0 {
+                format!("nothing to stamp in {files}")
+            } else if args.check {
+                format!("{} in {changed_files} of {files} would be stamped", plural(stamped, "workload"))
+            } else {
+                format!(
+                    "stamped {} in {changed_files} of {files} ({}: \"{}\"){}",
+                    plural(stamped, "workload"),
+                    self.opts.key,
+                    self.value,
+                    if args.write || stream { "" } else { ", nothing written" }
+                )
+            };
+            eprintln!("reload-stamp: {msg}");
+        }
+        if failed {
+            2
+        } else if args.check && changed_files > 0 {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+fn qualified(s: &Stamp) -> String {
+    let name = s.name.as_deref().unwrap_or("<unnamed>");
+    match &s.namespace {
+        Some(ns) => format!("{ns}/{name}"),
+        None => name.to_string(),
+    }
+}
+
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+fn write_report(out: &mut dyn Write, key: &str, stamps: &[(String, Stamp)], files: usize) -> io::Result<()> {
+    let items: Vec<serde_json::Value> = stamps
+        .iter()
+        .map(|(path, s)| {
+            serde_json::json!({
+                "path": path,
+                "line": s.line,
+                "kind": s.kind,
+                "namespace": s.namespace,
+                "name": s.name,
+                "previous": s.previous,
+                "value": s.value,
+            })
+        })
+        .collect();
+    let doc = serde_json::json!({ "key": key, "files_changed": files, "stamped": items });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    out.write_all(b"\n")
+}
+
+fn build_globs(globs: &[String]) -> Result<GlobSet, String> {
+    let mut b = GlobSetBuilder::new();
+    for g in globs {
+        b.add(Glob::new(g).map_err(|e| format!("--exclude '{g}': {e}"))?);
+    }
+    b.build().map_err(|e| e.to_string())
+}
+
+/// An annotation key: an optional DNS-subdomain prefix and `/`, then a name
+/// of at most 63 characters (what the API server accepts).
+fn check_key(key: &str) -> Result<(), String> {
+    let (prefix, name) = key.rsplit_once('/').map_or((None, key), |(p, n)| (Some(p), n));
+    let name_ok = !name.is_empty()
+        && name.len() <= 63
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    let prefix_ok = prefix.is_none_or(|p| {
+        !p.is_empty()
+            && p.len() <= 253
+            && p.split('.').all(|l| {
+                !l.is_empty()
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            })
+    });
+    if name_ok && prefix_ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid --key '{key}': an annotation key is [prefix/]name, the name at most 63 characters of [A-Za-z0-9-_.]"
+        ))
+    }
+}

@@ -1,0 +1,478 @@
+//! Splits a YAML stream into documents and builds, for the documents that
+//! may hold a workload, a tree whose every node knows its byte span in the
+//! source. Other documents are parsed (so syntax errors are still found) but
+//! no tree is built for them.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span, Tag};
+
+use crate::error::Error;
+use crate::text::{self, Offsets};
+
+/// Deeper nesting than this in a candidate document is refused: no
+/// Kubernetes object comes close, and it keeps every tree walk shallow.
+pub const MAX_DEPTH: usize = 1000;
+
+/// A node with its byte span in the source text.
+#[derive(Debug)]
+pub struct Node<'a> {
+    /// First byte of the node: its properties (anchor, tag) for scalars, the
+    /// indicator of a block scalar, the `{`/`[` of a flow collection, the
+    /// first key or `-` of a block collection.
+    pub start: usize,
+    /// One past the node's last byte. For a block scalar: the start of the
+    /// line after its last line (or the end of the text).
+    pub end: usize,
+    /// saphyr's anchor id, 0 for none.
+    pub anchor: usize,
+    pub tag: Option<Cow<'a, Tag>>,
+    pub kind: Kind<'a>,
+}
+
+/// What a node holds.
+#[derive(Debug)]
+pub enum Kind<'a> {
+    Scalar(Cow<'a, str>, ScalarStyle),
+    /// Entries in source order; `true` for flow style.
+    Map(Vec<(Node<'a>, Node<'a>)>, bool),
+    /// Items in source order; `true` for flow style.
+    Seq(Vec<Node<'a>>, bool),
+    /// The anchor id this alias refers to.
+    Alias(usize),
+}
+
+impl<'a> Node<'a> {
+    /// The scalar's text, if this is a scalar.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Scalar(s, _) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Whether this is a null scalar (`~`, `null`, or nothing at all).
+    pub fn is_null(&self) -> bool {
+        match &self.kind {
+            Kind::Scalar(s, ScalarStyle::Plain) => {
+                let tag_ok = self
+                    .tag
+                    .as_ref()
+                    .is_none_or(|t| t.handle == "tag:yaml.org,2002:" && t.suffix == "null");
+                tag_ok && matches!(s.as_ref(), "" | "~" | "null" | "Null" | "NULL")
+            }
+            _ => false,
+        }
+    }
+
+    /// Mapping entries, if this is a mapping.
+    pub fn entries(&self) -> Option<&[(Node<'a>, Node<'a>)]> {
+        match &self.kind {
+            Kind::Map(e, _) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The first entry whose key is the scalar `key`.
+    pub fn get(&self, key: &str) -> Option<&(Node<'a>, Node<'a>)> {
+        self.entries()?.iter().find(|(k, _)| k.as_str() == Some(key))
+    }
+
+    /// The value of the first entry whose key is `key`, as a string.
+    pub fn get_str(&self, key: &str) -> Option<&str> {
+        self.get(key).and_then(|(_, v)| v.as_str())
+    }
+}
+
+/// One document of a stream.
+#[derive(Debug)]
+pub struct Document<'a> {
+    /// Bytes owned by this document: from the end of the previous one
+    /// (so leading comments and directives are included) to its end
+    /// (past its `...` if it has one). Parsed alone, it is this document.
+    pub region: Range<usize>,
+    /// The tree, when the document was a candidate.
+    pub root: Option<Node<'a>>,
+    /// Anchor ids that some alias in this document refers to.
+    pub aliased: Vec<usize>,
+}
+
+/// Parses the stream `text` (no BOM), calling `each` for every document in
+/// order. `wanted` sees a superset of a document's text and decides whether
+/// to build its tree.
+pub fn parse_stream<'a>(
+    text: &'a str,
+    wanted: &dyn Fn(&str) -> bool,
+    mut each: impl FnMut(Document<'a>) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let off = Offsets::new(text);
+    let mut parser = Parser::new_from_str(text);
+    let mut b = Builder {
+        text,
+        off: &off,
+        stack: Vec::new(),
+        root: None,
+        prev: 0,
+        aliased: Vec::new(),
+    };
+    let mut building = false;
+    let mut region_start = 0;
+    loop {
+        let (ev, span) = match parser.next_event() {
+            None => break,
+            Some(Err(e)) => return Err(scan_error(text, &off, &e)),
+            Some(Ok(x)) => x,
+        };
+        match ev {
+            Event::StreamEnd => break,
+            Event::StreamStart | Event::Nothing => {}
+            Event::DocumentStart(explicit) => {
+                let s = off.byte(span.start.index());
+                building = wanted(&text[text::line_start(text, s)..document_extent(text, s)]);
+                b.stack.clear();
+                b.root = None;
+                b.aliased.clear();
+                b.prev = if explicit { off.byte(span.end.index()) } else { s };
+            }
+            Event::DocumentEnd => {
+                let s = off.byte(span.start.index());
+                let end = if text[s..].starts_with("...") {
+                    off.byte(span.end.index())
+                } else {
+                    s
+                };
+                let end = end.max(region_start);
+                let doc = Document {
+                    region: region_start..end,
+                    root: if building { b.root.take() } else { None },
+                    aliased: std::mem::take(&mut b.aliased),
+                };
+                region_start = end;
+                building = false;
+                each(doc)?;
+            }
+            ev if building => b.event(ev, span)?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Parses `text` as a stream and returns its documents, all with trees.
+pub fn parse_all(text: &str) -> Result<Vec<Document<'_>>, Error> {
+    let mut docs = Vec::new();
+    parse_stream(text, &|_| true, |d| {
+        docs.push(d);
+        Ok(())
+    })?;
+    Ok(docs)
+}
+
+fn scan_error(text: &str, off: &Offsets<'_>, e: &ScanError) -> Error {
+    let m = e.marker();
+    let pos = off.byte(m.index());
+    let (line, col) = text::line_col(text, pos);
+    // Prefer the parser's own line/column; fall back to ours if they disagree
+    // with the text (they count the same way, so this is belt and braces).
+    let line = if m.line() > 0 { m.line() } else { line };
+    let col = if m.line() > 0 { m.col() + 1 } else { col };
+    Error::at(line, col, e.info().to_string())
+}
+
+/// End of the region that can belong to the document starting at `start`: the
+/// next line (after the first) that is a document marker, or the end of text.
+/// A document never contains such a line, so this is a superset of its text.
+fn document_extent(text: &str, start: usize) -> usize {
+    let bytes = text.as_bytes();
+    for nl in memchr::memchr_iter(b'\n', &bytes[start..]) {
+        let line = &bytes[start + nl + 1..];
+        if (line.starts_with(b"---") || line.starts_with(b"..."))
+            && line.get(3).is_none_or(|c| c.is_ascii_whitespace())
+        {
+            return start + nl + 1;
+        }
+    }
+    text.len()
+}
+
+enum Frame<'a> {
+    Map {
+        node: Node<'a>,
+        key: Option<Node<'a>>,
+    },
+    Seq {
+        node: Node<'a>,
+    },
+}
+
+struct Builder<'a, 'o> {
+    text: &'a str,
+    off: &'o Offsets<'a>,
+    stack: Vec<Frame<'a>>,
+    root: Option<Node<'a>>,
+    /// End of the last thing consumed: where to look for a block scalar's
+    /// indicator.
+    prev: usize,
+    aliased: Vec<usize>,
+}
+
+impl<'a> Builder<'a, '_> {
+    fn event(&mut self, ev: Event<'a>, span: Span) -> Result<(), Error> {
+        let s = self.off.byte(span.start.index());
+        let e = self.off.byte(span.end.index());
+        match ev {
+            Event::Scalar(value, style, anchor, tag) => {
+                let (start, end) = match style {
+                    ScalarStyle::Plain => (s, e.max(s)),
+                    ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
+                        let q = skip_properties(self.text, s);
+                        (s, quoted_end(self.text.as_bytes(), q))
+                    }
+                    ScalarStyle::Literal | ScalarStyle::Folded => {
+                        (self.block_scalar_start(s), block_scalar_end(self.text, s, e))
+                    }
+                };
+                self.push(Node {
+                    start,
+                    end,
+                    anchor,
+                    tag,
+                    kind: Kind::Scalar(value, style),
+                });
+            }
+            Event::Alias(id) => {
+                self.aliased.push(id);
+                self.push(Node {
+                    start: s,
+                    end: e.max(s),
+                    anchor: 0,
+                    tag: None,
+                    kind: Kind::Alias(id),
+                });
+            }
+            Event::MappingStart(anchor, tag) => self.open(true, anchor, tag, s, e)?,
+            Event::SequenceStart(anchor, tag) => self.open(false, anchor, tag, s, e)?,
+            Event::MappingEnd | Event::SequenceEnd => {
+                let mut node = match self.stack.pop() {
+                    Some(Frame::Map { node, .. } | Frame::Seq { node }) => node,
+                    None => return Ok(()),
+                };
+                node.end = match &node.kind {
+                    // The span runs on over trailing comments; its start is the bracket.
+                    Kind::Map(_, true) | Kind::Seq(_, true) => {
+                        if matches!(self.text.as_bytes().get(s), Some(b'}' | b']')) {
+                            s + 1
+                        } else {
+                            e.max(node.start + 1)
+                        }
+                    }
+                    Kind::Map(entries, false) => entries.last().map_or(node.start, |(_, v)| v.end),
+                    Kind::Seq(items, false) => items.last().map_or(node.start, |v| v.end),
+                    _ => node.end,
+                };
+                self.push(node);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn open(&mut self, is_map: bool, anchor: usize, tag: Option<Cow<'a, Tag>>, s: usize, e: usize) -> Result<(), Error> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(Error::at_byte(
+                self.text,
+                s,
+                format!("document nests deeper than {MAX_DEPTH} levels"),
+            ));
+        }
+        let open = if is_map { b'{' } else { b'[' };
+        let flow = e > s && self.text.as_bytes()[e - 1] == open;
+        let start = if flow { e - 1 } else { s };
+        let node = Node {
+            start,
+            end: start,
+            anchor,
+            tag,
+            kind: if is_map {
+                Kind::Map(Vec::new(), flow)
+            } else {
+                Kind::Seq(Vec::new(), flow)
+            },
+        };
+        self.prev = if flow { e } else { s };
+        self.stack.push(if is_map {
+            Frame::Map { node, key: None }
+        } else {
+            Frame::Seq { node }
+        });
+        Ok(())
+    }
+
+    fn push(&mut self, node: Node<'a>) {
+        self.prev = self.prev.max(node.end);
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
+            Some(Frame::Map { node: map, key }) => match key.take() {
+                None => *key = Some(node),
+                Some(k) => {
+                    if let Kind::Map(entries, _) = &mut map.kind {
+                        entries.push((k, node));
+                    }
+                }
+            },
+            Some(Frame::Seq { node: seq }) => {
+                if let Kind::Seq(items, _) = &mut seq.kind {
+                    items.push(node);
+                }
+            }
+        }
+    }
+
+    /// The parser places a block scalar at its content; find its properties
+    /// or `|`/`>` indicator between the previous token and the content.
+    fn block_scalar_start(&self, content: usize) -> usize {
+        let b = self.text.as_bytes();
+        let mut i = self.prev.min(content);
+        let mut props = None;
+        while i < content {
+            match b[i] {
+                b'|' | b'>' => return props.unwrap_or(i),
+                b'#' if i == 0 || b[i - 1].is_ascii_whitespace() => {
+                    i = memchr::memchr(b'\n', &b[i..content]).map_or(content, |n| i + n);
+                }
+                b'&' | b'!' => {
+                    props.get_or_insert(i);
+                    while i < content && !b[i].is_ascii_whitespace() {
+                        i += 1;
+                    }
+                }
+                _ => i += 1,
+            }
+        }
+        props.unwrap_or(content)
+    }
+}
+
+/// Skips anchors, tags, whitespace and comments from `pos` to the content.
+fn skip_properties(text: &str, mut pos: usize) -> usize {
+    let b = text.as_bytes();
+    while pos < b.len() {
+        match b[pos] {
+            b' ' | b'\t' | b'\r' | b'\n' => pos += 1,
+            b'#' => pos = memchr::memchr(b'\n', &b[pos..]).map_or(b.len(), |n| pos + n),
+            b'&' | b'!' => {
+                while pos < b.len() && !b[pos].is_ascii_whitespace() {
+                    pos += 1;
+                }
+            }
+            _ => break,
+        }
+    }
+    pos
+}
+
+/// One past the closing quote of the quoted scalar opening at `q`.
+fn quoted_end(b: &[u8], q: usize) -> usize {
+    let Some(&quote) = b.get(q) else {
+        return b.len();
+    };
+    let mut i = q + 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' if quote == b'"' => i += 2,
+            c if c == quote => {
+                if quote == b'\'' && b.get(i + 1) == Some(&b'\'') {
+                    i += 2;
+                } else {
+                    return i + 1;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    b.len()
+}
+
+/// The parser ends a block scalar after the indentation of the line that
+/// follows it; that line's start is the scalar's end.
+fn block_scalar_end(text: &str, content: usize, e: usize) -> usize {
+    let e = e.max(content);
+    let ls = text::line_start(text, e);
+    if ls >= content && text.as_bytes()[ls..e].iter().all(|c| *c == b' ' || *c == b'\t') {
+        ls
+    } else {
+        e
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root(text: &str) -> Node<'_> {
+        parse_all(text).unwrap().remove(0).root.unwrap()
+    }
+
+    fn slice<'t>(text: &'t str, n: &Node) -> &'t str {
+        &text[n.start..n.end]
+    }
+
+    #[test]
+    fn spans_cover_scalars() {
+        let t = "a: &x \"q\\\"w\" # c\nb: 'it''s'  # d\nc: plain words\nd: |\n  lit\n\ne: x\n";
+        let r = root(t);
+        let e = r.entries().unwrap();
+        assert_eq!(slice(t, &e[0].1), "&x \"q\\\"w\"");
+        assert_eq!(slice(t, &e[1].1), "'it''s'");
+        assert_eq!(slice(t, &e[2].1), "plain words");
+        assert_eq!(slice(t, &e[3].1), "|\n  lit\n\n");
+        assert_eq!(slice(t, &e[4].0), "e");
+    }
+
+    #[test]
+    fn spans_cover_collections() {
+        let t = "a: {b: [1, 2]}   # c\nd:\n  - x\n  - y: z\n";
+        let r = root(t);
+        let e = r.entries().unwrap();
+        assert_eq!(slice(t, &e[0].1), "{b: [1, 2]}");
+        assert_eq!(slice(t, &e[1].1), "- x\n  - y: z");
+        assert!(matches!(e[0].1.kind, Kind::Map(_, true)));
+        assert!(matches!(e[1].1.kind, Kind::Seq(_, false)));
+    }
+
+    #[test]
+    fn non_ascii_offsets_are_bytes() {
+        let t = "é: 日本\nk: \"ü\"\n";
+        let r = root(t);
+        let e = r.entries().unwrap();
+        assert_eq!(slice(t, &e[0].1), "日本");
+        assert_eq!(slice(t, &e[1].1), "\"ü\"");
+    }
+
+    #[test]
+    fn regions_tile_the_stream() {
+        let t = "# lead\na: 1\n---\nb: 2\n...\n%YAML 1.2\n---\nc: 3\n";
+        let docs = parse_all(t).unwrap();
+        let r: Vec<_> = docs.iter().map(|d| &t[d.region.clone()]).collect();
+        assert_eq!(r, ["# lead\na: 1\n", "---\nb: 2\n...", "\n%YAML 1.2\n---\nc: 3\n"]);
+    }
+
+    #[test]
+    fn errors_are_located() {
+        let e = parse_all("a: b\nc: [d\n").unwrap_err();
+        assert!(e.line >= 2, "{e:?}");
+    }
+
+    #[test]
+    fn unwanted_documents_get_no_tree() {
+        let t = "kind: Service\n---\nkind: Deployment\n";
+        let mut roots = Vec::new();
+        parse_stream(t, &|s| s.contains("Deployment"), |d| {
+            roots.push(d.root.is_some());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(roots, [false, true]);
+    }
+}

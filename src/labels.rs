@@ -1,0 +1,266 @@
+//! Kubernetes label selectors (`app=web,tier!=db,env in (a,b),!canary`),
+//! parsed and matched the way apimachinery's `labels.Parse` does.
+
+/// One requirement of a selector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Requirement {
+    /// `key=v`, `key==v`
+    Equals(String, String),
+    /// `key!=v`: true when the label is absent too
+    NotEquals(String, String),
+    /// `key in (a,b)`
+    In(String, Vec<String>),
+    /// `key notin (a,b)`: true when the label is absent too
+    NotIn(String, Vec<String>),
+    /// `key`
+    Exists(String),
+    /// `!key`
+    NotExists(String),
+    /// `key>n`
+    Greater(String, i64),
+    /// `key<n`
+    Less(String, i64),
+}
+
+/// A parsed selector: every requirement must hold.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LabelSelector {
+    pub requirements: Vec<Requirement>,
+}
+
+/// A malformed selector, with the 1-based column where it went wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelectorError {
+    pub col: usize,
+    pub msg: String,
+}
+
+impl std::fmt::Display for SelectorError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "invalid selector at column {}: {}", self.col, self.msg)
+    }
+}
+
+impl LabelSelector {
+    /// Parses the selector syntax of `kubectl -l`.
+    pub fn parse(s: &str) -> Result<LabelSelector, SelectorError> {
+        let mut p = P { s: s.as_bytes(), i: 0 };
+        let mut requirements = Vec::new();
+        p.ws();
+        if p.done() {
+            return Ok(LabelSelector { requirements });
+        }
+        loop {
+            requirements.push(p.requirement()?);
+            p.ws();
+            if p.done() {
+                break;
+            }
+            p.expect(b',', "expected ',' between requirements")?;
+        }
+        Ok(LabelSelector { requirements })
+    }
+
+    /// Whether labels (looked up through `get`) satisfy every requirement.
+    pub fn matches<'l>(&self, get: &dyn Fn(&str) -> Option<&'l str>) -> bool {
+        self.requirements.iter().all(|r| match r {
+            Requirement::Equals(k, v) => get(k) == Some(v.as_str()),
+            Requirement::NotEquals(k, v) => get(k) != Some(v.as_str()),
+            Requirement::In(k, vs) => get(k).is_some_and(|x| vs.iter().any(|v| v == x)),
+            Requirement::NotIn(k, vs) => !get(k).is_some_and(|x| vs.iter().any(|v| v == x)),
+            Requirement::Exists(k) => get(k).is_some(),
+            Requirement::NotExists(k) => get(k).is_none(),
+            Requirement::Greater(k, n) => get(k).and_then(|x| x.parse::<i64>().ok()).is_some_and(|x| x > *n),
+            Requirement::Less(k, n) => get(k).and_then(|x| x.parse::<i64>().ok()).is_some_and(|x| x < *n),
+        })
+    }
+}
+
+struct P<'s> {
+    s: &'s [u8],
+    i: usize,
+}
+
+impl P<'_> {
+    fn done(&self) -> bool {
+        self.i >= self.s.len()
+    }
+
+    fn err<T>(&self, at: usize, msg: impl Into<String>) -> Result<T, SelectorError> {
+        Err(SelectorError {
+            col: at + 1,
+            msg: msg.into(),
+        })
+    }
+
+    fn ws(&mut self) {
+        while self.i < self.s.len() && self.s[self.i].is_ascii_whitespace() {
+            self.i += 1;
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.i).copied()
+    }
+
+    fn expect(&mut self, c: u8, msg: &str) -> Result<(), SelectorError> {
+        if self.peek() == Some(c) {
+            self.i += 1;
+            Ok(())
+        } else {
+            self.err(self.i, msg)
+        }
+    }
+
+    /// A run of characters that can appear in a key or value.
+    fn word(&mut self) -> (usize, &str) {
+        let start = self.i;
+        while self.i < self.s.len() {
+            let c = self.s[self.i];
+            if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'/') {
+                self.i += 1;
+            } else {
+                break;
+            }
+        }
+        (start, std::str::from_utf8(&self.s[start..self.i]).unwrap_or_default())
+    }
+
+    fn key(&mut self) -> Result<String, SelectorError> {
+        self.ws();
+        let (at, k) = self.word();
+        if k.is_empty() {
+            return match self.peek() {
+                Some(c) => self.err(at, format!("expected a label key, found '{}'", c as char)),
+                None => self.err(at, "expected a label key"),
+            };
+        }
+        if let Err(msg) = check_key(k) {
+            return self.err(at, msg);
+        }
+        Ok(k.to_string())
+    }
+
+    fn value(&mut self) -> Result<String, SelectorError> {
+        self.ws();
+        let (at, v) = self.word();
+        if let Err(msg) = check_value(v) {
+            return self.err(at, msg);
+        }
+        Ok(v.to_string())
+    }
+
+    fn requirement(&mut self) -> Result<Requirement, SelectorError> {
+        self.ws();
+        if self.peek() == Some(b'!') {
+            self.i += 1;
+            let k = self.key()?;
+            self.ws();
+            if !self.done() && self.peek() != Some(b',') {
+                return self.err(self.i, "'!key' takes no operator");
+            }
+            return Ok(Requirement::NotExists(k));
+        }
+        let k = self.key()?;
+        self.ws();
+        let op_at = self.i;
+        match self.peek() {
+            None | Some(b',') => Ok(Requirement::Exists(k)),
+            Some(b'=') => {
+                self.i += 1;
+                if self.peek() == Some(b'=') {
+                    self.i += 1;
+                }
+                Ok(Requirement::Equals(k, self.value()?))
+            }
+            Some(b'!') => {
+                self.i += 1;
+                self.expect(b'=', "expected '!=' ")?;
+                Ok(Requirement::NotEquals(k, self.value()?))
+            }
+            Some(b'>' | b'<') => {
+                let gt = self.peek() == Some(b'>');
+                self.i += 1;
+                self.ws();
+                let at = self.i;
+                let (_, v) = self.word();
+                let Ok(n) = v.parse::<i64>() else {
+                    return self.err(at, format!("'{}' needs an integer value", if gt { '>' } else { '<' }));
+                };
+                Ok(if gt { Requirement::Greater(k, n) } else { Requirement::Less(k, n) })
+            }
+            Some(c) if c.is_ascii_alphabetic() => {
+                let (_, op) = self.word();
+                let op = op.to_string();
+                let negate = match op.as_str() {
+                    "in" => false,
+                    "notin" => true,
+                    _ => return self.err(op_at, format!("unknown operator '{op}' (expected =, ==, !=, in or notin)")),
+                };
+                self.ws();
+                self.expect(b'(', "expected '(' after the set operator")?;
+                let mut values = Vec::new();
+                loop {
+                    values.push(self.value()?);
+                    self.ws();
+                    match self.peek() {
+                        Some(b',') => self.i += 1,
+                        Some(b')') => {
+                            self.i += 1;
+                            break;
+                        }
+                        _ => return self.err(self.i, "expected ',' or ')' in the value set"),
+                    }
+                }
+                Ok(if negate { Requirement::NotIn(k, values) } else { Requirement::In(k, values) })
+            }
+            Some(c) => self.err(op_at, format!("unexpected '{}' after key '{k}'", c as char)),
+        }
+    }
+}
+
+fn is_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 63
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+}
+
+fn check_key(k: &str) -> Result<(), String> {
+    let (prefix, name) = match k.split_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, k),
+    };
+    if let Some(p) = prefix {
+        let dns = !p.is_empty()
+            && p.len() <= 253
+            && p.split('.').all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && l.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+            });
+        if !dns {
+            return Err(format!("invalid label key '{k}': the prefix must be a DNS subdomain"));
+        }
+    }
+    if !is_name(name) {
+        return Err(format!(
+            "invalid label key '{k}': a name is at most 63 characters of [A-Za-z0-9-_.], starting and ending alphanumeric"
+        ));
+    }
+    Ok(())
+}
+
+fn check_value(v: &str) -> Result<(), String> {
+    if v.is_empty() || is_name(v) {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid label value '{v}': at most 63 characters of [A-Za-z0-9-_.], starting and ending alphanumeric"
+        ))
+    }
+}

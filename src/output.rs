@@ -1,0 +1,172 @@
+//! Rendering results: the concatenated stream, unified diffs, and atomic
+//! in-place writes.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::Path;
+
+use similar::TextDiff;
+
+use crate::text::BOM;
+
+/// Writes several streams to one output as one stream, adding a document
+/// marker (and a newline) between them where needed.
+#[derive(Default)]
+pub struct Concat {
+    started: bool,
+    ends_with_newline: bool,
+}
+
+impl Concat {
+    /// Writes one whole input (`bom` then `text`) after what was written
+    /// before; only the first input keeps a byte-order mark.
+    pub fn push(&mut self, w: &mut dyn Write, bom: &str, text: &str) -> io::Result<()> {
+        let mut text = text;
+        if self.started {
+            text = text.strip_prefix(BOM).unwrap_or(text);
+            match first_content(text) {
+                // Nothing but blank lines and comments: no document to separate.
+                None => {}
+                Some(line) => {
+                    if !self.ends_with_newline {
+                        w.write_all(b"\n")?;
+                    }
+                    if line.starts_with('%') {
+                        // Directives may only follow an ended document.
+                        w.write_all(b"...\n")?;
+                    } else if !is_marker(line, "---") {
+                        w.write_all(b"---\n")?;
+                    }
+                }
+            }
+        }
+        if !self.started {
+            w.write_all(bom.as_bytes())?;
+        }
+        w.write_all(text.as_bytes())?;
+        if !text.is_empty() {
+            self.started = true;
+            self.ends_with_newline = text.ends_with('\n');
+        }
+        Ok(())
+    }
+}
+
+fn is_marker(line: &str, m: &str) -> bool {
+    line.starts_with(m) && line[m.len()..].chars().next().is_none_or(char::is_whitespace)
+}
+
+/// The first line that is neither blank nor a comment.
+fn first_content(text: &str) -> Option<&str> {
+    text.lines().find(|l| {
+        let t = l.trim_start();
+        !t.is_empty() && !t.starts_with('#')
+    })
+}
+
+/// Whether to colour a diff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Resolves `auto` against the terminal and `NO_COLOR`.
+    pub fn enabled(self, is_terminal: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
+    }
+}
+
+/// A unified diff of `old` → `new` with `--- a/NAME` / `+++ b/NAME` headers.
+pub fn diff(name: &str, old: &str, new: &str, color: bool) -> String {
+    let d = TextDiff::from_lines(old, new);
+    let text = d
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{}", name.trim_start_matches('/')), &format!("b/{}", name.trim_start_matches('/')))
+        .to_string();
+    if !color {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 256);
+    for line in text.split_inclusive('\n') {
+        let code = if line.starts_with("+++") || line.starts_with("---") {
+            "\x1b[1m"
+        } else if line.starts_with('+') {
+            "\x1b[32m"
+        } else if line.starts_with('-') {
+            "\x1b[31m"
+        } else if line.starts_with("@@") {
+            "\x1b[36m"
+        } else {
+            ""
+        };
+        if code.is_empty() {
+            out.push_str(line);
+        } else {
+            let body = line.strip_suffix('\n').unwrap_or(line);
+            out.push_str(code);
+            out.push_str(body);
+            out.push_str("\x1b[0m");
+            if line.ends_with('\n') {
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// Replaces the file at `path` with `bytes` atomically: a temporary file in
+/// the same directory, the original's permissions, then a rename. A symbolic
+/// link is kept and its target rewritten.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let target = fs::canonicalize(path)?;
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let perms = fs::metadata(&target)?.permissions();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".reload-stamp-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().set_permissions(perms)?;
+    tmp.persist(&target).map_err(|e| e.error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn concat(parts: &[&str]) -> String {
+        let mut c = Concat::default();
+        let mut out = Vec::new();
+        for p in parts {
+            c.push(&mut out, "", p).unwrap();
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn separators_only_where_needed() {
+        assert_eq!(concat(&["a: 1\n", "b: 2\n"]), "a: 1\n---\nb: 2\n");
+        assert_eq!(concat(&["a: 1", "b: 2\n"]), "a: 1\n---\nb: 2\n");
+        assert_eq!(concat(&["a: 1\n", "# c\n---\nb: 2\n"]), "a: 1\n# c\n---\nb: 2\n");
+        assert_eq!(concat(&["a: 1\n", "%YAML 1.2\n---\nb\n"]), "a: 1\n...\n%YAML 1.2\n---\nb\n");
+        assert_eq!(concat(&["", "b: 2\n"]), "b: 2\n");
+        assert_eq!(concat(&["a: 1\n", "# only\n"]), "a: 1\n# only\n");
+        assert_eq!(concat(&["a: 1\n", "\u{feff}b: 2\n"]), "a: 1\n---\nb: 2\n");
+    }
+
+    #[test]
+    fn diff_headers() {
+        let d = diff("x.yaml", "a\nb\n", "a\nc\n", false);
+        assert!(d.starts_with("--- a/x.yaml\n+++ b/x.yaml\n@@"), "{d}");
+        assert!(d.contains("-b\n+c\n"));
+    }
+}

@@ -1,0 +1,566 @@
+//! Plans the edit that stamps one workload: where the annotation goes and
+//! the exact text to splice in, following the source's own style.
+//!
+//! An [`Edit`]'s text holds `\0` where the (quoted) value goes, so a plan can
+//! be made before the value is known (config-hash mode computes it later).
+
+use saphyr_parser::ScalarStyle;
+
+use crate::document::{Document, Kind, Node};
+use crate::error::Error;
+use crate::select::{template_path, Selector};
+use crate::text::{self, at_line_start, column, newline_near, next_line_start};
+
+/// Marks the place of the value in an [`Edit`]'s text.
+pub const VALUE: char = '\0';
+
+/// Replace `start..end` of the text with `text`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
+}
+
+/// The annotation's value before the edit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Current {
+    pub value: String,
+    /// Written as a plain double-quoted string, exactly as we would write it.
+    pub canonical: bool,
+}
+
+/// One workload to stamp and the edits that do it.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    pub kind: String,
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+    /// Byte offset of the workload object in the text.
+    pub start: usize,
+    /// Indices through `*List` `items` from the document root to the object.
+    pub items: Vec<usize>,
+    pub current: Option<Current>,
+    pub edits: Vec<Edit>,
+}
+
+/// Finds the selected workloads of a document and plans their edits.
+pub fn plan_document(
+    text: &str,
+    doc: &Document<'_>,
+    sel: &Selector,
+    key: &str,
+) -> Result<Vec<Workload>, Error> {
+    let Some(root) = &doc.root else {
+        return Ok(Vec::new());
+    };
+    let ctx = Ctx {
+        text,
+        aliased: &doc.aliased,
+        key,
+        sel,
+        json: matches!(&root.kind, Kind::Map(e, true)
+            if e.first().is_none_or(|(k, _)| matches!(k.kind, Kind::Scalar(_, ScalarStyle::DoubleQuoted)))),
+    };
+    let mut out = Vec::new();
+    ctx.visit(root, &mut Vec::new(), &mut out)?;
+    Ok(out)
+}
+
+/// Follows `items` indices through `*List` documents.
+pub fn follow_items<'n, 'a>(root: &'n Node<'a>, items: &[usize]) -> Option<&'n Node<'a>> {
+    let mut cur = root;
+    for &i in items {
+        match &cur.get("items")?.1.kind {
+            Kind::Seq(v, _) => cur = v.get(i)?,
+            _ => return None,
+        }
+    }
+    Some(cur)
+}
+
+struct Ctx<'t> {
+    text: &'t str,
+    aliased: &'t [usize],
+    key: &'t str,
+    sel: &'t Selector,
+    json: bool,
+}
+
+type Entry<'n, 'a> = &'n (Node<'a>, Node<'a>);
+
+impl Ctx<'_> {
+    fn err(&self, pos: usize, msg: impl Into<String>) -> Error {
+        Error::at_byte(self.text, pos, msg)
+    }
+
+    fn visit(&self, node: &Node<'_>, items: &mut Vec<usize>, out: &mut Vec<Workload>) -> Result<(), Error> {
+        if node.entries().is_none() {
+            return Ok(());
+        }
+        let kind = node.get_str("kind").unwrap_or_default();
+        let api = node.get_str("apiVersion").unwrap_or_default();
+        if kind.ends_with("List") {
+            if let Some((_, Node { kind: Kind::Seq(list, _), .. })) = node.get("items") {
+                for (i, item) in list.iter().enumerate() {
+                    items.push(i);
+                    self.visit(item, items, out)?;
+                    items.pop();
+                }
+            }
+        } else if self.sel.is_selected_kind(kind, api) {
+            if let Some(w) = self.workload(node, kind, items)? {
+                out.push(w);
+            }
+        }
+        Ok(())
+    }
+
+    /// The entry `key` of mapping `map`. Errors on a duplicate key, and on a
+    /// missing key where a merge key (`<<`) could be supplying it.
+    fn lookup<'n, 'a>(&self, map: &'n Node<'a>, key: &str) -> Result<Option<Entry<'n, 'a>>, Error> {
+        let mut found: Option<Entry<'n, 'a>> = None;
+        let mut merge = None;
+        for e in map.entries().unwrap_or(&[]) {
+            match e.0.as_str() {
+                Some(k) if k == key => {
+                    if found.is_some() {
+                        return Err(self.err(e.0.start, format!("duplicate key '{key}'")));
+                    }
+                    found = Some(e);
+                }
+                Some("<<") if matches!(e.0.kind, Kind::Scalar(_, ScalarStyle::Plain)) => merge = Some(e.0.start),
+                _ => {}
+            }
+        }
+        if let (None, Some(at)) = (found, merge) {
+            return Err(self.err(
+                at,
+                format!("'{key}' may come from this merge key (<<); refusing to edit a merged mapping"),
+            ));
+        }
+        Ok(found)
+    }
+
+    /// Refuses to edit through an alias or an anchored node that an alias
+    /// elsewhere refers to: the edit would change that other place too.
+    fn editable(&self, node: &Node<'_>, what: &str) -> Result<(), Error> {
+        if let Kind::Alias(_) = node.kind {
+            return Err(self.err(
+                node.start,
+                format!("{what} is an alias; stamping it would also change the node it refers to"),
+            ));
+        }
+        if node.anchor != 0 && self.aliased.contains(&node.anchor) {
+            return Err(self.err(
+                node.start,
+                format!("{what} is anchored and used elsewhere through an alias; stamping it would change that too"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn workload(&self, obj: &Node<'_>, kind: &str, items: &[usize]) -> Result<Option<Workload>, Error> {
+        for k in ["apiVersion", "kind", "metadata"] {
+            self.lookup(obj, k)?;
+        }
+        let meta = obj.get("metadata").map(|(_, v)| v);
+        let name = meta.and_then(|m| m.get_str("name"));
+        let namespace = meta.and_then(|m| m.get_str("namespace"));
+        let labels = meta.and_then(|m| m.get("labels")).map(|(_, v)| v);
+        let get_label = |k: &str| labels.and_then(|l| l.get_str(k));
+        if !self.sel.passes_filters(name, namespace, &get_label) {
+            return Ok(None);
+        }
+
+        // Walk to the pod template; a workload without one is left alone.
+        let mut steps: Vec<(&Node<'_>, &Node<'_>)> = Vec::new();
+        let mut cur = obj;
+        for seg in template_path(kind) {
+            let Some((k, v)) = self.lookup(cur, seg)? else {
+                return Ok(None);
+            };
+            self.editable(v, &format!("'{seg}'"))?;
+            if v.entries().is_none() {
+                return Ok(None);
+            }
+            steps.push((k, v));
+            cur = v;
+        }
+        let template = cur;
+
+        let mut current = None;
+        let edits = match self.lookup(template, "metadata")? {
+            None => self.add_metadata(template, &steps),
+            Some((mk, mv)) => {
+                self.editable(mv, "the pod template's metadata")?;
+                if mv.is_null() {
+                    self.fill_null(template, mk, mv, &steps, Fill::Metadata)
+                } else if mv.entries().is_none() {
+                    return Err(self.err(mv.start, "the pod template's metadata is not a mapping"));
+                } else {
+                    steps.push((mk, mv));
+                    match self.lookup(mv, "annotations")? {
+                        None => vec![self.append(mv, &steps, Fill::Annotations)],
+                        Some((ak, av)) => {
+                            self.editable(av, "the pod template's annotations")?;
+                            if av.is_null() {
+                                self.fill_null(mv, ak, av, &steps, Fill::Annotations)
+                            } else if av.entries().is_none() {
+                                return Err(self.err(av.start, "the pod template's annotations are not a mapping"));
+                            } else {
+                                steps.push((ak, av));
+                                match self.lookup(av, self.key)? {
+                                    None => vec![self.append(av, &steps, Fill::Stamp)],
+                                    Some((k, v)) => {
+                                        let (edit, cur) = self.replace_value(k, v)?;
+                                        current = Some(cur);
+                                        vec![edit]
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        Ok(Some(Workload {
+            kind: kind.to_string(),
+            name: name.map(str::to_string),
+            namespace: namespace.map(str::to_string),
+            start: obj.start,
+            items: items.to_vec(),
+            current,
+            edits,
+        }))
+    }
+
+    /// The indentation step of the document, read off the nesting it already
+    /// has (innermost first); 2 when there is nothing to copy.
+    fn step(&self, steps: &[(&Node<'_>, &Node<'_>)]) -> usize {
+        for (k, v) in steps.iter().rev() {
+            if is_flow(v) {
+                continue;
+            }
+            if let Some((first, _)) = v.entries().and_then(|e| e.first()) {
+                let (kc, vc) = (column(self.text, k.start), column(self.text, first.start));
+                let same_line = text::line_start(self.text, first.start) == text::line_start(self.text, k.start);
+                if vc > kc && !same_line {
+                    return vc - kc;
+                }
+            }
+        }
+        2
+    }
+
+    fn key_text(&self, key: &str, quote: bool) -> String {
+        if self.json || quote || !plain_safe(key) {
+            let mut s = String::new();
+            text::double_quote(key, &mut s);
+            s
+        } else {
+            key.to_string()
+        }
+    }
+
+    /// The new entry, in flow style: `key: "v"`, wrapped in `annotations`
+    /// and `metadata` as `fill` asks.
+    fn flow_entry(&self, fill: Fill, quote: bool) -> String {
+        let stamp = format!("{}: {VALUE}", self.key_text(self.key, quote));
+        match fill {
+            Fill::Stamp => stamp,
+            Fill::Annotations => format!("{}: {{{stamp}}}", self.key_text("annotations", false)),
+            Fill::Metadata => format!(
+                "{}: {{{}: {{{stamp}}}}}",
+                self.key_text("metadata", false),
+                self.key_text("annotations", false)
+            ),
+        }
+    }
+
+    /// The new entry as block lines, each indented by `indent` plus its
+    /// level times `step`, each ending with `nl`.
+    fn block_lines(&self, fill: Fill, quote: bool, indent: usize, step: usize, nl: &str) -> String {
+        let mut names = Vec::new();
+        match fill {
+            Fill::Metadata => names.extend(["metadata", "annotations"]),
+            Fill::Annotations => names.push("annotations"),
+            Fill::Stamp => {}
+        }
+        let mut s = String::new();
+        for (level, name) in names.iter().enumerate() {
+            s.push_str(&" ".repeat(indent + level * step));
+            s.push_str(&self.key_text(name, false));
+            s.push(':');
+            s.push_str(nl);
+        }
+        s.push_str(&" ".repeat(indent + names.len() * step));
+        s.push_str(&self.key_text(self.key, quote));
+        s.push_str(": ");
+        s.push(VALUE);
+        s.push_str(nl);
+        s
+    }
+
+    /// Where a line after the one holding `end` starts: `(offset, prefix)`,
+    /// where a prefix newline is needed when the text ends without one.
+    fn after_line(&self, end: usize) -> (usize, Option<&'static str>) {
+        if at_line_start(self.text, end) {
+            (end, None)
+        } else {
+            match next_line_start(self.text, end) {
+                Some(p) => (p, None),
+                None => (self.text.len(), Some(newline_near(self.text, end))),
+            }
+        }
+    }
+
+    /// Inserts `lines` (block text ending with a newline) after `end`'s line.
+    fn insert_lines_after(&self, end: usize, lines: String) -> Edit {
+        let (at, prefix) = self.after_line(end);
+        let text = match prefix {
+            // The text had no final newline: put it before, not after.
+            Some(nl) => format!("{nl}{}", lines.strip_suffix(nl).unwrap_or(&lines)),
+            None => lines,
+        };
+        Edit { start: at, end: at, text }
+    }
+
+    /// End of an entry, past the `:` when the value is empty.
+    fn entry_end(&self, k: &Node<'_>, v: &Node<'_>) -> usize {
+        if v.end > v.start {
+            v.end.max(k.end)
+        } else {
+            self.colon_after(k.end).map_or(k.end, |c| c + 1)
+        }
+    }
+
+    fn colon_after(&self, pos: usize) -> Option<usize> {
+        let b = self.text.as_bytes();
+        let mut i = pos;
+        while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
+            i += 1;
+        }
+        (b.get(i) == Some(&b':')).then_some(i)
+    }
+
+    /// Adds an entry to the non-empty or empty mapping `map`.
+    fn append(&self, map: &Node<'_>, steps: &[(&Node<'_>, &Node<'_>)], fill: Fill) -> Edit {
+        let entries = map.entries().unwrap_or(&[]);
+        let quote = fill == Fill::Stamp && entries.last().is_some_and(|(k, _)| is_double_quoted(k));
+        if is_flow(map) {
+            return self.flow_insert(map, &self.flow_entry(fill, quote), false);
+        }
+        let (fk, _) = &entries[0];
+        let (lk, lv) = entries.last().expect("a block mapping has entries");
+        let nl = newline_near(self.text, lk.start);
+        let lines = self.block_lines(fill, quote, column(self.text, fk.start), self.step(steps), nl);
+        self.insert_lines_after(self.entry_end(lk, lv), lines)
+    }
+
+    /// Puts `entry` inside the flow mapping `map`: at the end, or first when
+    /// `first` is set or the mapping spans lines (so that no existing line
+    /// needs a comma added).
+    fn flow_insert(&self, map: &Node<'_>, entry: &str, first: bool) -> Edit {
+        let entries = map.entries().unwrap_or(&[]);
+        let open = map.start;
+        let at_open = |text: String| Edit {
+            start: open + 1,
+            end: open + 1,
+            text,
+        };
+        let Some((fk, _)) = entries.first() else {
+            return at_open(entry.to_string());
+        };
+        if self.text[open..fk.start].contains('\n') {
+            let nl = newline_near(self.text, open);
+            let indent = " ".repeat(column(self.text, fk.start));
+            return at_open(format!("{nl}{indent}{entry},"));
+        }
+        if first {
+            return Edit {
+                start: fk.start,
+                end: fk.start,
+                text: format!("{entry}, "),
+            };
+        }
+        let (lk, lv) = entries.last().expect("not empty");
+        let at = self.entry_end(lk, lv);
+        Edit {
+            start: at,
+            end: at,
+            text: format!(", {entry}"),
+        }
+    }
+
+    /// No `metadata` in the template: add it as the template's first key.
+    fn add_metadata(&self, template: &Node<'_>, steps: &[(&Node<'_>, &Node<'_>)]) -> Vec<Edit> {
+        if is_flow(template) {
+            return vec![self.flow_insert(template, &self.flow_entry(Fill::Metadata, false), true)];
+        }
+        let (fk, _) = &template.entries().expect("template is a mapping")[0];
+        let indent = column(self.text, fk.start);
+        let nl = newline_near(self.text, fk.start);
+        let mut lines = self.block_lines(Fill::Metadata, false, indent, self.step(steps), nl);
+        // The new lines start at the first key's column; re-indent that key.
+        let first_indent = lines.len() - lines.trim_start_matches(' ').len();
+        lines.drain(..first_indent);
+        lines.push_str(&" ".repeat(indent));
+        vec![Edit {
+            start: fk.start,
+            end: fk.start,
+            text: lines,
+        }]
+    }
+
+    /// `metadata:` or `annotations:` is empty, `~` or `null`: it becomes a
+    /// mapping. `parent` holds the entry `k: v`.
+    fn fill_null(
+        &self,
+        parent: &Node<'_>,
+        k: &Node<'_>,
+        v: &Node<'_>,
+        steps: &[(&Node<'_>, &Node<'_>)],
+        what: Fill,
+    ) -> Vec<Edit> {
+        // The entry we write inside the new mapping.
+        let inner = match what {
+            Fill::Metadata => Fill::Annotations,
+            _ => Fill::Stamp,
+        };
+        let colon = self.colon_after(k.end);
+        if is_flow(parent) {
+            let text = format!("{{{}}}", self.flow_entry(inner, false));
+            return vec![if v.end > v.start {
+                Edit {
+                    start: v.start,
+                    end: v.end,
+                    text,
+                }
+            } else if let Some(c) = colon {
+                Edit {
+                    start: c + 1,
+                    end: c + 1,
+                    text: format!(" {text}"),
+                }
+            } else {
+                Edit {
+                    start: k.end,
+                    end: k.end,
+                    text: format!(": {text}"),
+                }
+            }];
+        }
+        let mut edits = Vec::new();
+        if v.end > v.start {
+            let from = colon.map_or(v.start, |c| c + 1);
+            edits.push(Edit {
+                start: from,
+                end: v.end,
+                text: String::new(),
+            });
+        }
+        let step = self.step(steps);
+        let nl = newline_near(self.text, k.start);
+        let lines = self.block_lines(inner, false, column(self.text, k.start) + step, step, nl);
+        edits.push(self.insert_lines_after(v.end.max(k.end), lines));
+        edits
+    }
+
+    /// The key exists: replace its value.
+    fn replace_value(&self, k: &Node<'_>, v: &Node<'_>) -> Result<(Edit, Current), Error> {
+        self.editable(v, "the annotation")?;
+        let Kind::Scalar(value, style) = &v.kind else {
+            return Err(self.err(v.start, format!("annotation '{}' does not hold a string", self.key)));
+        };
+        let current = Current {
+            value: value.to_string(),
+            canonical: *style == ScalarStyle::DoubleQuoted && v.tag.is_none() && v.anchor == 0,
+        };
+        let edit = if v.end == v.start {
+            match self.colon_after(k.end) {
+                Some(c) => Edit {
+                    start: c + 1,
+                    end: c + 1,
+                    text: format!(" {VALUE}"),
+                },
+                None => Edit {
+                    start: k.end,
+                    end: k.end,
+                    text: format!(": {VALUE}"),
+                },
+            }
+        } else {
+            let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+            // A block scalar ends at the start of the next line: keep a newline.
+            let nl = if block && at_line_start(self.text, v.end) {
+                newline_near(self.text, v.start)
+            } else {
+                ""
+            };
+            Edit {
+                start: v.start,
+                end: v.end,
+                text: format!("{VALUE}{nl}"),
+            }
+        };
+        Ok((edit, current))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fill {
+    /// Only the stamp entry.
+    Stamp,
+    /// `annotations` holding the stamp.
+    Annotations,
+    /// `metadata` holding `annotations` holding the stamp.
+    Metadata,
+}
+
+fn is_flow(n: &Node<'_>) -> bool {
+    matches!(n.kind, Kind::Map(_, true) | Kind::Seq(_, true))
+}
+
+fn is_double_quoted(n: &Node<'_>) -> bool {
+    matches!(n.kind, Kind::Scalar(_, ScalarStyle::DoubleQuoted))
+}
+
+/// Whether `key` can be written as a plain scalar and still read as that
+/// string (no indicators, not a number, boolean or null in YAML 1.1 or 1.2).
+pub fn plain_safe(key: &str) -> bool {
+    let Some(first) = key.chars().next() else {
+        return false;
+    };
+    if !first.is_ascii_alphanumeric() {
+        return false;
+    }
+    if !key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/')) {
+        return false;
+    }
+    let lower = key.to_ascii_lowercase();
+    if matches!(
+        lower.as_str(),
+        "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n" | "null" | "nan" | "inf"
+    ) {
+        return false;
+    }
+    !key.starts_with(|c: char| c.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_keys() {
+        assert!(plain_safe("reloaded-at"));
+        assert!(plain_safe("kubectl.kubernetes.io/restartedAt"));
+        assert!(plain_safe("checksum/config"));
+        assert!(!plain_safe("yes"));
+        assert!(!plain_safe("1x"));
+        assert!(!plain_safe("a b"));
+        assert!(!plain_safe(""));
+        assert!(!plain_safe("a:b"));
+    }
+}

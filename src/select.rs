@@ -1,0 +1,165 @@
+//! Which documents are workloads to stamp: kinds, API groups and filters.
+
+use crate::labels::LabelSelector;
+
+/// A kind to stamp, optionally restricted to one API group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KindSpec {
+    /// `None` matches any group; `Some("")` is the core group.
+    pub groups: Option<Vec<String>>,
+    pub kind: String,
+}
+
+impl KindSpec {
+    /// Parses `Kind` or `group/Kind`.
+    pub fn parse(s: &str) -> Result<KindSpec, String> {
+        let (group, kind) = match s.rsplit_once('/') {
+            Some((g, k)) => (Some(g), k),
+            None => (None, s),
+        };
+        let valid = |w: &str| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric());
+        if !valid(kind) || !kind.starts_with(|c: char| c.is_ascii_uppercase()) {
+            return Err(format!(
+                "invalid kind '{s}': expected Kind or group/Kind, e.g. Deployment or argoproj.io/Rollout"
+            ));
+        }
+        if let Some(g) = group {
+            if g.is_empty() || !g.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') {
+                return Err(format!("invalid API group in kind '{s}'"));
+            }
+        }
+        if kind == "Job" {
+            return Err(
+                "a Job cannot be stamped: its pod template is immutable once created (stamp the CronJob that creates it instead)"
+                    .to_string(),
+            );
+        }
+        Ok(KindSpec {
+            groups: group.map(|g| vec![g.to_string()]),
+            kind: kind.to_string(),
+        })
+    }
+
+    fn matches(&self, kind: &str, api_version: &str) -> bool {
+        if kind != self.kind {
+            return false;
+        }
+        let group = match api_version.rsplit_once('/') {
+            Some((g, _)) => g,
+            None => "",
+        };
+        self.groups
+            .as_ref()
+            .is_none_or(|gs| gs.iter().any(|g| g == group))
+    }
+}
+
+/// The selection of workloads for one run.
+#[derive(Debug, Clone)]
+pub struct Selector {
+    pub kinds: Vec<KindSpec>,
+    pub names: Vec<String>,
+    pub namespaces: Vec<String>,
+    pub labels: Option<LabelSelector>,
+    /// Extra words a document must contain to be looked at (config-hash mode
+    /// adds ConfigMap and Secret).
+    pub extra_words: Vec<String>,
+}
+
+impl Default for Selector {
+    fn default() -> Self {
+        let apps = || Some(vec!["apps".to_string(), "extensions".to_string()]);
+        Selector {
+            kinds: ["Deployment", "StatefulSet", "DaemonSet"]
+                .iter()
+                .map(|k| KindSpec {
+                    groups: apps(),
+                    kind: k.to_string(),
+                })
+                .collect(),
+            names: Vec::new(),
+            namespaces: Vec::new(),
+            labels: None,
+            extra_words: Vec::new(),
+        }
+    }
+}
+
+impl Selector {
+    /// Whether a document whose text is `doc` could hold a selected workload
+    /// (or a `*List` of them). A false answer is certain; a true one is not.
+    pub fn may_match(&self, doc: &str) -> bool {
+        let b = doc.as_bytes();
+        let has = |w: &str| memchr::memmem::find(b, w.as_bytes()).is_some();
+        // A kind spelled with escapes would hide from the search.
+        self.kinds.iter().any(|k| has(&k.kind))
+            || has("List")
+            || self.extra_words.iter().any(|w| has(w))
+            || memchr::memchr(b'\\', b).is_some()
+    }
+
+    /// Whether `kind`/`apiVersion` is a selected kind.
+    pub fn is_selected_kind(&self, kind: &str, api_version: &str) -> bool {
+        self.kinds.iter().any(|k| k.matches(kind, api_version))
+    }
+
+    /// Whether a workload passes the name, namespace and label filters.
+    pub fn passes_filters<'l>(
+        &self,
+        name: Option<&str>,
+        namespace: Option<&str>,
+        labels: &dyn Fn(&str) -> Option<&'l str>,
+    ) -> bool {
+        if !self.names.is_empty() && !name.is_some_and(|n| self.names.iter().any(|x| x == n)) {
+            return false;
+        }
+        if !self.namespaces.is_empty() {
+            // Like kubectl, an object without a namespace is in "default".
+            let ns = namespace.unwrap_or("default");
+            if !self.namespaces.iter().any(|x| x == ns) {
+                return false;
+            }
+        }
+        match &self.labels {
+            Some(sel) => sel.matches(labels),
+            None => true,
+        }
+    }
+}
+
+/// The keys leading from a workload to its pod template.
+pub fn template_path(kind: &str) -> &'static [&'static str] {
+    if kind == "CronJob" {
+        &["spec", "jobTemplate", "spec", "template"]
+    } else {
+        &["spec", "template"]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_kinds_need_apps_or_extensions() {
+        let s = Selector::default();
+        assert!(s.is_selected_kind("Deployment", "apps/v1"));
+        assert!(s.is_selected_kind("DaemonSet", "extensions/v1beta1"));
+        assert!(s.is_selected_kind("StatefulSet", "apps/v1beta2"));
+        assert!(!s.is_selected_kind("Deployment", "example.com/v1"));
+        assert!(!s.is_selected_kind("Deployment", "v1"));
+        assert!(!s.is_selected_kind("ReplicaSet", "apps/v1"));
+    }
+
+    #[test]
+    fn kind_specs() {
+        let k = KindSpec::parse("argoproj.io/Rollout").unwrap();
+        assert!(k.matches("Rollout", "argoproj.io/v1alpha1"));
+        assert!(!k.matches("Rollout", "other.io/v1"));
+        let k = KindSpec::parse("CronJob").unwrap();
+        assert!(k.matches("CronJob", "batch/v1beta1"));
+        assert!(KindSpec::parse("Job").unwrap_err().contains("immutable"));
+        assert!(KindSpec::parse("deployment").is_err());
+        assert!(KindSpec::parse("/Deployment").is_err());
+    }
+}

@@ -1,0 +1,193 @@
+//! Byte-level helpers over the source text: BOM, UTF-8, lines, columns, and
+//! the conversion from the parser's character indices to byte offsets.
+
+use crate::error::Error;
+
+/// The UTF-8 byte-order mark.
+pub const BOM: &str = "\u{feff}";
+
+/// Splits a leading byte-order mark off `bytes` and checks that the rest is
+/// UTF-8. The error points at the first invalid byte.
+pub fn decode(bytes: &[u8]) -> Result<(&str, &str), Error> {
+    let (bom, rest) = match bytes.strip_prefix(BOM.as_bytes()) {
+        Some(rest) => (BOM, rest),
+        None => ("", bytes),
+    };
+    match std::str::from_utf8(rest) {
+        Ok(text) => Ok((bom, text)),
+        Err(e) => {
+            let good = e.valid_up_to();
+            // The valid prefix is UTF-8 by construction.
+            let prefix = std::str::from_utf8(&rest[..good]).unwrap_or_default();
+            let (line, col) = line_col(prefix, good);
+            Err(Error::at(
+                line,
+                col,
+                format!("input is not valid UTF-8 (byte 0x{:02x})", rest[good]),
+            ))
+        }
+    }
+}
+
+/// 1-based line and column (in characters) of byte offset `pos`.
+pub fn line_col(text: &str, pos: usize) -> (usize, usize) {
+    let pos = floor_char_boundary(text, pos.min(text.len()));
+    let before = &text.as_bytes()[..pos];
+    let line = memchr::memchr_iter(b'\n', before).count() + 1;
+    let start = line_start(text, pos);
+    let col = text[start..pos].chars().count() + 1;
+    (line, col)
+}
+
+fn floor_char_boundary(text: &str, mut pos: usize) -> usize {
+    while !text.is_char_boundary(pos) {
+        pos -= 1;
+    }
+    pos
+}
+
+/// Byte offset of the start of the line holding `pos`.
+pub fn line_start(text: &str, pos: usize) -> usize {
+    memchr::memrchr(b'\n', &text.as_bytes()[..pos]).map_or(0, |i| i + 1)
+}
+
+/// Byte offset just past the newline that ends the line holding `pos`, or
+/// `None` when that line is the last and has no newline.
+pub fn next_line_start(text: &str, pos: usize) -> Option<usize> {
+    memchr::memchr(b'\n', &text.as_bytes()[pos..]).map(|i| pos + i + 1)
+}
+
+/// Column (in characters, 0-based) of byte offset `pos` within its line.
+pub fn column(text: &str, pos: usize) -> usize {
+    let start = line_start(text, pos);
+    let prefix = &text[start..pos];
+    if prefix.is_ascii() {
+        prefix.len()
+    } else {
+        prefix.chars().count()
+    }
+}
+
+/// The line ending the document uses near `pos`: that of the line holding
+/// `pos`, else the first one in the text, else `\n`.
+pub fn newline_near(text: &str, pos: usize) -> &'static str {
+    let nl = next_line_start(text, pos).or_else(|| next_line_start(text, 0));
+    match nl {
+        Some(end) if end >= 2 && text.as_bytes()[end - 2] == b'\r' => "\r\n",
+        _ => "\n",
+    }
+}
+
+/// Whether `pos` is at the start of a line.
+pub fn at_line_start(text: &str, pos: usize) -> bool {
+    pos == 0 || text.as_bytes()[pos - 1] == b'\n'
+}
+
+/// Converts the parser's character indices into byte offsets.
+///
+/// saphyr-parser counts characters. ASCII text needs no table; otherwise a
+/// checkpoint every `STEP` characters bounds each lookup to a short walk.
+pub struct Offsets<'a> {
+    text: &'a str,
+    checkpoints: Option<Vec<usize>>,
+}
+
+const STEP: usize = 64;
+
+impl<'a> Offsets<'a> {
+    /// Builds the table for `text` (no allocation when it is ASCII).
+    pub fn new(text: &'a str) -> Self {
+        let checkpoints = if text.is_ascii() {
+            None
+        } else {
+            let mut v = Vec::with_capacity(text.len() / STEP + 2);
+            for (n, (b, _)) in text.char_indices().enumerate() {
+                if n % STEP == 0 {
+                    v.push(b);
+                }
+            }
+            Some(v)
+        };
+        Offsets { text, checkpoints }
+    }
+
+    /// Byte offset of character index `index` (clamped to the end).
+    pub fn byte(&self, index: usize) -> usize {
+        match &self.checkpoints {
+            None => index.min(self.text.len()),
+            Some(v) => {
+                let slot = index / STEP;
+                let Some(&base) = v.get(slot) else {
+                    return self.text.len();
+                };
+                let rest = index - slot * STEP;
+                self.text[base..]
+                    .char_indices()
+                    .nth(rest)
+                    .map_or(self.text.len(), |(b, _)| base + b)
+            }
+        }
+    }
+}
+
+/// Writes `s` as a YAML double-quoted scalar, which is also a JSON string.
+pub fn double_quote(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' || c == '\u{feff}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_match_char_indices() {
+        let t = "a: é\r\nb: 日本語\nc: x";
+        let o = Offsets::new(t);
+        for (n, (b, _)) in t.char_indices().enumerate() {
+            assert_eq!(o.byte(n), b);
+        }
+        assert_eq!(o.byte(t.chars().count()), t.len());
+        let long = "é".repeat(300);
+        let o = Offsets::new(&long);
+        assert_eq!(o.byte(200), 400);
+    }
+
+    #[test]
+    fn decode_reports_invalid_byte_position() {
+        let e = decode(b"a: b\nc: \xff\n").unwrap_err();
+        assert_eq!((e.line, e.col), (2, 4));
+        assert_eq!(decode(b"\xef\xbb\xbfa").unwrap(), (BOM, "a"));
+    }
+
+    #[test]
+    fn quoting_escapes() {
+        let mut s = String::new();
+        double_quote("a\"b\\c\u{1}", &mut s);
+        assert_eq!(s, r#""a\"b\\c\u0001""#);
+    }
+
+    #[test]
+    fn line_helpers() {
+        let t = "ab\r\ncd\nef";
+        assert_eq!(line_col(t, 5), (2, 2));
+        assert_eq!(newline_near(t, 0), "\r\n");
+        assert_eq!(newline_near(t, 5), "\n");
+        assert_eq!(next_line_start(t, 8), None);
+        assert!(at_line_start(t, 4));
+        assert_eq!(column(t, 5), 1);
+    }
+}
