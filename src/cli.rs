@@ -52,7 +52,13 @@ pub struct Args {
     #[arg(long, conflicts_with_all = ["diff", "report"], help_heading = "Output")]
     pub list: bool,
     /// Print a report of every stamped workload instead of the stream.
-    #[arg(long, value_enum, value_name = "FORMAT", conflicts_with = "diff", help_heading = "Output")]
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        conflicts_with = "diff",
+        help_heading = "Output"
+    )]
     pub report: Option<ReportFormat>,
     /// Colour the diff: auto (on a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN", help_heading = "Output")]
@@ -72,7 +78,12 @@ pub struct Args {
     #[arg(short = 'n', long = "namespace", value_name = "NS", action = ArgAction::Append, help_heading = "Selection")]
     pub namespaces: Vec<String>,
     /// Only workloads whose labels match, e.g. `app=web,tier!=db,env in (prod,staging),!canary`.
-    #[arg(short = 'l', long = "selector", value_name = "SELECTOR", help_heading = "Selection")]
+    #[arg(
+        short = 'l',
+        long = "selector",
+        value_name = "SELECTOR",
+        help_heading = "Selection"
+    )]
     pub selector: Option<String>,
     /// Skip paths matching this glob while walking directories (repeatable).
     #[arg(long = "exclude", value_name = "GLOB", action = ArgAction::Append, help_heading = "Selection")]
@@ -149,7 +160,8 @@ impl Run {
         selector.names.clone_from(&args.names);
         selector.namespaces.clone_from(&args.namespaces);
         if let Some(s) = &args.selector {
-            let parsed = LabelSelector::parse(s).map_err(|e| Usage(format!("--selector '{s}': {e}")))?;
+            let parsed =
+                LabelSelector::parse(s).map_err(|e| Usage(format!("--selector '{s}': {e}")))?;
             selector.labels = Some(parsed);
         }
         let key = args.key.clone().unwrap_or_else(|| {
@@ -160,7 +172,9 @@ impl Run {
             }
         });
         check_key(&key).map_err(Usage)?;
-        let epoch = std::env::var("SOURCE_DATE_EPOCH").ok().filter(|s| !s.is_empty());
+        let epoch = std::env::var("SOURCE_DATE_EPOCH")
+            .ok()
+            .filter(|s| !s.is_empty());
         let value = value::resolve(
             &ValueArgs {
                 value: args.value.clone(),
@@ -175,7 +189,7 @@ impl Run {
         .map_err(Usage)?;
         let exclude = build_globs(&args.exclude).map_err(Usage)?;
         let (sources, walk_errors) = inputs::collect(&args.paths, &exclude);
-        if args.write && sources.iter().any(|s| *s == Source::Stdin) {
+        if args.write && sources.contains(&Source::Stdin) {
             return Err(Usage(
                 "--write needs files: standard input cannot be rewritten in place".to_string(),
             ));
@@ -235,7 +249,10 @@ impl Run {
                 changed_files += 1;
                 stamped += r.stamps.len();
                 if args.check {
-                    eprintln!("reload-stamp: {name}: {} would be stamped", plural(r.stamps.len(), "workload"));
+                    eprintln!(
+                        "reload-stamp: {name}: {} would be stamped",
+                        plural(r.stamps.len(), "workload")
+                    );
                 }
                 if args.write {
                     if let Source::File { path, .. } = &l.source {
@@ -282,7 +299,10 @@ impl Run {
         }
         if let Err(e) = io_result {
             if e.kind() != io::ErrorKind::BrokenPipe {
-                eprintln!("reload-stamp: cannot write to standard output: {}", io_message(&e));
+                eprintln!(
+                    "reload-stamp: cannot write to standard output: {}",
+                    io_message(&e)
+                );
                 return 2;
             }
         }
@@ -291,14 +311,21 @@ impl Run {
             let msg = if stamped == 0 {
                 format!("nothing to stamp in {files}")
             } else if args.check {
-                format!("{} in {changed_files} of {files} would be stamped", plural(stamped, "workload"))
+                format!(
+                    "{} in {changed_files} of {files} would be stamped",
+                    plural(stamped, "workload")
+                )
             } else {
                 format!(
                     "stamped {} in {changed_files} of {files} ({}: \"{}\"){}",
                     plural(stamped, "workload"),
                     self.opts.key,
                     self.value,
-                    if args.write || stream { "" } else { ", nothing written" }
+                    if args.write || stream {
+                        ""
+                    } else {
+                        ", nothing written"
+                    }
                 )
             };
             eprintln!("reload-stamp: {msg}");
@@ -329,7 +356,12 @@ fn plural(n: usize, what: &str) -> String {
     }
 }
 
-fn write_report(out: &mut dyn Write, key: &str, stamps: &[(String, Stamp)], files: usize) -> io::Result<()> {
+fn write_report(
+    out: &mut dyn Write,
+    key: &str,
+    stamps: &[(String, Stamp)],
+    files: usize,
+) -> io::Result<()> {
     let items: Vec<serde_json::Value> = stamps
         .iter()
         .map(|(path, s)| {
@@ -360,12 +392,16 @@ fn build_globs(globs: &[String]) -> Result<GlobSet, String> {
 /// An annotation key: an optional DNS-subdomain prefix and `/`, then a name
 /// of at most 63 characters (what the API server accepts).
 fn check_key(key: &str) -> Result<(), String> {
-    let (prefix, name) = key.rsplit_once('/').map_or((None, key), |(p, n)| (Some(p), n));
+    let (prefix, name) = key
+        .rsplit_once('/')
+        .map_or((None, key), |(p, n)| (Some(p), n));
     let name_ok = !name.is_empty()
         && name.len() <= 63
         && name.starts_with(|c: char| c.is_ascii_alphanumeric())
         && name.ends_with(|c: char| c.is_ascii_alphanumeric())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     let prefix_ok = prefix.is_none_or(|p| {
         !p.is_empty()
             && p.len() <= 253
@@ -373,7 +409,8 @@ fn check_key(key: &str) -> Result<(), String> {
                 !l.is_empty()
                     && !l.starts_with('-')
                     && !l.ends_with('-')
-                    && l.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && l.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             })
     });
     if name_ok && prefix_ok {

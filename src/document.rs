@@ -76,7 +76,9 @@ impl<'a> Node<'a> {
 
     /// The first entry whose key is the scalar `key`.
     pub fn get(&self, key: &str) -> Option<&(Node<'a>, Node<'a>)> {
-        self.entries()?.iter().find(|(k, _)| k.as_str() == Some(key))
+        self.entries()?
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(key))
     }
 
     /// The value of the first entry whose key is `key`, as a string.
@@ -133,7 +135,11 @@ pub fn parse_stream<'a>(
                 b.stack.clear();
                 b.root = None;
                 b.aliased.clear();
-                b.prev = if explicit { off.byte(span.end.index()) } else { s };
+                b.prev = if explicit {
+                    off.byte(span.end.index())
+                } else {
+                    s
+                };
             }
             Event::DocumentEnd => {
                 let s = off.byte(span.start.index());
@@ -229,9 +235,10 @@ impl<'a> Builder<'a, '_> {
                         let q = skip_properties(self.text, s);
                         (s, quoted_end(self.text.as_bytes(), q))
                     }
-                    ScalarStyle::Literal | ScalarStyle::Folded => {
-                        (self.block_scalar_start(s), block_scalar_end(self.text, s, e))
-                    }
+                    ScalarStyle::Literal | ScalarStyle::Folded => (
+                        self.block_scalar_start(s),
+                        block_scalar_end(self.text, s, e),
+                    ),
                 };
                 self.push(Node {
                     start,
@@ -278,7 +285,14 @@ impl<'a> Builder<'a, '_> {
         Ok(())
     }
 
-    fn open(&mut self, is_map: bool, anchor: usize, tag: Option<Cow<'a, Tag>>, s: usize, e: usize) -> Result<(), Error> {
+    fn open(
+        &mut self,
+        is_map: bool,
+        anchor: usize,
+        tag: Option<Cow<'a, Tag>>,
+        s: usize,
+        e: usize,
+    ) -> Result<(), Error> {
         if self.stack.len() >= MAX_DEPTH {
             return Err(Error::at_byte(
                 self.text,
@@ -399,7 +413,11 @@ fn quoted_end(b: &[u8], q: usize) -> usize {
 fn block_scalar_end(text: &str, content: usize, e: usize) -> usize {
     let e = e.max(content);
     let ls = text::line_start(text, e);
-    if ls >= content && text.as_bytes()[ls..e].iter().all(|c| *c == b' ' || *c == b'\t') {
+    if ls >= content
+        && text.as_bytes()[ls..e]
+            .iter()
+            .all(|c| *c == b' ' || *c == b'\t')
+    {
         ls
     } else {
         e
@@ -455,7 +473,14 @@ mod tests {
         let t = "# lead\na: 1\n---\nb: 2\n...\n%YAML 1.2\n---\nc: 3\n";
         let docs = parse_all(t).unwrap();
         let r: Vec<_> = docs.iter().map(|d| &t[d.region.clone()]).collect();
-        assert_eq!(r, ["# lead\na: 1\n", "---\nb: 2\n...", "\n%YAML 1.2\n---\nc: 3\n"]);
+        assert_eq!(
+            r,
+            [
+                "# lead\na: 1\n",
+                "---\nb: 2\n...",
+                "\n%YAML 1.2\n---\nc: 3\n"
+            ]
+        );
     }
 
     #[test]

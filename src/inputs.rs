@@ -94,14 +94,17 @@ pub fn collect(paths: &[String], exclude: &GlobSet) -> (Vec<Source>, Vec<(String
             .into_iter()
             .filter_entry(|e| {
                 e.depth() == 0
-                    || !(e.file_name().to_string_lossy().starts_with('.') || excluded(exclude, e.path()))
+                    || !(e.file_name().to_string_lossy().starts_with('.')
+                        || excluded(exclude, e.path()))
             });
         for entry in walk {
             match entry {
-                Ok(e) if e.file_type().is_file() && is_manifest(e.path()) => out.push(Source::File {
-                    display: display(e.path()),
-                    path: e.path().to_path_buf(),
-                }),
+                Ok(e) if e.file_type().is_file() && is_manifest(e.path()) => {
+                    out.push(Source::File {
+                        display: display(e.path()),
+                        path: e.path().to_path_buf(),
+                    })
+                }
                 Ok(_) => {}
                 Err(e) => {
                     let at = e.path().map_or(p.clone(), display);

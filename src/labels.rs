@@ -44,7 +44,10 @@ impl std::fmt::Display for SelectorError {
 impl LabelSelector {
     /// Parses the selector syntax of `kubectl -l`.
     pub fn parse(s: &str) -> Result<LabelSelector, SelectorError> {
-        let mut p = P { s: s.as_bytes(), i: 0 };
+        let mut p = P {
+            s: s.as_bytes(),
+            i: 0,
+        };
         let mut requirements = Vec::new();
         p.ws();
         if p.done() {
@@ -70,8 +73,12 @@ impl LabelSelector {
             Requirement::NotIn(k, vs) => !get(k).is_some_and(|x| vs.iter().any(|v| v == x)),
             Requirement::Exists(k) => get(k).is_some(),
             Requirement::NotExists(k) => get(k).is_none(),
-            Requirement::Greater(k, n) => get(k).and_then(|x| x.parse::<i64>().ok()).is_some_and(|x| x > *n),
-            Requirement::Less(k, n) => get(k).and_then(|x| x.parse::<i64>().ok()).is_some_and(|x| x < *n),
+            Requirement::Greater(k, n) => get(k)
+                .and_then(|x| x.parse::<i64>().ok())
+                .is_some_and(|x| x > *n),
+            Requirement::Less(k, n) => get(k)
+                .and_then(|x| x.parse::<i64>().ok())
+                .is_some_and(|x| x < *n),
         })
     }
 }
@@ -123,7 +130,10 @@ impl P<'_> {
                 break;
             }
         }
-        (start, std::str::from_utf8(&self.s[start..self.i]).unwrap_or_default())
+        (
+            start,
+            std::str::from_utf8(&self.s[start..self.i]).unwrap_or_default(),
+        )
     }
 
     fn key(&mut self) -> Result<String, SelectorError> {
@@ -185,9 +195,16 @@ impl P<'_> {
                 let at = self.i;
                 let (_, v) = self.word();
                 let Ok(n) = v.parse::<i64>() else {
-                    return self.err(at, format!("'{}' needs an integer value", if gt { '>' } else { '<' }));
+                    return self.err(
+                        at,
+                        format!("'{}' needs an integer value", if gt { '>' } else { '<' }),
+                    );
                 };
-                Ok(if gt { Requirement::Greater(k, n) } else { Requirement::Less(k, n) })
+                Ok(if gt {
+                    Requirement::Greater(k, n)
+                } else {
+                    Requirement::Less(k, n)
+                })
             }
             Some(c) if c.is_ascii_alphabetic() => {
                 let (_, op) = self.word();
@@ -195,7 +212,12 @@ impl P<'_> {
                 let negate = match op.as_str() {
                     "in" => false,
                     "notin" => true,
-                    _ => return self.err(op_at, format!("unknown operator '{op}' (expected =, ==, !=, in or notin)")),
+                    _ => {
+                        return self.err(
+                            op_at,
+                            format!("unknown operator '{op}' (expected =, ==, !=, in or notin)"),
+                        )
+                    }
                 };
                 self.ws();
                 self.expect(b'(', "expected '(' after the set operator")?;
@@ -212,7 +234,11 @@ impl P<'_> {
                         _ => return self.err(self.i, "expected ',' or ')' in the value set"),
                     }
                 }
-                Ok(if negate { Requirement::NotIn(k, values) } else { Requirement::In(k, values) })
+                Ok(if negate {
+                    Requirement::NotIn(k, values)
+                } else {
+                    Requirement::In(k, values)
+                })
             }
             Some(c) => self.err(op_at, format!("unexpected '{}' after key '{k}'", c as char)),
         }
@@ -225,7 +251,8 @@ fn is_name(s: &str) -> bool {
         && b.len() <= 63
         && b[0].is_ascii_alphanumeric()
         && b[b.len() - 1].is_ascii_alphanumeric()
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
 }
 
 fn check_key(k: &str) -> Result<(), String> {
@@ -239,12 +266,15 @@ fn check_key(k: &str) -> Result<(), String> {
             && p.split('.').all(|l| {
                 !l.is_empty()
                     && l.len() <= 63
-                    && l.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+                    && l.bytes()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
                     && !l.starts_with('-')
                     && !l.ends_with('-')
             });
         if !dns {
-            return Err(format!("invalid label key '{k}': the prefix must be a DNS subdomain"));
+            return Err(format!(
+                "invalid label key '{k}': the prefix must be a DNS subdomain"
+            ));
         }
     }
     if !is_name(name) {

@@ -53,7 +53,11 @@ impl Concat {
 }
 
 fn is_marker(line: &str, m: &str) -> bool {
-    line.starts_with(m) && line[m.len()..].chars().next().is_none_or(char::is_whitespace)
+    line.starts_with(m)
+        && line[m.len()..]
+            .chars()
+            .next()
+            .is_none_or(char::is_whitespace)
 }
 
 /// The first line that is neither blank nor a comment.
@@ -78,7 +82,9 @@ impl ColorChoice {
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            ColorChoice::Auto => {
+                is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
         }
     }
 }
@@ -89,7 +95,10 @@ pub fn diff(name: &str, old: &str, new: &str, color: bool) -> String {
     let text = d
         .unified_diff()
         .context_radius(3)
-        .header(&format!("a/{}", name.trim_start_matches('/')), &format!("b/{}", name.trim_start_matches('/')))
+        .header(
+            &format!("a/{}", name.trim_start_matches('/')),
+            &format!("b/{}", name.trim_start_matches('/')),
+        )
         .to_string();
     if !color {
         return text;
@@ -156,8 +165,14 @@ mod tests {
     fn separators_only_where_needed() {
         assert_eq!(concat(&["a: 1\n", "b: 2\n"]), "a: 1\n---\nb: 2\n");
         assert_eq!(concat(&["a: 1", "b: 2\n"]), "a: 1\n---\nb: 2\n");
-        assert_eq!(concat(&["a: 1\n", "# c\n---\nb: 2\n"]), "a: 1\n# c\n---\nb: 2\n");
-        assert_eq!(concat(&["a: 1\n", "%YAML 1.2\n---\nb\n"]), "a: 1\n...\n%YAML 1.2\n---\nb\n");
+        assert_eq!(
+            concat(&["a: 1\n", "# c\n---\nb: 2\n"]),
+            "a: 1\n# c\n---\nb: 2\n"
+        );
+        assert_eq!(
+            concat(&["a: 1\n", "%YAML 1.2\n---\nb\n"]),
+            "a: 1\n...\n%YAML 1.2\n---\nb\n"
+        );
         assert_eq!(concat(&["", "b: 2\n"]), "b: 2\n");
         assert_eq!(concat(&["a: 1\n", "# only\n"]), "a: 1\n# only\n");
         assert_eq!(concat(&["a: 1\n", "\u{feff}b: 2\n"]), "a: 1\n---\nb: 2\n");

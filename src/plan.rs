@@ -54,13 +54,22 @@ pub fn plan_document(
     let Some(root) = &doc.root else {
         return Ok(Vec::new());
     };
+    let json = matches!(&root.kind, Kind::Map(e, true)
+        if e.first().is_none_or(|(k, _)| matches!(k.kind, Kind::Scalar(_, ScalarStyle::DoubleQuoted))));
+    // Minified JSON (`{"a":1}`) gets minified additions.
+    let compact = json
+        && root
+            .entries()
+            .and_then(|e| e.first())
+            .is_some_and(|(k, v)| !text[k.end..v.start].contains([' ', '\n']));
     let ctx = Ctx {
         text,
         aliased: &doc.aliased,
         key,
         sel,
-        json: matches!(&root.kind, Kind::Map(e, true)
-            if e.first().is_none_or(|(k, _)| matches!(k.kind, Kind::Scalar(_, ScalarStyle::DoubleQuoted)))),
+        json,
+        colon: if compact { ":" } else { ": " },
+        comma: if compact { "," } else { ", " },
     };
     let mut out = Vec::new();
     ctx.visit(root, &mut Vec::new(), &mut out)?;
@@ -85,6 +94,9 @@ struct Ctx<'t> {
     key: &'t str,
     sel: &'t Selector,
     json: bool,
+    /// `": "` and `", "`, or without spaces in minified JSON.
+    colon: &'static str,
+    comma: &'static str,
 }
 
 type Entry<'n, 'a> = &'n (Node<'a>, Node<'a>);
@@ -94,14 +106,26 @@ impl Ctx<'_> {
         Error::at_byte(self.text, pos, msg)
     }
 
-    fn visit(&self, node: &Node<'_>, items: &mut Vec<usize>, out: &mut Vec<Workload>) -> Result<(), Error> {
+    fn visit(
+        &self,
+        node: &Node<'_>,
+        items: &mut Vec<usize>,
+        out: &mut Vec<Workload>,
+    ) -> Result<(), Error> {
         if node.entries().is_none() {
             return Ok(());
         }
         let kind = node.get_str("kind").unwrap_or_default();
         let api = node.get_str("apiVersion").unwrap_or_default();
         if kind.ends_with("List") {
-            if let Some((_, Node { kind: Kind::Seq(list, _), .. })) = node.get("items") {
+            if let Some((
+                _,
+                Node {
+                    kind: Kind::Seq(list, _),
+                    ..
+                },
+            )) = node.get("items")
+            {
                 for (i, item) in list.iter().enumerate() {
                     items.push(i);
                     self.visit(item, items, out)?;
@@ -129,14 +153,18 @@ impl Ctx<'_> {
                     }
                     found = Some(e);
                 }
-                Some("<<") if matches!(e.0.kind, Kind::Scalar(_, ScalarStyle::Plain)) => merge = Some(e.0.start),
+                Some("<<") if matches!(e.0.kind, Kind::Scalar(_, ScalarStyle::Plain)) => {
+                    merge = Some(e.0.start)
+                }
                 _ => {}
             }
         }
         if let (None, Some(at)) = (found, merge) {
             return Err(self.err(
                 at,
-                format!("'{key}' may come from this merge key (<<); refusing to edit a merged mapping"),
+                format!(
+                    "'{key}' may come from this merge key (<<); refusing to edit a merged mapping"
+                ),
             ));
         }
         Ok(found)
@@ -148,19 +176,26 @@ impl Ctx<'_> {
         if let Kind::Alias(_) = node.kind {
             return Err(self.err(
                 node.start,
-                format!("{what} is an alias; stamping it would also change the node it refers to"),
+                format!(
+                    "'{what}' is an alias; stamping it would also change the node it refers to"
+                ),
             ));
         }
         if node.anchor != 0 && self.aliased.contains(&node.anchor) {
             return Err(self.err(
                 node.start,
-                format!("{what} is anchored and used elsewhere through an alias; stamping it would change that too"),
+                format!("'{what}' is anchored and used elsewhere through an alias; stamping it would change that too"),
             ));
         }
         Ok(())
     }
 
-    fn workload(&self, obj: &Node<'_>, kind: &str, items: &[usize]) -> Result<Option<Workload>, Error> {
+    fn workload(
+        &self,
+        obj: &Node<'_>,
+        kind: &str,
+        items: &[usize],
+    ) -> Result<Option<Workload>, Error> {
         for k in ["apiVersion", "kind", "metadata"] {
             self.lookup(obj, k)?;
         }
@@ -180,7 +215,7 @@ impl Ctx<'_> {
             let Some((k, v)) = self.lookup(cur, seg)? else {
                 return Ok(None);
             };
-            self.editable(v, &format!("'{seg}'"))?;
+            self.editable(v, seg)?;
             if v.entries().is_none() {
                 return Ok(None);
             }
@@ -193,21 +228,26 @@ impl Ctx<'_> {
         let edits = match self.lookup(template, "metadata")? {
             None => self.add_metadata(template, &steps),
             Some((mk, mv)) => {
-                self.editable(mv, "the pod template's metadata")?;
+                self.editable(mv, "metadata")?;
                 if mv.is_null() {
                     self.fill_null(template, mk, mv, &steps, Fill::Metadata)
                 } else if mv.entries().is_none() {
-                    return Err(self.err(mv.start, "the pod template's metadata is not a mapping"));
+                    return Err(
+                        self.err(mv.start, "the pod template's 'metadata' is not a mapping")
+                    );
                 } else {
                     steps.push((mk, mv));
                     match self.lookup(mv, "annotations")? {
                         None => vec![self.append(mv, &steps, Fill::Annotations)],
                         Some((ak, av)) => {
-                            self.editable(av, "the pod template's annotations")?;
+                            self.editable(av, "annotations")?;
                             if av.is_null() {
                                 self.fill_null(mv, ak, av, &steps, Fill::Annotations)
                             } else if av.entries().is_none() {
-                                return Err(self.err(av.start, "the pod template's annotations are not a mapping"));
+                                return Err(self.err(
+                                    av.start,
+                                    "the pod template's 'annotations' is not a mapping",
+                                ));
                             } else {
                                 steps.push((ak, av));
                                 match self.lookup(av, self.key)? {
@@ -244,7 +284,8 @@ impl Ctx<'_> {
             }
             if let Some((first, _)) = v.entries().and_then(|e| e.first()) {
                 let (kc, vc) = (column(self.text, k.start), column(self.text, first.start));
-                let same_line = text::line_start(self.text, first.start) == text::line_start(self.text, k.start);
+                let same_line = text::line_start(self.text, first.start)
+                    == text::line_start(self.text, k.start);
                 if vc > kc && !same_line {
                     return vc - kc;
                 }
@@ -266,12 +307,13 @@ impl Ctx<'_> {
     /// The new entry, in flow style: `key: "v"`, wrapped in `annotations`
     /// and `metadata` as `fill` asks.
     fn flow_entry(&self, fill: Fill, quote: bool) -> String {
-        let stamp = format!("{}: {VALUE}", self.key_text(self.key, quote));
+        let c = self.colon;
+        let stamp = format!("{}{c}{VALUE}", self.key_text(self.key, quote));
         match fill {
             Fill::Stamp => stamp,
-            Fill::Annotations => format!("{}: {{{stamp}}}", self.key_text("annotations", false)),
+            Fill::Annotations => format!("{}{c}{{{stamp}}}", self.key_text("annotations", false)),
             Fill::Metadata => format!(
-                "{}: {{{}: {{{stamp}}}}}",
+                "{}{c}{{{}{c}{{{stamp}}}}}",
                 self.key_text("metadata", false),
                 self.key_text("annotations", false)
             ),
@@ -323,7 +365,11 @@ impl Ctx<'_> {
             Some(nl) => format!("{nl}{}", lines.strip_suffix(nl).unwrap_or(&lines)),
             None => lines,
         };
-        Edit { start: at, end: at, text }
+        Edit {
+            start: at,
+            end: at,
+            text,
+        }
     }
 
     /// End of an entry, past the `:` when the value is empty.
@@ -354,7 +400,13 @@ impl Ctx<'_> {
         let (fk, _) = &entries[0];
         let (lk, lv) = entries.last().expect("a block mapping has entries");
         let nl = newline_near(self.text, lk.start);
-        let lines = self.block_lines(fill, quote, column(self.text, fk.start), self.step(steps), nl);
+        let lines = self.block_lines(
+            fill,
+            quote,
+            column(self.text, fk.start),
+            self.step(steps),
+            nl,
+        );
         self.insert_lines_after(self.entry_end(lk, lv), lines)
     }
 
@@ -381,7 +433,7 @@ impl Ctx<'_> {
             return Edit {
                 start: fk.start,
                 end: fk.start,
-                text: format!("{entry}, "),
+                text: format!("{entry}{}", self.comma),
             };
         }
         let (lk, lv) = entries.last().expect("not empty");
@@ -389,7 +441,7 @@ impl Ctx<'_> {
         Edit {
             start: at,
             end: at,
-            text: format!(", {entry}"),
+            text: format!("{}{entry}", self.comma),
         }
     }
 
@@ -441,13 +493,13 @@ impl Ctx<'_> {
                 Edit {
                     start: c + 1,
                     end: c + 1,
-                    text: format!(" {text}"),
+                    text: format!("{}{text}", &self.colon[1..]),
                 }
             } else {
                 Edit {
                     start: k.end,
                     end: k.end,
-                    text: format!(": {text}"),
+                    text: format!("{}{text}", self.colon),
                 }
             }];
         }
@@ -469,9 +521,12 @@ impl Ctx<'_> {
 
     /// The key exists: replace its value.
     fn replace_value(&self, k: &Node<'_>, v: &Node<'_>) -> Result<(Edit, Current), Error> {
-        self.editable(v, "the annotation")?;
+        self.editable(v, self.key)?;
         let Kind::Scalar(value, style) = &v.kind else {
-            return Err(self.err(v.start, format!("annotation '{}' does not hold a string", self.key)));
+            return Err(self.err(
+                v.start,
+                format!("annotation '{}' does not hold a string", self.key),
+            ));
         };
         let current = Current {
             value: value.to_string(),
@@ -535,7 +590,10 @@ pub fn plain_safe(key: &str) -> bool {
     if !first.is_ascii_alphanumeric() {
         return false;
     }
-    if !key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/')) {
+    if !key
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+    {
         return false;
     }
     let lower = key.to_ascii_lowercase();

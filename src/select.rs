@@ -24,7 +24,11 @@ impl KindSpec {
             ));
         }
         if let Some(g) = group {
-            if g.is_empty() || !g.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') {
+            if g.is_empty()
+                || !g
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+            {
                 return Err(format!("invalid API group in kind '{s}'"));
             }
         }

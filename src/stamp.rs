@@ -105,7 +105,13 @@ pub fn render(
         let values: Vec<Option<String>> = doc
             .workloads
             .iter()
-            .map(|w| value_of(w).filter(|v| !w.current.as_ref().is_some_and(|c| c.canonical && &c.value == v)))
+            .map(|w| {
+                value_of(w).filter(|v| {
+                    !w.current
+                        .as_ref()
+                        .is_some_and(|c| c.canonical && &c.value == v)
+                })
+            })
             .collect();
         if values.iter().all(Option::is_none) {
             continue;
@@ -149,7 +155,9 @@ pub fn render(
                 Error::at_byte(
                     a.text,
                     doc.workloads[i].start,
-                    format!("internal error, nothing written: {why}; please report this with the input"),
+                    format!(
+                        "internal error, nothing written: {why}; please report this with the input"
+                    ),
                 )
             })?;
         }

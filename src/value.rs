@@ -119,7 +119,9 @@ mod tests {
             format: Some("%Q".into()),
             ..Default::default()
         };
-        assert!(resolve(&a, None, now()).unwrap_err().contains("invalid --format"));
+        assert!(resolve(&a, None, now())
+            .unwrap_err()
+            .contains("invalid --format"));
         assert!(resolve(&ValueArgs::default(), Some("soon"), now()).is_err());
         assert!(parse_time("yesterday").is_err());
         assert_eq!(parse_time("1700000000").unwrap().timestamp(), 1_700_000_000);

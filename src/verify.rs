@@ -51,7 +51,9 @@ pub fn stamp_at<'n, 'a>(root: &'n Node<'a>, site: &Site<'_>, key: &str) -> Optio
 pub fn fingerprint<'w>(root: &Node<'_>, sites: impl Iterator<Item = Site<'w>>, key: &str) -> u64 {
     let mut strip = Strip::default();
     for site in sites {
-        let Some(t) = template(root, &site) else { continue };
+        let Some(t) = template(root, &site) else {
+            continue;
+        };
         strip.templates.push(ptr(t));
         if let Some((_, m)) = t.get("metadata") {
             strip.metadata.push(ptr(m));
@@ -95,8 +97,9 @@ impl Walk<'_> {
     }
 
     fn kept(&self, map: &Node<'_>) -> usize {
-        map.entries()
-            .map_or(0, |e| e.iter().filter(|(k, v)| !self.skipped(map, k, v)).count())
+        map.entries().map_or(0, |e| {
+            e.iter().filter(|(k, v)| !self.skipped(map, k, v)).count()
+        })
     }
 
     fn node(&mut self, n: &Node<'_>) {
@@ -121,7 +124,11 @@ impl Walk<'_> {
             }
             Kind::Alias(id) => {
                 2u8.hash(&mut self.h);
-                let n = self.anchors.iter().rposition(|a| a == id).map_or(usize::MAX, |i| i + 1);
+                let n = self
+                    .anchors
+                    .iter()
+                    .rposition(|a| a == id)
+                    .map_or(usize::MAX, |i| i + 1);
                 n.hash(&mut self.h);
             }
             Kind::Seq(items, flow) => {
@@ -170,9 +177,13 @@ pub fn check(
     value: &str,
     expected: u64,
 ) -> Result<(), String> {
-    let docs = parse_all(edited).map_err(|e| format!("the edited document does not parse ({e})"))?;
+    let docs =
+        parse_all(edited).map_err(|e| format!("the edited document does not parse ({e})"))?;
     let [doc] = docs.as_slice() else {
-        return Err(format!("the edited text holds {} documents, not 1", docs.len()));
+        return Err(format!(
+            "the edited text holds {} documents, not 1",
+            docs.len()
+        ));
     };
     let root = doc.root.as_ref().ok_or("the edited document is empty")?;
     for (site, want) in sites.iter().zip(stamped) {
@@ -185,11 +196,22 @@ pub fn check(
                 tag: None,
                 ..
             }) if v == value => {}
-            Some(_) => return Err(format!("the stamp '{key}' does not read back as \"{value}\"")),
+            Some(_) => {
+                return Err(format!(
+                    "the stamp '{key}' does not read back as \"{value}\""
+                ))
+            }
             None => return Err(format!("the stamp '{key}' is missing after the edit")),
         }
     }
-    let got = fingerprint(root, sites.iter().map(|s| Site { items: s.items, kind: s.kind }), key);
+    let got = fingerprint(
+        root,
+        sites.iter().map(|s| Site {
+            items: s.items,
+            kind: s.kind,
+        }),
+        key,
+    );
     if got != expected {
         return Err("the edited document differs from the original by more than the stamp".into());
     }

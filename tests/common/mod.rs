@@ -1,0 +1,150 @@
+//! Helpers shared by the integration tests: an independent oracle built on
+//! serde_yaml (libyaml), unrelated to the parser the tool uses.
+
+#![allow(dead_code)]
+
+use serde_yaml::Value;
+
+pub const VALUE: &str = "20261124093000";
+
+fn is_workload(doc: &Value, kinds: &[&str]) -> bool {
+    let Some(kind) = doc.get("kind").and_then(Value::as_str) else {
+        return false;
+    };
+    if !kinds.contains(&kind) {
+        return false;
+    }
+    let group = doc
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .split('/')
+        .next()
+        .unwrap_or("");
+    if ["Deployment", "StatefulSet", "DaemonSet"].contains(&kind)
+        && !["apps", "extensions"].contains(&group)
+    {
+        return false;
+    }
+    template_of(doc).is_some_and(Value::is_mapping)
+}
+
+fn template_of(doc: &Value) -> Option<&Value> {
+    if doc.get("kind").and_then(Value::as_str) == Some("CronJob") {
+        doc.get("spec")?
+            .get("jobTemplate")?
+            .get("spec")?
+            .get("template")
+    } else {
+        doc.get("spec")?.get("template")
+    }
+}
+
+fn template_of_mut(doc: &mut Value) -> Option<&mut Value> {
+    if doc.get("kind").and_then(Value::as_str) == Some("CronJob") {
+        doc.get_mut("spec")?
+            .get_mut("jobTemplate")?
+            .get_mut("spec")?
+            .get_mut("template")
+    } else {
+        doc.get_mut("spec")?.get_mut("template")
+    }
+}
+
+/// The document as it must read after stamping; the count of stamps.
+pub fn expected(mut doc: Value, kinds: &[&str], key: &str, value: &str) -> (Value, usize) {
+    if is_workload(&doc, kinds) {
+        let t = template_of_mut(&mut doc).expect("checked");
+        let map = t.as_mapping_mut().expect("checked");
+        let meta = map
+            .entry("metadata".into())
+            .or_insert(Value::Mapping(Default::default()));
+        if !meta.is_mapping() {
+            *meta = Value::Mapping(Default::default());
+        }
+        let ann = meta
+            .as_mapping_mut()
+            .expect("mapping")
+            .entry("annotations".into())
+            .or_insert(Value::Mapping(Default::default()));
+        if !ann.is_mapping() {
+            *ann = Value::Mapping(Default::default());
+        }
+        ann.as_mapping_mut()
+            .expect("mapping")
+            .insert(key.into(), Value::String(value.into()));
+        return (doc, 1);
+    }
+    let is_list = doc
+        .get("kind")
+        .and_then(Value::as_str)
+        .is_some_and(|k| k.ends_with("List"));
+    if is_list {
+        if let Some(Value::Sequence(items)) = doc.get_mut("items") {
+            let mut n = 0;
+            for item in items.iter_mut() {
+                let (new, k) = expected(std::mem::take(item), kinds, key, value);
+                *item = new;
+                n += k;
+            }
+            return (doc, n);
+        }
+    }
+    (doc, 0)
+}
+
+pub fn load_all(text: &str) -> Result<Vec<Value>, String> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut out = Vec::new();
+    for d in serde_yaml::Deserializer::from_str(text) {
+        let v = serde::Deserialize::deserialize(d).map_err(|e| e.to_string())?;
+        out.push(v);
+    }
+    Ok(out)
+}
+
+/// Checks that `output` means `input` plus the stamp on every workload, and
+/// that only lines carrying the stamp changed. Returns the stamp count.
+pub fn check_stamp(input: &str, output: &str, kinds: &[&str], key: &str, value: &str) -> usize {
+    let before = load_all(input).expect("input parses with serde_yaml");
+    let after = load_all(output).unwrap_or_else(|e| panic!("output does not parse: {e}\n{output}"));
+    assert_eq!(before.len(), after.len(), "document count changed");
+    let mut stamped = 0;
+    for (b, a) in before.into_iter().zip(after) {
+        let (want, n) = expected(b, kinds, key, value);
+        stamped += n;
+        assert_eq!(a, want, "meaning differs from input plus the stamp");
+    }
+    // Only lines that carry the stamp change: every new or rewritten line
+    // holds the key, `annotations` or `metadata`, and no line just goes.
+    let diff = similar::TextDiff::from_lines(input, output);
+    let old: Vec<&str> = input.split_inclusive('\n').collect();
+    let new: Vec<&str> = output.split_inclusive('\n').collect();
+    let touched = |l: &str| l.contains(key) || l.contains("annotations") || l.contains("metadata");
+    for op in diff.ops() {
+        let (tag, o, n) = op.as_tag_tuple();
+        match tag {
+            similar::DiffTag::Equal => {}
+            similar::DiffTag::Delete => panic!("lines were removed: {:?}", &old[o]),
+            similar::DiffTag::Insert | similar::DiffTag::Replace => {
+                for l in &new[n.clone()] {
+                    // The old last line gains a newline when a line follows it.
+                    let gained_newline = old[o.clone()]
+                        .iter()
+                        .any(|x| !x.ends_with('\n') && l.trim_end_matches(['\r', '\n']) == *x);
+                    assert!(
+                        touched(l) || gained_newline,
+                        "a line that carries no stamp changed: {l:?}"
+                    );
+                }
+                assert!(o.len() <= n.len(), "lines were removed: {:?}", &old[o]);
+            }
+        }
+    }
+    if stamped == 0 {
+        assert_eq!(input, output, "nothing to stamp, yet the bytes changed");
+    }
+    stamped
+}
+
+pub const DEFAULT_KINDS: &[&str] = &["Deployment", "StatefulSet", "DaemonSet"];
