@@ -107,6 +107,13 @@ pub struct Args {
     /// Write what `kubectl rollout restart` writes: key kubectl.kubernetes.io/restartedAt, RFC 3339.
     #[arg(long, help_heading = "Value")]
     pub kubectl: bool,
+
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) and exit.
+    #[arg(long, value_name = "SHELL", exclusive = true, help_heading = "Setup")]
+    pub completions: Option<clap_complete::Shell>,
+    /// Print the man page (roff) and exit.
+    #[arg(long, exclusive = true, help_heading = "Setup")]
+    pub man: bool,
 }
 
 /// Formats of `--report`.
@@ -124,6 +131,25 @@ struct Usage(String);
 
 /// Runs with parsed arguments; returns the exit code.
 pub fn run(args: Args) -> i32 {
+    if let Some(shell) = args.completions {
+        let mut cmd = <Args as clap::CommandFactory>::command();
+        clap_complete::generate(shell, &mut cmd, "reload-stamp", &mut io::stdout());
+        return 0;
+    }
+    if args.man {
+        let cmd = <Args as clap::CommandFactory>::command();
+        return match clap_mangen::Man::new(cmd).render(&mut io::stdout()) {
+            Ok(()) => 0,
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => 0,
+            Err(e) => {
+                eprintln!(
+                    "reload-stamp: cannot write the man page: {}",
+                    io_message(&e)
+                );
+                2
+            }
+        };
+    }
     match Run::new(&args) {
         Ok(r) => r.execute(&args),
         Err(Usage(msg)) => {
@@ -245,6 +271,9 @@ impl Run {
                     continue;
                 }
             };
+            for w in &a.warnings {
+                eprintln!("reload-stamp: warning: {}", w.with_path(name));
+            }
             if let Some(new) = &r.output {
                 changed_files += 1;
                 stamped += r.stamps.len();

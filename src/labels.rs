@@ -221,6 +221,10 @@ impl P<'_> {
                 };
                 self.ws();
                 self.expect(b'(', "expected '(' after the set operator")?;
+                self.ws();
+                if self.peek() == Some(b')') {
+                    return self.err(self.i, "the value set of 'in'/'notin' cannot be empty");
+                }
                 let mut values = Vec::new();
                 loop {
                     values.push(self.value()?);

@@ -4,6 +4,8 @@
 //! An [`Edit`]'s text holds `\0` where the (quoted) value goes, so a plan can
 //! be made before the value is known (config-hash mode computes it later).
 
+use std::cell::RefCell;
+
 use saphyr_parser::ScalarStyle;
 
 use crate::document::{Document, Kind, Node};
@@ -45,11 +47,13 @@ pub struct Workload {
 }
 
 /// Finds the selected workloads of a document and plans their edits.
+/// Workloads skipped for a reason the user should hear of add a warning.
 pub fn plan_document(
     text: &str,
     doc: &Document<'_>,
     sel: &Selector,
     key: &str,
+    warnings: &mut Vec<Error>,
 ) -> Result<Vec<Workload>, Error> {
     let Some(root) = &doc.root else {
         return Ok(Vec::new());
@@ -70,9 +74,12 @@ pub fn plan_document(
         json,
         colon: if compact { ":" } else { ": " },
         comma: if compact { "," } else { ", " },
+        warnings: RefCell::new(Vec::new()),
     };
     let mut out = Vec::new();
-    ctx.visit(root, &mut Vec::new(), &mut out)?;
+    let res = ctx.visit(root, &mut Vec::new(), &mut out);
+    warnings.append(&mut ctx.warnings.borrow_mut());
+    res?;
     Ok(out)
 }
 
@@ -97,6 +104,7 @@ struct Ctx<'t> {
     /// `": "` and `", "`, or without spaces in minified JSON.
     colon: &'static str,
     comma: &'static str,
+    warnings: RefCell<Vec<Error>>,
 }
 
 type Entry<'n, 'a> = &'n (Node<'a>, Node<'a>);
@@ -213,6 +221,15 @@ impl Ctx<'_> {
         let mut cur = obj;
         for seg in template_path(kind) {
             let Some((k, v)) = self.lookup(cur, seg)? else {
+                if kind == "Rollout" && *seg == "template" && cur.get("workloadRef").is_some() {
+                    self.warnings.borrow_mut().push(self.err(
+                        obj.start,
+                        format!(
+                            "skipped Rollout {}: it uses spec.workloadRef, not a pod template; stamp the Deployment it refers to",
+                            name.unwrap_or("<unnamed>")
+                        ),
+                    ));
+                }
                 return Ok(None);
             };
             self.editable(v, seg)?;

@@ -37,6 +37,8 @@ pub struct Analysis<'a> {
     pub bom: &'a str,
     pub text: &'a str,
     pub docs: Vec<DocPlan>,
+    /// Things the user should know that do not stop the input.
+    pub warnings: Vec<Error>,
 }
 
 /// Settings that do not change between inputs.
@@ -50,9 +52,10 @@ pub struct Options {
 pub fn analyze<'a>(bytes: &'a [u8], opts: &Options) -> Result<Analysis<'a>, Error> {
     let (bom, text) = decode(bytes)?;
     let mut docs = Vec::new();
+    let mut warnings = Vec::new();
     let wanted = |s: &str| opts.selector.may_match(s);
     parse_stream(text, &wanted, |doc| {
-        let workloads = plan_document(text, &doc, &opts.selector, &opts.key)?;
+        let workloads = plan_document(text, &doc, &opts.selector, &opts.key, &mut warnings)?;
         if let (false, Some(root)) = (workloads.is_empty(), &doc.root) {
             let sites = workloads.iter().map(|w| Site {
                 items: &w.items,
@@ -67,7 +70,12 @@ pub fn analyze<'a>(bytes: &'a [u8], opts: &Options) -> Result<Analysis<'a>, Erro
         }
         Ok(())
     })?;
-    Ok(Analysis { bom, text, docs })
+    Ok(Analysis {
+        bom,
+        text,
+        docs,
+        warnings,
+    })
 }
 
 /// One stamped workload, for the summary and reports.
