@@ -1,15 +1,18 @@
 //! The command line: options, and the run that ties inputs, stamping and
 //! output together.
 
+use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
 
 use clap::{ArgAction, Parser, ValueEnum};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
+use crate::confighash::{digest, Index};
 use crate::error::Error;
 use crate::inputs::{self, io_message, Source};
 use crate::labels::LabelSelector;
 use crate::output::{self, ColorChoice, Concat};
+use crate::plan::Workload;
 use crate::select::{KindSpec, Selector};
 use crate::stamp::{self, Analysis, Options, Rendered, Stamp};
 use crate::value::{self, ValueArgs};
@@ -107,6 +110,10 @@ pub struct Args {
     /// Write what `kubectl rollout restart` writes: key kubectl.kubernetes.io/restartedAt, RFC 3339.
     #[arg(long, help_heading = "Value")]
     pub kubectl: bool,
+    /// Stamp a SHA-256 digest of the ConfigMaps and Secrets each pod template references
+    /// (key checksum/config): pods restart exactly when their configuration changed.
+    #[arg(long, conflicts_with_all = ["value", "at", "format", "local", "kubectl"], help_heading = "Value")]
+    pub config_hash: bool,
 
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) and exit.
     #[arg(long, value_name = "SHELL", exclusive = true, help_heading = "Setup")]
@@ -166,6 +173,13 @@ struct Run {
     walk_errors: Vec<(String, String)>,
 }
 
+/// One input, stamped.
+struct Done<'a> {
+    analysis: &'a Analysis<'a>,
+    rendered: Rendered,
+    warnings: Vec<Error>,
+}
+
 /// Per input: its bytes, or the error that stopped it.
 struct Loaded {
     source: Source,
@@ -190,8 +204,13 @@ impl Run {
                 LabelSelector::parse(s).map_err(|e| Usage(format!("--selector '{s}': {e}")))?;
             selector.labels = Some(parsed);
         }
+        if args.config_hash {
+            selector.extra_words = vec!["ConfigMap".to_string(), "Secret".to_string()];
+        }
         let key = args.key.clone().unwrap_or_else(|| {
-            if args.kubectl {
+            if args.config_hash {
+                "checksum/config".to_string()
+            } else if args.kubectl {
                 "kubectl.kubernetes.io/restartedAt".to_string()
             } else {
                 "reloaded-at".to_string()
@@ -221,7 +240,11 @@ impl Run {
             ));
         }
         Ok(Run {
-            opts: Options { selector, key },
+            opts: Options {
+                selector,
+                key,
+                config_hash: args.config_hash,
+            },
             value,
             sources,
             walk_errors,
@@ -242,13 +265,40 @@ impl Run {
                 bytes: s.read().map_err(|e| Error::msg(io_message(&e))),
             })
             .collect();
-        let results: Vec<Result<(Analysis<'_>, Rendered), Error>> = loaded
+        let analyses: Vec<Result<Analysis<'_>, Error>> = loaded
             .iter()
-            .map(|l| {
-                let bytes = l.bytes.as_ref().map_err(Clone::clone)?;
-                let a = stamp::analyze(bytes, &self.opts)?;
-                let r = stamp::render(&a, &self.opts.key, &|_| Some(self.value.clone()))?;
-                Ok((a, r))
+            .map(|l| stamp::analyze(l.bytes.as_ref().map_err(Clone::clone)?, &self.opts))
+            .collect();
+        // Config-hash mode looks references up among all inputs together.
+        let mut index = Index::default();
+        if self.opts.config_hash {
+            for a in analyses.iter().flatten() {
+                a.objects.iter().for_each(|o| index.add(o));
+            }
+        }
+        let results: Vec<Result<Done<'_>, Error>> = analyses
+            .iter()
+            .map(|a| {
+                let a = a.as_ref().map_err(Clone::clone)?;
+                let mut warnings = a.warnings.clone();
+                let r = if self.opts.config_hash {
+                    let values: HashMap<usize, String> = a
+                        .docs
+                        .iter()
+                        .flat_map(|d| &d.workloads)
+                        .filter_map(|w| {
+                            Some((w.start, hash_value(a.text, w, &index, &mut warnings)?))
+                        })
+                        .collect();
+                    stamp::render(a, &self.opts.key, &|w| values.get(&w.start).cloned())?
+                } else {
+                    stamp::render(a, &self.opts.key, &|_| Some(self.value.clone()))?
+                };
+                Ok(Done {
+                    analysis: a,
+                    rendered: r,
+                    warnings,
+                })
             })
             .collect();
 
@@ -263,15 +313,15 @@ impl Run {
         let mut io_result = Ok(());
         for (l, res) in loaded.iter().zip(&results) {
             let name = l.source.name();
-            let (a, r) = match res {
-                Ok(x) => x,
+            let (a, r, warnings) = match res {
+                Ok(d) => (d.analysis, &d.rendered, &d.warnings),
                 Err(e) => {
                     eprintln!("reload-stamp: {}", e.with_path(name));
                     failed = true;
                     continue;
                 }
             };
-            for w in &a.warnings {
+            for w in warnings {
                 eprintln!("reload-stamp: warning: {}", w.with_path(name));
             }
             if let Some(new) = &r.output {
@@ -307,7 +357,7 @@ impl Run {
                 }
                 if args.list {
                     for s in &r.stamps {
-                        writeln!(out, "{name}: {} {}", s.kind, qualified(s))?;
+                        writeln!(out, "{name}: {} {}", s.kind, qualified_stamp(s))?;
                     }
                 }
                 Ok(())
@@ -345,11 +395,15 @@ impl Run {
                     plural(stamped, "workload")
                 )
             } else {
+                let value = if self.opts.config_hash {
+                    "config hash".to_string()
+                } else {
+                    format!("\"{}\"", self.value)
+                };
                 format!(
-                    "stamped {} in {changed_files} of {files} ({}: \"{}\"){}",
+                    "stamped {} in {changed_files} of {files} ({}: {value}){}",
                     plural(stamped, "workload"),
                     self.opts.key,
-                    self.value,
                     if args.write || stream {
                         ""
                     } else {
@@ -369,9 +423,42 @@ impl Run {
     }
 }
 
-fn qualified(s: &Stamp) -> String {
-    let name = s.name.as_deref().unwrap_or("<unnamed>");
-    match &s.namespace {
+/// The config hash of workload `w`, or `None` when none of its references
+/// is among the inputs. A missing reference that is not optional warns.
+fn hash_value(
+    text: &str,
+    w: &Workload,
+    index: &Index<'_>,
+    warnings: &mut Vec<Error>,
+) -> Option<String> {
+    let mut found = Vec::new();
+    for r in &w.refs {
+        match index.get(r, w.namespace.as_deref()) {
+            Some(o) => found.push(o),
+            None if r.optional => {}
+            None => warnings.push(Error::at_byte(
+                text,
+                r.pos,
+                format!(
+                    "{} {} references {} '{}', which is not among the inputs",
+                    w.kind,
+                    qualified(w.name.as_deref(), w.namespace.as_deref()),
+                    r.kind,
+                    r.name
+                ),
+            )),
+        }
+    }
+    (!found.is_empty()).then(|| digest(&found))
+}
+
+fn qualified_stamp(s: &Stamp) -> String {
+    qualified(s.name.as_deref(), s.namespace.as_deref())
+}
+
+fn qualified(name: Option<&str>, namespace: Option<&str>) -> String {
+    let name = name.unwrap_or("<unnamed>");
+    match namespace {
         Some(ns) => format!("{ns}/{name}"),
         None => name.to_string(),
     }

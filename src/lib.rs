@@ -6,9 +6,11 @@
 //! [`select`] (with [`labels`]) says which objects are workloads to stamp,
 //! [`plan`] decides the edit for each, [`stamp`] applies the edits and has
 //! [`verify`] check every edited document, [`output`] prints, diffs or
-//! writes, and [`cli`] ties them to the command line.
+//! writes, and [`cli`] ties them to the command line. [`confighash`]
+//! computes the config-hash mode's value.
 
 pub mod cli;
+pub mod confighash;
 pub mod document;
 pub mod error;
 pub mod inputs;

@@ -8,6 +8,7 @@ use std::cell::RefCell;
 
 use saphyr_parser::ScalarStyle;
 
+use crate::confighash::{refs_of, ConfigRef};
 use crate::document::{Document, Kind, Node};
 use crate::error::Error;
 use crate::select::{template_path, Selector};
@@ -44,6 +45,8 @@ pub struct Workload {
     pub items: Vec<usize>,
     pub current: Option<Current>,
     pub edits: Vec<Edit>,
+    /// ConfigMaps and Secrets its pod spec references (config-hash mode).
+    pub refs: Vec<ConfigRef>,
 }
 
 /// Finds the selected workloads of a document and plans their edits.
@@ -53,6 +56,7 @@ pub fn plan_document(
     doc: &Document<'_>,
     sel: &Selector,
     key: &str,
+    refs: bool,
     warnings: &mut Vec<Error>,
 ) -> Result<Vec<Workload>, Error> {
     let Some(root) = &doc.root else {
@@ -75,6 +79,7 @@ pub fn plan_document(
         colon: if compact { ":" } else { ": " },
         comma: if compact { "," } else { ", " },
         warnings: RefCell::new(Vec::new()),
+        refs,
     };
     let mut out = Vec::new();
     let res = ctx.visit(root, &mut Vec::new(), &mut out);
@@ -105,6 +110,8 @@ struct Ctx<'t> {
     colon: &'static str,
     comma: &'static str,
     warnings: RefCell<Vec<Error>>,
+    /// Collect ConfigMap/Secret references.
+    refs: bool,
 }
 
 type Entry<'n, 'a> = &'n (Node<'a>, Node<'a>);
@@ -281,7 +288,12 @@ impl Ctx<'_> {
                 }
             }
         };
+        let refs = match template.get("spec") {
+            Some((_, spec)) if self.refs => refs_of(spec),
+            _ => Vec::new(),
+        };
         Ok(Some(Workload {
+            refs,
             kind: kind.to_string(),
             name: name.map(str::to_string),
             namespace: namespace.map(str::to_string),

@@ -3,7 +3,8 @@
 
 use std::ops::Range;
 
-use crate::document::parse_stream;
+use crate::confighash::{object_of, ConfigObject};
+use crate::document::{parse_stream, Kind, Node};
 use crate::error::Error;
 use crate::plan::{plan_document, Workload, VALUE};
 use crate::select::Selector;
@@ -39,6 +40,8 @@ pub struct Analysis<'a> {
     pub docs: Vec<DocPlan>,
     /// Things the user should know that do not stop the input.
     pub warnings: Vec<Error>,
+    /// ConfigMaps and Secrets (config-hash mode only).
+    pub objects: Vec<ConfigObject>,
 }
 
 /// Settings that do not change between inputs.
@@ -46,6 +49,8 @@ pub struct Analysis<'a> {
 pub struct Options {
     pub selector: Selector,
     pub key: String,
+    /// Collect references and ConfigMaps/Secrets for config-hash mode.
+    pub config_hash: bool,
 }
 
 /// Parses `bytes` and plans every selected workload.
@@ -53,9 +58,20 @@ pub fn analyze<'a>(bytes: &'a [u8], opts: &Options) -> Result<Analysis<'a>, Erro
     let (bom, text) = decode(bytes)?;
     let mut docs = Vec::new();
     let mut warnings = Vec::new();
+    let mut objects = Vec::new();
     let wanted = |s: &str| opts.selector.may_match(s);
     parse_stream(text, &wanted, |doc| {
-        let workloads = plan_document(text, &doc, &opts.selector, &opts.key, &mut warnings)?;
+        let workloads = plan_document(
+            text,
+            &doc,
+            &opts.selector,
+            &opts.key,
+            opts.config_hash,
+            &mut warnings,
+        )?;
+        if let (true, Some(root)) = (opts.config_hash, &doc.root) {
+            collect_objects(text, root, &mut objects)?;
+        }
         if let (false, Some(root)) = (workloads.is_empty(), &doc.root) {
             let sites = workloads.iter().map(|w| Site {
                 items: &w.items,
@@ -75,7 +91,29 @@ pub fn analyze<'a>(bytes: &'a [u8], opts: &Options) -> Result<Analysis<'a>, Erro
         text,
         docs,
         warnings,
+        objects,
     })
+}
+
+/// Adds the ConfigMaps and Secrets of a document (and of its `*List` items).
+fn collect_objects(text: &str, node: &Node<'_>, out: &mut Vec<ConfigObject>) -> Result<(), Error> {
+    if node.get_str("kind").is_some_and(|k| k.ends_with("List")) {
+        if let Some((
+            _,
+            Node {
+                kind: Kind::Seq(items, _),
+                ..
+            },
+        )) = node.get("items")
+        {
+            for item in items {
+                collect_objects(text, item, out)?;
+            }
+        }
+    } else if let Some(o) = object_of(text, node)? {
+        out.push(o);
+    }
+    Ok(())
 }
 
 /// One stamped workload, for the summary and reports.

@@ -1,0 +1,298 @@
+//! Config-hash mode: the digest follows exactly the data a pod template uses.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+
+fn cmd() -> Command {
+    let mut c = Command::cargo_bin("reload-stamp").expect("binary");
+    c.env_remove("SOURCE_DATE_EPOCH");
+    c
+}
+
+fn deployment(name: &str, ns: Option<&str>, pod_spec: &str) -> String {
+    let ns = ns
+        .map(|n| format!("  namespace: {n}\n"))
+        .unwrap_or_default();
+    format!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n{ns}spec:\n  template:\n    spec:\n{pod_spec}")
+}
+
+fn configmap(name: &str, extra_meta: &str, data: &str) -> String {
+    format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n{extra_meta}data:\n{data}")
+}
+
+const USES_A: &str = "      containers:\n      - name: c\n        envFrom:\n        - configMapRef:\n            name: a\n";
+const USES_B: &str = "      volumes:\n      - name: v\n        configMap:\n          name: b\n      containers:\n      - name: c\n";
+const USES_AB: &str = "      containers:\n      - name: c\n        env:\n        - name: X\n          valueFrom:\n            configMapKeyRef:\n              name: a\n              key: k\n      initContainers:\n      - name: i\n        envFrom:\n        - configMapRef:\n            name: b\n";
+
+/// Runs config-hash mode over `files` (name → text) in a temporary
+/// directory; returns each workload's hash by name and the stderr.
+fn hashes(files: &[(&str, String)]) -> (BTreeMap<String, String>, String) {
+    let d = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        fs::write(d.path().join(name), text).unwrap();
+    }
+    let o = cmd()
+        .args(["--config-hash", "--report", "json"])
+        .arg(d.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let map = v["stamped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_string(),
+                s["value"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    (map, err)
+}
+
+fn base() -> Vec<(&'static str, String)> {
+    vec![
+        ("a.yaml", configmap("a", "", "  k: one\n  j: two\n")),
+        ("b.yaml", configmap("b", "", "  x: \"1\"\n")),
+        ("w1.yaml", deployment("uses-a", None, USES_A)),
+        ("w2.yaml", deployment("uses-b", None, USES_B)),
+        ("w3.yaml", deployment("uses-ab", None, USES_AB)),
+    ]
+}
+
+#[test]
+fn one_changed_key_changes_exactly_the_workloads_that_use_it() {
+    let (before, _) = hashes(&base());
+    assert_eq!(before.len(), 3);
+    let mut changed = base();
+    changed[0].1 = configmap("a", "", "  k: one\n  j: three\n");
+    let (after, _) = hashes(&changed);
+    assert_ne!(before["uses-a"], after["uses-a"]);
+    assert_ne!(before["uses-ab"], after["uses-ab"]);
+    assert_eq!(before["uses-b"], after["uses-b"]);
+}
+
+#[test]
+fn labels_annotations_and_key_order_change_nothing() {
+    let (before, _) = hashes(&base());
+    let mut changed = base();
+    changed[0].1 = configmap(
+        "a",
+        "  labels:\n    app: x\n  annotations:\n    note: y\n",
+        "  j: two\n  k: one   # reordered\n",
+    );
+    let (after, _) = hashes(&changed);
+    assert_eq!(before, after);
+}
+
+#[test]
+fn the_digest_is_the_documented_layout() {
+    // printf 'ConfigMap\0a\0data\0j\0two\0k\0one\0\0' | sha256sum
+    let (h, _) = hashes(&base());
+    assert_eq!(
+        h["uses-a"],
+        "d885ca43e73d8bba3d5de5be92375362f381df01c8c80b20113f32de59788db3"
+    );
+}
+
+#[test]
+fn secrets_by_data_and_string_data() {
+    let secret = |section: &str, value: &str| {
+        format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ntype: Opaque\n{section}:\n  password: {value}\n")
+    };
+    let uses = deployment(
+        "w",
+        None,
+        "      volumes:\n      - name: s\n        secret:\n          secretName: s\n      containers: []\n",
+    );
+    let h = |s: String| hashes(&[("s.yaml", s), ("w.yaml", uses.clone())]).0["w"].clone();
+    let data = h(secret("data", "aHVudGVyMg=="));
+    let string_data = h(secret("stringData", "hunter2"));
+    assert_ne!(data, string_data, "sections are tagged");
+    assert_ne!(string_data, h(secret("stringData", "hunter3")));
+    assert_eq!(data, h(secret("data", "\"aHVudGVyMg==\"")));
+}
+
+#[test]
+fn projected_sources_are_followed() {
+    let pod = "      volumes:\n      - name: p\n        projected:\n          sources:\n          - configMap:\n              name: a\n          - secret:\n              name: s\n      containers: []\n";
+    let secret =
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  t: v\n".to_string();
+    let (h1, _) = hashes(&[
+        ("a.yaml", base()[0].1.clone()),
+        ("s.yaml", secret.clone()),
+        ("w.yaml", deployment("w", None, pod)),
+    ]);
+    let (h2, _) = hashes(&[
+        ("a.yaml", base()[0].1.clone()),
+        ("s.yaml", secret.replace("t: v", "t: w")),
+        ("w.yaml", deployment("w", None, pod)),
+    ]);
+    assert_ne!(h1["w"], h2["w"]);
+}
+
+#[test]
+fn missing_references_warn_unless_optional() {
+    let pod = "      containers:\n      - name: c\n        envFrom:\n        - configMapRef:\n            name: a\n        - secretRef:\n            name: gone\n        - configMapRef:\n            name: maybe\n            optional: true\n";
+    let (h, err) = hashes(&[
+        ("a.yaml", base()[0].1.clone()),
+        ("w.yaml", deployment("w", Some("prod"), pod)),
+    ]);
+    // a is in no namespace, w in prod: not found either.
+    assert!(h.is_empty());
+    assert!(err.contains("w.yaml:15:19: Deployment prod/w references Secret 'gone', which is not among the inputs"), "{err}");
+    assert!(
+        err.contains("Deployment prod/w references ConfigMap 'a'"),
+        "{err}"
+    );
+    assert!(!err.contains("maybe"), "{err}");
+    let (h, err) = hashes(&[
+        (
+            "a.yaml",
+            base()[0]
+                .1
+                .replace("  name: a\n", "  name: a\n  namespace: prod\n"),
+        ),
+        ("w.yaml", deployment("w", Some("prod"), pod)),
+    ]);
+    assert_eq!(h.len(), 1);
+    assert!(!err.contains("ConfigMap 'a'"));
+    assert!(err.contains("Secret 'gone'"));
+}
+
+#[test]
+fn idempotent_and_check_detects_staleness() {
+    let d = tempfile::tempdir().unwrap();
+    for (name, text) in base() {
+        fs::write(d.path().join(name), text).unwrap();
+    }
+    let run = |args: &[&str]| {
+        cmd()
+            .args(args)
+            .arg(d.path())
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(run(&["--config-hash", "--check", "-q"]), Some(1));
+    assert_eq!(run(&["--config-hash", "--write", "-q"]), Some(0));
+    let snapshot = |p: &Path| fs::read_to_string(p.join("w1.yaml")).unwrap();
+    let first = snapshot(d.path());
+    assert!(first.contains("checksum/config: \""));
+    assert_eq!(run(&["--config-hash", "--check", "-q"]), Some(0));
+    assert_eq!(run(&["--config-hash", "--write", "-q"]), Some(0));
+    assert_eq!(snapshot(d.path()), first, "second run changed the file");
+    fs::write(d.path().join("a.yaml"), configmap("a", "", "  k: new\n")).unwrap();
+    assert_eq!(run(&["--config-hash", "--check", "-q"]), Some(1));
+}
+
+#[test]
+fn lists_stdin_and_files_are_one_run() {
+    let d = tempfile::tempdir().unwrap();
+    fs::write(d.path().join("a.yaml"), base()[0].1.clone()).unwrap();
+    let list = format!(
+        "apiVersion: v1\nkind: List\nitems:\n- {}\n",
+        deployment("in-list", None, USES_A)
+            .replace('\n', "\n  ")
+            .trim_end()
+    );
+    let o = cmd()
+        .args(["--config-hash", "--list", "-"])
+        .arg(d.path().join("a.yaml"))
+        .write_stdin(list)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "<stdin>: Deployment in-list\n"
+    );
+}
+
+#[test]
+fn kustomize_style_hash_suffixed_names() {
+    let cm = configmap(
+        "web-config-5g7h8k9m2t",
+        "  namespace: prod\n",
+        "  app.conf: |\n    listen 80;\n",
+    );
+    let pod = "      containers:\n      - name: web\n        envFrom:\n        - configMapRef:\n            name: web-config-5g7h8k9m2t\n";
+    let stream = format!("{cm}---\n{}", deployment("web", Some("prod"), pod));
+    let o = cmd()
+        .args(["--config-hash", "-q", "-n", "prod"])
+        .write_stdin(stream.clone())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("      annotations:\n        checksum/config: \""),
+        "{out}"
+    );
+    // Filters still apply.
+    let o = cmd()
+        .args(["--config-hash", "-q", "-n", "dev"])
+        .write_stdin(stream.clone())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout), stream);
+}
+
+#[test]
+fn real_kustomize_build_when_kubectl_is_present() {
+    let tree = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus/kustomize/node-feature-discovery/overlays/default");
+    let Ok(built) = std::process::Command::new("kubectl")
+        .arg("kustomize")
+        .arg(&tree)
+        .output()
+    else {
+        eprintln!("kubectl not found: skipped");
+        return;
+    };
+    if !built.status.success() {
+        eprintln!("kustomize build failed: skipped");
+        return;
+    }
+    let o = cmd()
+        .args(["--config-hash", "--report", "json"])
+        .write_stdin(built.stdout.clone())
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        !v["stamped"].as_array().unwrap().is_empty(),
+        "the generated ConfigMaps are referenced"
+    );
+    // Running again on the stamped stream changes nothing.
+    let stamped = cmd()
+        .args(["--config-hash", "-q"])
+        .write_stdin(built.stdout)
+        .output()
+        .unwrap()
+        .stdout;
+    let again = cmd()
+        .args(["--config-hash", "--check", "-q"])
+        .write_stdin(stamped)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(0));
+}
