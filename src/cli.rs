@@ -308,6 +308,7 @@ impl Run {
         let stream = !(args.diff || args.check || args.list || args.report.is_some() || args.write);
         let mut concat = Concat::default();
         let mut changed_files = 0;
+        let mut errored = self.walk_errors.len();
         let mut stamped = 0;
         let mut report = Vec::new();
         let mut io_result = Ok(());
@@ -318,6 +319,7 @@ impl Run {
                 Err(e) => {
                     eprintln!("reload-stamp: {}", e.with_path(name));
                     failed = true;
+                    errored += 1;
                     continue;
                 }
             };
@@ -338,6 +340,7 @@ impl Run {
                         if let Err(e) = output::write_atomic(path, new.as_bytes()) {
                             eprintln!("reload-stamp: {name}: cannot write: {}", io_message(&e));
                             failed = true;
+                            errored += 1;
                         }
                     }
                 }
@@ -411,7 +414,15 @@ impl Run {
                     }
                 )
             };
-            eprintln!("reload-stamp: {msg}");
+            let errors = if errored > 0 {
+                format!(
+                    "; {} with errors, left as they were",
+                    plural(errored, "input")
+                )
+            } else {
+                String::new()
+            };
+            eprintln!("reload-stamp: {msg}{errors}");
         }
         if failed {
             2

@@ -133,18 +133,47 @@ pub fn diff(name: &str, old: &str, new: &str, color: bool) -> String {
 
 /// Replaces the file at `path` with `bytes` atomically: a temporary file in
 /// the same directory, the original's permissions, then a rename. A symbolic
-/// link is kept and its target rewritten.
+/// link is kept and its target rewritten. A read-only file is refused, as
+/// an editor would, even where the directory would allow the rename.
+///
+/// On any error the original file is untouched and the temporary file is
+/// removed; if the process dies before the rename, the original is untouched
+/// and a `.reload-stamp-*.tmp` file may remain.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let target = fs::canonicalize(path)?;
     let dir = target.parent().unwrap_or(Path::new("."));
     let perms = fs::metadata(&target)?.permissions();
+    if perms.readonly() {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            "the file is read-only",
+        ));
+    }
     let mut tmp = tempfile::Builder::new()
         .prefix(".reload-stamp-")
         .suffix(".tmp")
         .tempfile_in(dir)?;
+    failpoint("write")?;
     tmp.write_all(bytes)?;
     tmp.as_file().set_permissions(perms)?;
+    failpoint("rename")?;
     tmp.persist(&target).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Test builds only: `RELOAD_STAMP_FAILPOINT=write` fails the write as a full
+/// disk would; `=rename` kills the process between the write and the rename.
+#[cfg(debug_assertions)]
+fn failpoint(stage: &str) -> io::Result<()> {
+    match std::env::var("RELOAD_STAMP_FAILPOINT") {
+        Ok(v) if v == stage && stage == "write" => Err(io::Error::from_raw_os_error(28)),
+        Ok(v) if v == stage && stage == "rename" => std::process::abort(),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(not(debug_assertions))]
+fn failpoint(_stage: &str) -> io::Result<()> {
     Ok(())
 }
 
