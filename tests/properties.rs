@@ -1,0 +1,40 @@
+//! Property tests: generated manifests in every supported style are stamped
+//! so that they mean the input plus the stamp and only stamp lines change.
+//! The same generator feeds the structure-aware fuzz target (fuzz/).
+
+mod common;
+
+use common::gen::{manifest, Cycle};
+use proptest::prelude::*;
+use reload_stamp::select::Selector;
+use reload_stamp::{analyze, render, Options};
+
+fn stamp(input: &str) -> Result<String, String> {
+    let opts = Options {
+        selector: Selector::default(),
+        key: "reloaded-at".to_string(),
+        config_hash: false,
+    };
+    let a = analyze(input.as_bytes(), &opts).map_err(|e| e.to_string())?;
+    let r =
+        render(&a, &opts.key, &|_| Some(common::VALUE.to_string())).map_err(|e| e.to_string())?;
+    Ok(r.output.unwrap_or_else(|| input.to_string()))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1500, ..ProptestConfig::default() })]
+
+    #[test]
+    fn generated_manifests_are_stamped_faithfully(nums in prop::collection::vec(any::<u32>(), 1..80)) {
+        let input = manifest(&mut Cycle { nums: &nums, i: 0 });
+        let out = stamp(&input).map_err(|e| TestCaseError::fail(format!("{e}\n{input}")))?;
+        common::check_stamp(&input, &out, common::DEFAULT_KINDS, "reloaded-at", common::VALUE);
+        // Idempotent: stamping the result again changes nothing.
+        prop_assert_eq!(stamp(&out).unwrap(), out);
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics(s in "[ -~\\n\\t{}\\[\\]:#&*!|>'\"-]{0,200}") {
+        let _ = stamp(&s);
+    }
+}
