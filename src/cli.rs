@@ -12,6 +12,7 @@ use crate::error::Error;
 use crate::inputs::{self, io_message, Source};
 use crate::labels::LabelSelector;
 use crate::output::{self, ColorChoice, Concat};
+use crate::parallel;
 use crate::plan::Workload;
 use crate::select::{KindSpec, Selector};
 use crate::stamp::{self, Analysis, Options, Rendered, Stamp};
@@ -115,6 +116,10 @@ pub struct Args {
     #[arg(long, conflicts_with_all = ["value", "at", "format", "local", "kubectl"], help_heading = "Value")]
     pub config_hash: bool,
 
+    /// Threads to use [default: the number of CPUs]; output never depends on it.
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) and exit.
     #[arg(long, value_name = "SHELL", exclusive = true, help_heading = "Setup")]
     pub completions: Option<clap_complete::Shell>,
@@ -178,6 +183,8 @@ struct Done<'a> {
     analysis: &'a Analysis<'a>,
     rendered: Rendered,
     warnings: Vec<Error>,
+    /// Why `--write` failed, if it did.
+    write_error: Option<String>,
 }
 
 /// Per input: its bytes, or the error that stopped it.
@@ -257,18 +264,17 @@ impl Run {
             eprintln!("reload-stamp: {path}: {msg}");
             failed = true;
         }
-        let loaded: Vec<Loaded> = self
-            .sources
-            .iter()
-            .map(|s| Loaded {
-                source: s.clone(),
-                bytes: s.read().map_err(|e| Error::msg(io_message(&e))),
-            })
-            .collect();
-        let analyses: Vec<Result<Analysis<'_>, Error>> = loaded
-            .iter()
-            .map(|l| stamp::analyze(l.bytes.as_ref().map_err(Clone::clone)?, &self.opts))
-            .collect();
+        // Many inputs: one thread per input. One input: its documents spread
+        // over the threads instead.
+        let jobs = args.jobs.map_or_else(parallel::default_jobs, usize::from);
+        let (outer, inner) = if self.sources.len() > 1 { (jobs, 1) } else { (1, jobs) };
+        let loaded: Vec<Loaded> = parallel::map(&self.sources, outer, |s| Loaded {
+            source: s.clone(),
+            bytes: s.read().map_err(|e| Error::msg(io_message(&e))),
+        });
+        let analyses: Vec<Result<Analysis<'_>, Error>> = parallel::map(&loaded, outer, |l| {
+            stamp::analyze(l.bytes.as_ref().map_err(Clone::clone)?, &self.opts, inner)
+        });
         // Config-hash mode looks references up among all inputs together.
         let mut index = Index::default();
         if self.opts.config_hash {
@@ -276,31 +282,32 @@ impl Run {
                 a.objects.iter().for_each(|o| index.add(o));
             }
         }
-        let results: Vec<Result<Done<'_>, Error>> = analyses
-            .iter()
-            .map(|a| {
-                let a = a.as_ref().map_err(Clone::clone)?;
-                let mut warnings = a.warnings.clone();
-                let r = if self.opts.config_hash {
-                    let values: HashMap<usize, String> = a
-                        .docs
-                        .iter()
-                        .flat_map(|d| &d.workloads)
-                        .filter_map(|w| {
-                            Some((w.start, hash_value(a.text, w, &index, &mut warnings)?))
-                        })
-                        .collect();
-                    stamp::render(a, &self.opts.key, &|w| values.get(&w.start).cloned())?
-                } else {
-                    stamp::render(a, &self.opts.key, &|_| Some(self.value.clone()))?
-                };
-                Ok(Done {
-                    analysis: a,
-                    rendered: r,
-                    warnings,
-                })
+        let work: Vec<(&Loaded, &Result<Analysis<'_>, Error>)> = loaded.iter().zip(&analyses).collect();
+        let results: Vec<Result<Done<'_>, Error>> = parallel::map(&work, outer, |(l, a)| {
+            let a = a.as_ref().map_err(Clone::clone)?;
+            let mut warnings = a.warnings.clone();
+            let r = if self.opts.config_hash {
+                let values: HashMap<usize, String> = a
+                    .docs
+                    .iter()
+                    .flat_map(|d| &d.workloads)
+                    .filter_map(|w| Some((w.start, hash_value(a.text, w, &index, &mut warnings)?)))
+                    .collect();
+                stamp::render(a, &self.opts.key, &|w| values.get(&w.start).cloned(), inner)?
+            } else {
+                stamp::render(a, &self.opts.key, &|_| Some(self.value.clone()), inner)?
+            };
+            let mut write_error = None;
+            if let (true, Some(new), Source::File { path, .. }) = (args.write, &r.output, &l.source) {
+                write_error = output::write_atomic(path, new.as_bytes()).err().map(|e| io_message(&e));
+            }
+            Ok(Done {
+                analysis: a,
+                rendered: r,
+                warnings,
+                write_error,
             })
-            .collect();
+        });
 
         let stdout = io::stdout();
         let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
@@ -314,8 +321,8 @@ impl Run {
         let mut io_result = Ok(());
         for (l, res) in loaded.iter().zip(&results) {
             let name = l.source.name();
-            let (a, r, warnings) = match res {
-                Ok(d) => (d.analysis, &d.rendered, &d.warnings),
+            let (a, r, warnings, write_error) = match res {
+                Ok(d) => (d.analysis, &d.rendered, &d.warnings, &d.write_error),
                 Err(e) => {
                     eprintln!("reload-stamp: {}", e.with_path(name));
                     failed = true;
@@ -326,7 +333,7 @@ impl Run {
             for w in warnings {
                 eprintln!("reload-stamp: warning: {}", w.with_path(name));
             }
-            if let Some(new) = &r.output {
+            if r.output.is_some() {
                 changed_files += 1;
                 stamped += r.stamps.len();
                 if args.check {
@@ -335,14 +342,10 @@ impl Run {
                         plural(r.stamps.len(), "workload")
                     );
                 }
-                if args.write {
-                    if let Source::File { path, .. } = &l.source {
-                        if let Err(e) = output::write_atomic(path, new.as_bytes()) {
-                            eprintln!("reload-stamp: {name}: cannot write: {}", io_message(&e));
-                            failed = true;
-                            errored += 1;
-                        }
-                    }
+                if let Some(e) = write_error {
+                    eprintln!("reload-stamp: {name}: cannot write: {e}");
+                    failed = true;
+                    errored += 1;
                 }
             }
             let step = (|| -> io::Result<()> {

@@ -165,6 +165,44 @@ pub fn parse_stream<'a>(
     Ok(())
 }
 
+/// Splits a stream into regions of whole documents by a line scan, without
+/// parsing: a region ends before a `---` line that follows content, or
+/// after a `...` line. YAML forbids document markers inside any node, so for
+/// valid YAML, parsing each region alone gives exactly the stream's
+/// documents; invalid YAML still fails when a region is parsed.
+pub fn split_regions(text: &str) -> Vec<Range<usize>> {
+    let b = text.as_bytes();
+    let mut regions = Vec::new();
+    let (mut start, mut pos, mut content) = (0, 0, false);
+    while pos < b.len() {
+        let end = memchr::memchr(b'\n', &b[pos..]).map_or(b.len(), |i| pos + i + 1);
+        let line = &b[pos..end];
+        if is_marker(line, b"---") {
+            if content {
+                regions.push(start..pos);
+                start = pos;
+            }
+            content = true;
+        } else if is_marker(line, b"...") {
+            regions.push(start..end);
+            start = end;
+            content = false;
+        } else if !content {
+            let t = line.trim_ascii_start();
+            content = !(t.is_empty() || t[0] == b'#' || (line[0] == b'%'));
+        }
+        pos = end;
+    }
+    if start < b.len() {
+        regions.push(start..b.len());
+    }
+    regions
+}
+
+fn is_marker(line: &[u8], m: &[u8]) -> bool {
+    line.starts_with(m) && line.get(3).is_none_or(|c| c.is_ascii_whitespace())
+}
+
 /// Parses `text` as a stream and returns its documents, all with trees.
 pub fn parse_all(text: &str) -> Result<Vec<Document<'_>>, Error> {
     let mut docs = Vec::new();
@@ -193,9 +231,7 @@ fn document_extent(text: &str, start: usize) -> usize {
     let bytes = text.as_bytes();
     for nl in memchr::memchr_iter(b'\n', &bytes[start..]) {
         let line = &bytes[start + nl + 1..];
-        if (line.starts_with(b"---") || line.starts_with(b"..."))
-            && line.get(3).is_none_or(|c| c.is_ascii_whitespace())
-        {
+        if is_marker(line, b"---") || is_marker(line, b"...") {
             return start + nl + 1;
         }
     }
@@ -481,6 +517,56 @@ mod tests {
                 "\n%YAML 1.2\n---\nc: 3\n"
             ]
         );
+    }
+
+    #[test]
+    fn split_regions_parse_like_the_stream() {
+        let cases = [
+            "# lead\na: 1\n---\nb: 2\n...\n%YAML 1.2\n---\nc: 3\n",
+            "---\na: 1\n--- |\n  text\n---\n...\n# tail\n",
+            "a: |\n  x\n---\nb\n...  # end\n--- {c: d}\n",
+            "",
+            "# only\n",
+            "--- >\n folded\n...\n...\n",
+        ];
+        for t in cases {
+            let whole: Vec<_> = parse_all(t).unwrap().into_iter().map(|d| format!("{:?}", strip(d.root))).collect();
+            let mut parts = Vec::new();
+            let regions = split_regions(t);
+            assert_eq!(regions.iter().map(|r| r.len()).sum::<usize>(), t.len(), "{t:?}");
+            for r in regions {
+                parts.extend(parse_all(&t[r]).unwrap().into_iter().map(|d| format!("{:?}", strip(d.root))));
+            }
+            assert_eq!(whole, parts, "{t:?}");
+        }
+    }
+
+    /// The tree without positions, to compare parses of different texts.
+    fn strip(n: Option<Node<'_>>) -> String {
+        fn walk(n: &Node<'_>, out: &mut String) {
+            match &n.kind {
+                Kind::Scalar(s, st) => out.push_str(&format!("{s:?}{st:?} ")),
+                Kind::Alias(_) => out.push('*'),
+                Kind::Seq(items, _) => {
+                    out.push('[');
+                    items.iter().for_each(|i| walk(i, out));
+                    out.push(']');
+                }
+                Kind::Map(entries, _) => {
+                    out.push('{');
+                    for (k, v) in entries {
+                        walk(k, out);
+                        walk(v, out);
+                    }
+                    out.push('}');
+                }
+            }
+        }
+        let mut out = String::new();
+        if let Some(n) = n {
+            walk(&n, &mut out);
+        }
+        out
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod error;
 pub mod inputs;
 pub mod labels;
 pub mod output;
+pub mod parallel;
 pub mod plan;
 pub mod select;
 pub mod stamp;

@@ -4,8 +4,9 @@
 use std::ops::Range;
 
 use crate::confighash::{object_of, ConfigObject};
-use crate::document::{parse_stream, Kind, Node};
+use crate::document::{parse_stream, split_regions, Kind, Node};
 use crate::error::Error;
+use crate::parallel;
 use crate::plan::{plan_document, Workload, VALUE};
 use crate::select::Selector;
 use crate::text::{self, decode};
@@ -53,32 +54,61 @@ pub struct Options {
     pub config_hash: bool,
 }
 
-/// Parses `bytes` and plans every selected workload.
-pub fn analyze<'a>(bytes: &'a [u8], opts: &Options) -> Result<Analysis<'a>, Error> {
+/// What one region of the text gave.
+#[derive(Default)]
+struct Part {
+    docs: Vec<DocPlan>,
+    warnings: Vec<Error>,
+    objects: Vec<ConfigObject>,
+}
+
+/// Parses `bytes` and plans every selected workload, on up to `jobs`
+/// threads. Documents that cannot hold a selected kind (a substring scan
+/// says so) are not parsed at all.
+pub fn analyze<'a>(bytes: &'a [u8], opts: &Options, jobs: usize) -> Result<Analysis<'a>, Error> {
     let (bom, text) = decode(bytes)?;
-    let mut docs = Vec::new();
-    let mut warnings = Vec::new();
-    let mut objects = Vec::new();
-    let wanted = |s: &str| opts.selector.may_match(s);
-    parse_stream(text, &wanted, |doc| {
-        let workloads = plan_document(
-            text,
-            &doc,
-            &opts.selector,
-            &opts.key,
-            opts.config_hash,
-            &mut warnings,
-        )?;
-        if let (true, Some(root)) = (opts.config_hash, &doc.root) {
-            collect_objects(text, root, &mut objects)?;
+    let regions: Vec<Range<usize>> = split_regions(text)
+        .into_iter()
+        .filter(|r| opts.selector.may_match(&text[r.clone()]))
+        .collect();
+    let parts = parallel::map(&regions, jobs, |r| {
+        analyze_region(&text[r.clone()], opts).map_err(|e| relocate(e, text, r.start))
+    });
+    let mut a = Analysis {
+        bom,
+        text,
+        docs: Vec::new(),
+        warnings: Vec::new(),
+        objects: Vec::new(),
+    };
+    for (part, r) in parts.into_iter().zip(&regions) {
+        let mut part = part?;
+        for d in &mut part.docs {
+            shift(d, r.start);
         }
-        if let (false, Some(root)) = (workloads.is_empty(), &doc.root) {
+        a.docs.append(&mut part.docs);
+        a.warnings.extend(part.warnings.into_iter().map(|w| relocate(w, text, r.start)));
+        a.objects.append(&mut part.objects);
+    }
+    Ok(a)
+}
+
+/// Analyses one region; positions are relative to it.
+fn analyze_region(text: &str, opts: &Options) -> Result<Part, Error> {
+    let mut part = Part::default();
+    parse_stream(text, &|_| true, |doc| {
+        let workloads = plan_document(text, &doc, &opts.selector, &opts.key, opts.config_hash, &mut part.warnings)?;
+        let Some(root) = &doc.root else { return Ok(()) };
+        if opts.config_hash {
+            collect_objects(text, root, &mut part.objects)?;
+        }
+        if !workloads.is_empty() {
             let sites = workloads.iter().map(|w| Site {
                 items: &w.items,
                 kind: &w.kind,
             });
             let fingerprint = verify::fingerprint(root, sites, &opts.key);
-            docs.push(DocPlan {
+            part.docs.push(DocPlan {
                 region: doc.region,
                 fingerprint,
                 workloads,
@@ -86,13 +116,31 @@ pub fn analyze<'a>(bytes: &'a [u8], opts: &Options) -> Result<Analysis<'a>, Erro
         }
         Ok(())
     })?;
-    Ok(Analysis {
-        bom,
-        text,
-        docs,
-        warnings,
-        objects,
-    })
+    Ok(part)
+}
+
+/// Moves a plan made on a region to the region's place in the text.
+fn shift(d: &mut DocPlan, by: usize) {
+    d.region = d.region.start + by..d.region.end + by;
+    for w in &mut d.workloads {
+        w.start += by;
+        for e in &mut w.edits {
+            e.start += by;
+            e.end += by;
+        }
+        for r in &mut w.refs {
+            r.pos += by;
+        }
+    }
+}
+
+/// An error located in a region, located in the whole text. Regions start
+/// at line starts, so only the line moves.
+fn relocate(mut e: Error, text: &str, region_start: usize) -> Error {
+    if e.line > 0 {
+        e.line += memchr::memchr_iter(b'\n', &text.as_bytes()[..region_start]).count();
+    }
+    e
 }
 
 /// Adds the ConfigMaps and Secrets of a document (and of its `*List` items).
@@ -142,22 +190,17 @@ pub fn render(
     a: &Analysis<'_>,
     key: &str,
     value_of: &dyn Fn(&Workload) -> Option<String>,
+    jobs: usize,
 ) -> Result<Rendered, Error> {
-    let mut out = String::new();
-    let mut copied = 0;
     let mut stamps = Vec::new();
     let mut lines = LineCounter::default();
+    // The edited text of each changed document, with each workload's value.
+    let mut changed: Vec<(&DocPlan, Vec<Option<String>>, String)> = Vec::new();
     for doc in &a.docs {
         let values: Vec<Option<String>> = doc
             .workloads
             .iter()
-            .map(|w| {
-                value_of(w).filter(|v| {
-                    !w.current
-                        .as_ref()
-                        .is_some_and(|c| c.canonical && &c.value == v)
-                })
-            })
+            .map(|w| value_of(w).filter(|v| !w.current.as_ref().is_some_and(|c| c.canonical && &c.value == v)))
             .collect();
         if values.iter().all(Option::is_none) {
             continue;
@@ -185,38 +228,34 @@ pub fn render(
             pos = e.end;
         }
         edited.push_str(&a.text[pos..doc.region.end]);
-
-        // Every value must read back where it was put; everything else is
-        // checked unchanged by the fingerprint. One parse per distinct value.
-        let sites = doc.sites();
-        let mut checked: Vec<&str> = Vec::new();
-        for (i, v) in values.iter().enumerate() {
-            let Some(v) = v.as_deref() else { continue };
-            if checked.contains(&v) {
-                continue;
-            }
-            checked.push(v);
-            let want: Vec<bool> = values.iter().map(|x| x.as_deref() == Some(v)).collect();
-            verify::check(&edited, &sites, &want, key, v, doc.fingerprint).map_err(|why| {
-                Error::at_byte(
-                    a.text,
-                    doc.workloads[i].start,
-                    format!(
-                        "internal error, nothing written: {why}; please report this with the input"
-                    ),
-                )
-            })?;
-        }
-        if out.is_empty() {
-            out.reserve(a.bom.len() + a.text.len() + 1024);
-            out.push_str(a.bom);
-        }
-        out.push_str(&a.text[copied..doc.region.start]);
-        out.push_str(&edited);
-        copied = doc.region.end;
+        changed.push((doc, values, edited));
     }
-    if stamps.is_empty() {
+    if changed.is_empty() {
         return Ok(Rendered::default());
+    }
+
+    // Every value must read back where it was put; everything else is
+    // checked unchanged by the fingerprint.
+    let checks = parallel::map(&changed, jobs, |(doc, values, edited)| {
+        let sites = doc.sites();
+        let want: Vec<Option<&str>> = values.iter().map(Option::as_deref).collect();
+        verify::check(edited, &sites, &want, key, doc.fingerprint).map_err(|why| {
+            Error::at_byte(
+                a.text,
+                doc.workloads[0].start,
+                format!("internal error, nothing written: {why}; please report this with the input"),
+            )
+        })
+    });
+    checks.into_iter().collect::<Result<Vec<()>, Error>>()?;
+
+    let mut out = String::with_capacity(a.bom.len() + a.text.len() + 64 * changed.len());
+    out.push_str(a.bom);
+    let mut copied = 0;
+    for (doc, _, edited) in &changed {
+        out.push_str(&a.text[copied..doc.region.start]);
+        out.push_str(edited);
+        copied = doc.region.end;
     }
     out.push_str(&a.text[copied..]);
     Ok(Rendered {

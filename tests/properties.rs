@@ -15,9 +15,9 @@ fn stamp(input: &str) -> Result<String, String> {
         key: "reloaded-at".to_string(),
         config_hash: false,
     };
-    let a = analyze(input.as_bytes(), &opts).map_err(|e| e.to_string())?;
+    let a = analyze(input.as_bytes(), &opts, 2).map_err(|e| e.to_string())?;
     let r =
-        render(&a, &opts.key, &|_| Some(common::VALUE.to_string())).map_err(|e| e.to_string())?;
+        render(&a, &opts.key, &|_| Some(common::VALUE.to_string()), 2).map_err(|e| e.to_string())?;
     Ok(r.output.unwrap_or_else(|| input.to_string()))
 }
 

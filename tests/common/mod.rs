@@ -119,9 +119,11 @@ pub fn check_stamp(input: &str, output: &str, kinds: &[&str], key: &str, value: 
     }
     // Only lines that carry the stamp change: every new or rewritten line
     // holds the key, `annotations` or `metadata`, and no line just goes.
+    // Lines as similar splits them (it also breaks at a lone CR, as YAML
+    // does), so the op ranges index these.
     let diff = similar::TextDiff::from_lines(input, output);
-    let old: Vec<&str> = input.split_inclusive('\n').collect();
-    let new: Vec<&str> = output.split_inclusive('\n').collect();
+    let old: Vec<&str> = diff.old_slices().to_vec();
+    let new: Vec<&str> = diff.new_slices().to_vec();
     let touched = |l: &str| l.contains(key) || l.contains("annotations") || l.contains("metadata");
     for op in diff.ops() {
         let (tag, o, n) = op.as_tag_tuple();
@@ -133,7 +135,7 @@ pub fn check_stamp(input: &str, output: &str, kinds: &[&str], key: &str, value: 
                     // The old last line gains a newline when a line follows it.
                     let gained_newline = old[o.clone()]
                         .iter()
-                        .any(|x| !x.ends_with('\n') && l.trim_end_matches(['\r', '\n']) == *x);
+                        .any(|x| !x.ends_with(['\n', '\r']) && l.trim_end_matches(['\r', '\n']) == *x);
                     assert!(
                         touched(l) || gained_newline,
                         "a line that carries no stamp changed: {l:?}"
