@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Runs both fuzz targets one after the other, SECONDS_EACH seconds each
-# (default 900), with the committed seeds; logs go to fuzz/logs/.
-# cargo-fuzz needs nightly features; RUSTC_BOOTSTRAP lets the stable
-# toolchain provide them.
+# Builds both fuzz targets, then runs each for SECONDS_EACH seconds (default
+# 900) with the committed seeds; logs go to fuzz/logs/. cargo-fuzz needs
+# nightly features; RUSTC_BOOTSTRAP lets the stable toolchain provide them.
 set -euo pipefail
 cd "$(dirname "$0")"
 each=${SECONDS_EACH:-900}
-mkdir -p logs corpus/stamp_bytes corpus/stamp_structured
+mkdir -p logs corpus/stamp_bytes corpus/stamp_structured artifacts
+RUSTC_BOOTSTRAP=1 cargo fuzz build -O
+bin=target/x86_64-unknown-linux-gnu/release
 for t in stamp_bytes stamp_structured; do
-  RUSTC_BOOTSTRAP=1 cargo fuzz run -O "$t" "corpus/$t" "seeds/$t" -- \
-    -max_total_time="$each" -rss_limit_mb=4096 -timeout=10 -print_final_stats=1 \
-    > "logs/$t.log" 2>&1 || { echo "$t: crash, see fuzz/logs/$t.log and fuzz/artifacts/$t/"; exit 1; }
-  tail -n 3 "logs/$t.log"
+  mkdir -p "artifacts/$t"
+  "$bin/$t" "corpus/$t" "seeds/$t" -max_total_time="$each" -rss_limit_mb=4096 -timeout=10 \
+    -print_final_stats=1 -artifact_prefix="artifacts/$t/" > "logs/$t.log" 2>&1 \
+    || { echo "$t: crash, see fuzz/logs/$t.log and fuzz/artifacts/$t/"; exit 1; }
+  grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)|cov:' "logs/$t.log" | tail -n 4
 done

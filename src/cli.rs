@@ -267,7 +267,11 @@ impl Run {
         // Many inputs: one thread per input. One input: its documents spread
         // over the threads instead.
         let jobs = args.jobs.map_or_else(parallel::default_jobs, usize::from);
-        let (outer, inner) = if self.sources.len() > 1 { (jobs, 1) } else { (1, jobs) };
+        let (outer, inner) = if self.sources.len() > 1 {
+            (jobs, 1)
+        } else {
+            (1, jobs)
+        };
         let loaded: Vec<Loaded> = parallel::map(&self.sources, outer, |s| Loaded {
             source: s.clone(),
             bytes: s.read().map_err(|e| Error::msg(io_message(&e))),
@@ -282,7 +286,8 @@ impl Run {
                 a.objects.iter().for_each(|o| index.add(o));
             }
         }
-        let work: Vec<(&Loaded, &Result<Analysis<'_>, Error>)> = loaded.iter().zip(&analyses).collect();
+        let work: Vec<(&Loaded, &Result<Analysis<'_>, Error>)> =
+            loaded.iter().zip(&analyses).collect();
         let results: Vec<Result<Done<'_>, Error>> = parallel::map(&work, outer, |(l, a)| {
             let a = a.as_ref().map_err(Clone::clone)?;
             let mut warnings = a.warnings.clone();
@@ -293,13 +298,16 @@ impl Run {
                     .flat_map(|d| &d.workloads)
                     .filter_map(|w| Some((w.start, hash_value(a.text, w, &index, &mut warnings)?)))
                     .collect();
-                stamp::render(a, &self.opts.key, &|w| values.get(&w.start).cloned(), inner)?
+                stamp::render(a, &self.opts, &|w| values.get(&w.start).cloned(), inner)?
             } else {
-                stamp::render(a, &self.opts.key, &|_| Some(self.value.clone()), inner)?
+                stamp::render(a, &self.opts, &|_| Some(self.value.clone()), inner)?
             };
             let mut write_error = None;
-            if let (true, Some(new), Source::File { path, .. }) = (args.write, &r.output, &l.source) {
-                write_error = output::write_atomic(path, new.as_bytes()).err().map(|e| io_message(&e));
+            if let (true, Some(new), Source::File { path, .. }) = (args.write, &r.output, &l.source)
+            {
+                write_error = output::write_atomic(path, new.as_bytes())
+                    .err()
+                    .map(|e| io_message(&e));
             }
             Ok(Done {
                 analysis: a,

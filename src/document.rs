@@ -41,6 +41,26 @@ pub enum Kind<'a> {
     Seq(Vec<Node<'a>>, bool),
     /// The anchor id this alias refers to.
     Alias(usize),
+    /// A collection off the paths the edit needs, not built: a hash of its
+    /// content (anchors ignored) stands for it.
+    Opaque {
+        hash: u64,
+        map: bool,
+        flow: bool,
+    },
+}
+
+/// How much of a document to build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Parse only: syntax errors, no tree.
+    Validate,
+    /// The paths an edit needs (`kind`, `apiVersion`, `metadata`,
+    /// `spec.template` and `spec.jobTemplate.spec.template` without the pod
+    /// spec, `*List` items); other collections become [`Kind::Opaque`].
+    Spine,
+    /// Every node.
+    Full,
 }
 
 impl<'a> Node<'a> {
@@ -101,11 +121,10 @@ pub struct Document<'a> {
 }
 
 /// Parses the stream `text` (no BOM), calling `each` for every document in
-/// order. `wanted` sees a superset of a document's text and decides whether
-/// to build its tree.
+/// order, with as much of its tree as `mode` asks.
 pub fn parse_stream<'a>(
     text: &'a str,
-    wanted: &dyn Fn(&str) -> bool,
+    mode: Mode,
     mut each: impl FnMut(Document<'a>) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let off = Offsets::new(text);
@@ -113,12 +132,13 @@ pub fn parse_stream<'a>(
     let mut b = Builder {
         text,
         off: &off,
+        mode,
         stack: Vec::new(),
         root: None,
         prev: 0,
         aliased: Vec::new(),
+        skip: None,
     };
-    let mut building = false;
     let mut region_start = 0;
     loop {
         let (ev, span) = match parser.next_event() {
@@ -130,16 +150,15 @@ pub fn parse_stream<'a>(
             Event::StreamEnd => break,
             Event::StreamStart | Event::Nothing => {}
             Event::DocumentStart(explicit) => {
-                let s = off.byte(span.start.index());
-                building = wanted(&text[text::line_start(text, s)..document_extent(text, s)]);
                 b.stack.clear();
                 b.root = None;
+                b.skip = None;
                 b.aliased.clear();
-                b.prev = if explicit {
-                    off.byte(span.end.index())
+                b.prev = off.byte(if explicit {
+                    span.end.index()
                 } else {
-                    s
-                };
+                    span.start.index()
+                });
             }
             Event::DocumentEnd => {
                 let s = off.byte(span.start.index());
@@ -151,15 +170,15 @@ pub fn parse_stream<'a>(
                 let end = end.max(region_start);
                 let doc = Document {
                     region: region_start..end,
-                    root: if building { b.root.take() } else { None },
+                    root: b.root.take(),
                     aliased: std::mem::take(&mut b.aliased),
                 };
                 region_start = end;
-                building = false;
                 each(doc)?;
             }
-            ev if building => b.event(ev, span)?,
-            _ => {}
+            Event::Alias(id) if mode == Mode::Validate => b.aliased.push(id),
+            _ if mode == Mode::Validate => {}
+            ev => b.event(ev, span)?,
         }
     }
     Ok(())
@@ -203,10 +222,10 @@ fn is_marker(line: &[u8], m: &[u8]) -> bool {
     line.starts_with(m) && line.get(3).is_none_or(|c| c.is_ascii_whitespace())
 }
 
-/// Parses `text` as a stream and returns its documents, all with trees.
-pub fn parse_all(text: &str) -> Result<Vec<Document<'_>>, Error> {
+/// Parses `text` as a stream and returns its documents.
+pub fn parse_all(text: &str, mode: Mode) -> Result<Vec<Document<'_>>, Error> {
     let mut docs = Vec::new();
-    parse_stream(text, &|_| true, |d| {
+    parse_stream(text, mode, |d| {
         docs.push(d);
         Ok(())
     })?;
@@ -224,58 +243,133 @@ fn scan_error(text: &str, off: &Offsets<'_>, e: &ScanError) -> Error {
     Error::at(line, col, e.info().to_string())
 }
 
-/// End of the region that can belong to the document starting at `start`: the
-/// next line (after the first) that is a document marker, or the end of text.
-/// A document never contains such a line, so this is a superset of its text.
-fn document_extent(text: &str, start: usize) -> usize {
-    let bytes = text.as_bytes();
-    for nl in memchr::memchr_iter(b'\n', &bytes[start..]) {
-        let line = &bytes[start + nl + 1..];
-        if is_marker(line, b"---") || is_marker(line, b"...") {
-            return start + nl + 1;
-        }
+/// Which paths of a document the edit needs (see [`Mode::Spine`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// The document root or a `*List` item.
+    Object,
+    Items,
+    Spec,
+    JobTemplate,
+    Template,
+    /// Everything below is built.
+    All,
+}
+
+/// The role of a child of a `parent` node reached through `key` (`None`
+/// for a sequence item); `None` when the child is not needed.
+fn child_role(parent: Role, key: Option<&str>) -> Option<Role> {
+    match (parent, key) {
+        (Role::All, _) => Some(Role::All),
+        (Role::Object, Some("metadata")) | (Role::Template, Some("metadata")) => Some(Role::All),
+        (Role::Object, Some("spec")) | (Role::JobTemplate, Some("spec")) => Some(Role::Spec),
+        (Role::Object, Some("items")) => Some(Role::Items),
+        (Role::Items, None) => Some(Role::Object),
+        (Role::Spec, Some("template")) => Some(Role::Template),
+        (Role::Spec, Some("jobTemplate")) => Some(Role::JobTemplate),
+        _ => None,
     }
-    text.len()
 }
 
 enum Frame<'a> {
     Map {
         node: Node<'a>,
         key: Option<Node<'a>>,
+        role: Role,
     },
     Seq {
         node: Node<'a>,
+        role: Role,
     },
+}
+
+/// A collection being skipped (hashed, not built).
+struct Skip<'a> {
+    start: usize,
+    anchor: usize,
+    tag: Option<Cow<'a, Tag>>,
+    map: bool,
+    flow: bool,
+    depth: usize,
+    hash: Fx,
+    /// The last thing inside, to find a block collection's end.
+    last: Last,
+}
+
+#[derive(Clone, Copy)]
+enum Last {
+    /// A known end offset.
+    End(usize),
+    /// A scalar's span and style: its end is worked out only if needed.
+    Scalar(usize, usize, ScalarStyle),
+}
+
+/// A small, fast, non-cryptographic hasher (the rustc "Fx" mix): the
+/// fingerprints only need to tell an accidental change apart.
+#[derive(Clone, Copy, Default)]
+pub struct Fx(u64);
+
+const FX_K: u64 = 0x517c_c1b7_2722_0a95;
+
+impl Fx {
+    fn mix(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(FX_K);
+    }
+}
+
+impl std::hash::Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.mix(u64::from_le_bytes(c.try_into().unwrap_or_default()));
+        }
+        let mut tail = [0u8; 8];
+        let rest = chunks.remainder();
+        tail[..rest.len()].copy_from_slice(rest);
+        self.mix(u64::from_le_bytes(tail) ^ ((rest.len() as u64) << 56));
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.mix(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.mix(n);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.mix(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 struct Builder<'a, 'o> {
     text: &'a str,
     off: &'o Offsets<'a>,
+    mode: Mode,
     stack: Vec<Frame<'a>>,
     root: Option<Node<'a>>,
     /// End of the last thing consumed: where to look for a block scalar's
     /// indicator.
     prev: usize,
     aliased: Vec<usize>,
+    skip: Option<Skip<'a>>,
 }
 
 impl<'a> Builder<'a, '_> {
     fn event(&mut self, ev: Event<'a>, span: Span) -> Result<(), Error> {
+        if self.skip.is_some() {
+            self.skip_event(ev, span);
+            return Ok(());
+        }
         let s = self.off.byte(span.start.index());
         let e = self.off.byte(span.end.index());
         match ev {
             Event::Scalar(value, style, anchor, tag) => {
-                let (start, end) = match style {
-                    ScalarStyle::Plain => (s, e.max(s)),
-                    ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
-                        let q = skip_properties(self.text, s);
-                        (s, quoted_end(self.text.as_bytes(), q))
-                    }
-                    ScalarStyle::Literal | ScalarStyle::Folded => (
-                        self.block_scalar_start(s),
-                        block_scalar_end(self.text, s, e),
-                    ),
-                };
+                let (start, end) = self.scalar_span(s, e, style);
                 self.push(Node {
                     start,
                     end,
@@ -298,18 +392,11 @@ impl<'a> Builder<'a, '_> {
             Event::SequenceStart(anchor, tag) => self.open(false, anchor, tag, s, e)?,
             Event::MappingEnd | Event::SequenceEnd => {
                 let mut node = match self.stack.pop() {
-                    Some(Frame::Map { node, .. } | Frame::Seq { node }) => node,
+                    Some(Frame::Map { node, .. } | Frame::Seq { node, .. }) => node,
                     None => return Ok(()),
                 };
                 node.end = match &node.kind {
-                    // The span runs on over trailing comments; its start is the bracket.
-                    Kind::Map(_, true) | Kind::Seq(_, true) => {
-                        if matches!(self.text.as_bytes().get(s), Some(b'}' | b']')) {
-                            s + 1
-                        } else {
-                            e.max(node.start + 1)
-                        }
-                    }
+                    Kind::Map(_, true) | Kind::Seq(_, true) => self.flow_end(s, e, node.start),
                     Kind::Map(entries, false) => entries.last().map_or(node.start, |(_, v)| v.end),
                     Kind::Seq(items, false) => items.last().map_or(node.start, |v| v.end),
                     _ => node.end,
@@ -321,6 +408,45 @@ impl<'a> Builder<'a, '_> {
         Ok(())
     }
 
+    fn scalar_span(&self, s: usize, e: usize, style: ScalarStyle) -> (usize, usize) {
+        match style {
+            ScalarStyle::Plain => (s, e.max(s)),
+            ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
+                let q = skip_properties(self.text, s);
+                (s, quoted_end(self.text.as_bytes(), q))
+            }
+            ScalarStyle::Literal | ScalarStyle::Folded => (
+                self.block_scalar_start(s),
+                block_scalar_end(self.text, s, e),
+            ),
+        }
+    }
+
+    /// The span of a flow collection's end event runs on over trailing
+    /// comments; its start is the bracket.
+    fn flow_end(&self, s: usize, e: usize, start: usize) -> usize {
+        if matches!(self.text.as_bytes().get(s), Some(b'}' | b']')) {
+            s + 1
+        } else {
+            e.max(start + 1)
+        }
+    }
+
+    /// The role the next node gets, or `None` to skip it.
+    fn next_role(&self) -> Option<Role> {
+        if self.mode == Mode::Full {
+            return Some(Role::All);
+        }
+        match self.stack.last() {
+            None => Some(Role::Object),
+            Some(Frame::Map { key: None, .. }) => None,
+            Some(Frame::Map {
+                key: Some(k), role, ..
+            }) => child_role(*role, k.as_str()),
+            Some(Frame::Seq { role, .. }) => child_role(*role, None),
+        }
+    }
+
     fn open(
         &mut self,
         is_map: bool,
@@ -329,6 +455,24 @@ impl<'a> Builder<'a, '_> {
         s: usize,
         e: usize,
     ) -> Result<(), Error> {
+        let open = if is_map { b'{' } else { b'[' };
+        let flow = e > s && self.text.as_bytes()[e - 1] == open;
+        let start = if flow { e - 1 } else { s };
+        let Some(role) = self.next_role() else {
+            let mut hash = Fx::default();
+            hash.mix(if is_map { 10 } else { 11 } + u64::from(flow));
+            self.skip = Some(Skip {
+                start,
+                anchor,
+                tag,
+                map: is_map,
+                flow,
+                depth: 1,
+                hash,
+                last: Last::End(start),
+            });
+            return Ok(());
+        };
         if self.stack.len() >= MAX_DEPTH {
             return Err(Error::at_byte(
                 self.text,
@@ -336,9 +480,6 @@ impl<'a> Builder<'a, '_> {
                 format!("document nests deeper than {MAX_DEPTH} levels"),
             ));
         }
-        let open = if is_map { b'{' } else { b'[' };
-        let flow = e > s && self.text.as_bytes()[e - 1] == open;
-        let start = if flow { e - 1 } else { s };
         let node = Node {
             start,
             end: start,
@@ -352,18 +493,89 @@ impl<'a> Builder<'a, '_> {
         };
         self.prev = if flow { e } else { s };
         self.stack.push(if is_map {
-            Frame::Map { node, key: None }
+            Frame::Map {
+                node,
+                key: None,
+                role,
+            }
         } else {
-            Frame::Seq { node }
+            Frame::Seq { node, role }
         });
         Ok(())
+    }
+
+    /// An event inside a skipped collection: hash it; when the collection
+    /// closes, push it as an opaque node.
+    fn skip_event(&mut self, ev: Event<'a>, span: Span) {
+        use std::hash::Hash;
+        let Some(k) = self.skip.as_mut() else { return };
+        let map = matches!(ev, Event::MappingStart(..));
+        let s = self.off.byte(span.start.index());
+        let e = self.off.byte(span.end.index());
+        match ev {
+            Event::Scalar(value, style, _, tag) => {
+                k.hash.mix(1);
+                value.as_ref().hash(&mut k.hash);
+                k.hash.mix(style as u64);
+                if let Some(t) = tag {
+                    t.handle.hash(&mut k.hash);
+                    t.suffix.hash(&mut k.hash);
+                }
+                k.last = Last::Scalar(s, e, style);
+            }
+            Event::Alias(id) => {
+                k.hash.mix(2);
+                k.last = Last::End(e.max(s));
+                self.aliased.push(id);
+            }
+            Event::MappingStart(_, tag) | Event::SequenceStart(_, tag) => {
+                let flow = e > s && self.text.as_bytes()[e - 1] == if map { b'{' } else { b'[' };
+                k.hash.mix(if map { 10 } else { 11 } + u64::from(flow));
+                if let Some(t) = tag {
+                    t.handle.hash(&mut k.hash);
+                    t.suffix.hash(&mut k.hash);
+                }
+                k.depth += 1;
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                k.hash.mix(12);
+                k.depth -= 1;
+                let closing_flow = matches!(self.text.as_bytes().get(s), Some(b'}' | b']'));
+                if closing_flow {
+                    k.last = Last::End(s + 1);
+                }
+                if k.depth == 0 {
+                    let Some(k) = self.skip.take() else { return };
+                    let end = if k.flow {
+                        self.flow_end(s, e, k.start)
+                    } else {
+                        match k.last {
+                            Last::End(x) => x,
+                            Last::Scalar(s, e, style) => self.scalar_span(s, e, style).1,
+                        }
+                    };
+                    self.push(Node {
+                        start: k.start,
+                        end,
+                        anchor: k.anchor,
+                        tag: k.tag,
+                        kind: Kind::Opaque {
+                            hash: k.hash.0,
+                            map: k.map,
+                            flow: k.flow,
+                        },
+                    });
+                }
+            }
+            _ => {}
+        }
     }
 
     fn push(&mut self, node: Node<'a>) {
         self.prev = self.prev.max(node.end);
         match self.stack.last_mut() {
             None => self.root = Some(node),
-            Some(Frame::Map { node: map, key }) => match key.take() {
+            Some(Frame::Map { node: map, key, .. }) => match key.take() {
                 None => *key = Some(node),
                 Some(k) => {
                     if let Kind::Map(entries, _) = &mut map.kind {
@@ -371,7 +583,7 @@ impl<'a> Builder<'a, '_> {
                     }
                 }
             },
-            Some(Frame::Seq { node: seq }) => {
+            Some(Frame::Seq { node: seq, .. }) => {
                 if let Kind::Seq(items, _) = &mut seq.kind {
                     items.push(node);
                 }
@@ -465,7 +677,7 @@ mod tests {
     use super::*;
 
     fn root(text: &str) -> Node<'_> {
-        parse_all(text).unwrap().remove(0).root.unwrap()
+        parse_all(text, Mode::Full).unwrap().remove(0).root.unwrap()
     }
 
     fn slice<'t>(text: &'t str, n: &Node) -> &'t str {
@@ -507,7 +719,7 @@ mod tests {
     #[test]
     fn regions_tile_the_stream() {
         let t = "# lead\na: 1\n---\nb: 2\n...\n%YAML 1.2\n---\nc: 3\n";
-        let docs = parse_all(t).unwrap();
+        let docs = parse_all(t, Mode::Full).unwrap();
         let r: Vec<_> = docs.iter().map(|d| &t[d.region.clone()]).collect();
         assert_eq!(
             r,
@@ -530,12 +742,25 @@ mod tests {
             "--- >\n folded\n...\n...\n",
         ];
         for t in cases {
-            let whole: Vec<_> = parse_all(t).unwrap().into_iter().map(|d| format!("{:?}", strip(d.root))).collect();
+            let whole: Vec<_> = parse_all(t, Mode::Full)
+                .unwrap()
+                .into_iter()
+                .map(|d| format!("{:?}", strip(d.root)))
+                .collect();
             let mut parts = Vec::new();
             let regions = split_regions(t);
-            assert_eq!(regions.iter().map(|r| r.len()).sum::<usize>(), t.len(), "{t:?}");
+            assert_eq!(
+                regions.iter().map(|r| r.len()).sum::<usize>(),
+                t.len(),
+                "{t:?}"
+            );
             for r in regions {
-                parts.extend(parse_all(&t[r]).unwrap().into_iter().map(|d| format!("{:?}", strip(d.root))));
+                parts.extend(
+                    parse_all(&t[r], Mode::Full)
+                        .unwrap()
+                        .into_iter()
+                        .map(|d| format!("{:?}", strip(d.root))),
+                );
             }
             assert_eq!(whole, parts, "{t:?}");
         }
@@ -547,6 +772,7 @@ mod tests {
             match &n.kind {
                 Kind::Scalar(s, st) => out.push_str(&format!("{s:?}{st:?} ")),
                 Kind::Alias(_) => out.push('*'),
+                Kind::Opaque { hash, .. } => out.push_str(&format!("#{hash}")),
                 Kind::Seq(items, _) => {
                     out.push('[');
                     items.iter().for_each(|i| walk(i, out));
@@ -571,19 +797,62 @@ mod tests {
 
     #[test]
     fn errors_are_located() {
-        let e = parse_all("a: b\nc: [d\n").unwrap_err();
+        let e = parse_all("a: b\nc: [d\n", Mode::Validate).unwrap_err();
         assert!(e.line >= 2, "{e:?}");
     }
 
     #[test]
-    fn unwanted_documents_get_no_tree() {
-        let t = "kind: Service\n---\nkind: Deployment\n";
-        let mut roots = Vec::new();
-        parse_stream(t, &|s| s.contains("Deployment"), |d| {
-            roots.push(d.root.is_some());
-            Ok(())
-        })
-        .unwrap();
-        assert_eq!(roots, [false, true]);
+    fn spine_builds_only_what_the_edit_needs() {
+        let t = "kind: Deployment\nmetadata: {name: a}\nspec:\n  replicas: 1\n  template:\n    metadata:\n      labels: {a: b}\n    spec:\n      containers:\n      - name: c\n        args: [\"x\"]   # c\n  other: {a: [1]}\nstatus: {x: y}\n";
+        let docs = parse_all(t, Mode::Spine).unwrap();
+        let r = docs[0].root.as_ref().unwrap();
+        let spec = &r.get("spec").unwrap().1;
+        let tmpl = &spec.get("template").unwrap().1;
+        assert!(matches!(
+            tmpl.get("metadata")
+                .unwrap()
+                .1
+                .get("labels")
+                .unwrap()
+                .1
+                .kind,
+            Kind::Map(..)
+        ));
+        let pod = &tmpl.get("spec").unwrap().1;
+        assert!(matches!(
+            pod.kind,
+            Kind::Opaque {
+                map: true,
+                flow: false,
+                ..
+            }
+        ));
+        assert_eq!(
+            &t[pod.start..pod.end],
+            "containers:\n      - name: c\n        args: [\"x\"]"
+        );
+        assert!(matches!(
+            spec.get("other").unwrap().1.kind,
+            Kind::Opaque { flow: true, .. }
+        ));
+        assert!(matches!(
+            r.get("status").unwrap().1.kind,
+            Kind::Opaque { .. }
+        ));
+        let hash = |t: &str| match parse_all(t, Mode::Spine).unwrap()[0]
+            .root
+            .as_ref()
+            .unwrap()
+            .get("x")
+            .unwrap()
+            .1
+            .kind
+        {
+            Kind::Opaque { hash, .. } => hash,
+            _ => 0,
+        };
+        assert_eq!(hash("x: {a: [1, 2]}"), hash("x:   {a: [1,   2]} # c"));
+        assert_ne!(hash("x: {a: [1, 2]}"), hash("x: {a: [1, 3]}"));
+        assert_ne!(hash("x: {a: [1, 2]}"), hash("x: {a: [1, \"2\"]}"));
     }
 }

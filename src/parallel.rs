@@ -11,7 +11,11 @@ pub fn default_jobs() -> usize {
 /// Maps `f` over `items` on up to `jobs` threads; results are in the order
 /// of `items`. Threads take the next item as they finish one, so uneven
 /// items still balance.
-pub fn map<'t, T: Sync, R: Send>(items: &'t [T], jobs: usize, f: impl Fn(&'t T) -> R + Sync) -> Vec<R> {
+pub fn map<'t, T: Sync, R: Send>(
+    items: &'t [T],
+    jobs: usize,
+    f: impl Fn(&'t T) -> R + Sync,
+) -> Vec<R> {
     let jobs = jobs.clamp(1, items.len().max(1));
     if jobs == 1 {
         return items.iter().map(f).collect();
@@ -47,7 +51,10 @@ mod tests {
     fn keeps_order() {
         let v: Vec<u64> = (0..1000).collect();
         for jobs in [1, 2, 7] {
-            assert_eq!(super::map(&v, jobs, |x| x * 2), v.iter().map(|x| x * 2).collect::<Vec<_>>());
+            assert_eq!(
+                super::map(&v, jobs, |x| x * 2),
+                v.iter().map(|x| x * 2).collect::<Vec<_>>()
+            );
         }
         assert!(super::map(&[] as &[u8], 4, |x| *x).is_empty());
     }

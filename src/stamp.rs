@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 use crate::confighash::{object_of, ConfigObject};
-use crate::document::{parse_stream, split_regions, Kind, Node};
+use crate::document::{parse_stream, split_regions, Kind, Mode, Node};
 use crate::error::Error;
 use crate::parallel;
 use crate::plan::{plan_document, Workload, VALUE};
@@ -54,6 +54,18 @@ pub struct Options {
     pub config_hash: bool,
 }
 
+impl Options {
+    /// How much of a candidate document to build: config-hash mode reads
+    /// pod specs and ConfigMap data, the time stamp only the spine.
+    pub fn mode(&self) -> Mode {
+        if self.config_hash {
+            Mode::Full
+        } else {
+            Mode::Spine
+        }
+    }
+}
+
 /// What one region of the text gave.
 #[derive(Default)]
 struct Part {
@@ -67,12 +79,16 @@ struct Part {
 /// says so) are not parsed at all.
 pub fn analyze<'a>(bytes: &'a [u8], opts: &Options, jobs: usize) -> Result<Analysis<'a>, Error> {
     let (bom, text) = decode(bytes)?;
-    let regions: Vec<Range<usize>> = split_regions(text)
-        .into_iter()
-        .filter(|r| opts.selector.may_match(&text[r.clone()]))
-        .collect();
+    let regions = split_regions(text);
     let parts = parallel::map(&regions, jobs, |r| {
-        analyze_region(&text[r.clone()], opts).map_err(|e| relocate(e, text, r.start))
+        let region = &text[r.clone()];
+        let part = if opts.selector.may_match(region) {
+            analyze_region(region, opts)
+        } else {
+            // Cannot hold a selected kind: only checked for syntax.
+            parse_stream(region, Mode::Validate, |_| Ok(())).map(|()| Part::default())
+        };
+        part.map_err(|e| relocate(e, text, r.start))
     });
     let mut a = Analysis {
         bom,
@@ -87,7 +103,11 @@ pub fn analyze<'a>(bytes: &'a [u8], opts: &Options, jobs: usize) -> Result<Analy
             shift(d, r.start);
         }
         a.docs.append(&mut part.docs);
-        a.warnings.extend(part.warnings.into_iter().map(|w| relocate(w, text, r.start)));
+        a.warnings.extend(
+            part.warnings
+                .into_iter()
+                .map(|w| relocate(w, text, r.start)),
+        );
         a.objects.append(&mut part.objects);
     }
     Ok(a)
@@ -96,8 +116,15 @@ pub fn analyze<'a>(bytes: &'a [u8], opts: &Options, jobs: usize) -> Result<Analy
 /// Analyses one region; positions are relative to it.
 fn analyze_region(text: &str, opts: &Options) -> Result<Part, Error> {
     let mut part = Part::default();
-    parse_stream(text, &|_| true, |doc| {
-        let workloads = plan_document(text, &doc, &opts.selector, &opts.key, opts.config_hash, &mut part.warnings)?;
+    parse_stream(text, opts.mode(), |doc| {
+        let workloads = plan_document(
+            text,
+            &doc,
+            &opts.selector,
+            &opts.key,
+            opts.config_hash,
+            &mut part.warnings,
+        )?;
         let Some(root) = &doc.root else { return Ok(()) };
         if opts.config_hash {
             collect_objects(text, root, &mut part.objects)?;
@@ -188,10 +215,11 @@ pub struct Rendered {
 /// leave it alone), checking every edited document.
 pub fn render(
     a: &Analysis<'_>,
-    key: &str,
+    opts: &Options,
     value_of: &dyn Fn(&Workload) -> Option<String>,
     jobs: usize,
 ) -> Result<Rendered, Error> {
+    let key = opts.key.as_str();
     let mut stamps = Vec::new();
     let mut lines = LineCounter::default();
     // The edited text of each changed document, with each workload's value.
@@ -200,7 +228,13 @@ pub fn render(
         let values: Vec<Option<String>> = doc
             .workloads
             .iter()
-            .map(|w| value_of(w).filter(|v| !w.current.as_ref().is_some_and(|c| c.canonical && &c.value == v)))
+            .map(|w| {
+                value_of(w).filter(|v| {
+                    !w.current
+                        .as_ref()
+                        .is_some_and(|c| c.canonical && &c.value == v)
+                })
+            })
             .collect();
         if values.iter().all(Option::is_none) {
             continue;
@@ -239,11 +273,13 @@ pub fn render(
     let checks = parallel::map(&changed, jobs, |(doc, values, edited)| {
         let sites = doc.sites();
         let want: Vec<Option<&str>> = values.iter().map(Option::as_deref).collect();
-        verify::check(edited, &sites, &want, key, doc.fingerprint).map_err(|why| {
+        verify::check(edited, opts.mode(), &sites, &want, key, doc.fingerprint).map_err(|why| {
             Error::at_byte(
                 a.text,
                 doc.workloads[0].start,
-                format!("internal error, nothing written: {why}; please report this with the input"),
+                format!(
+                    "internal error, nothing written: {why}; please report this with the input"
+                ),
             )
         })
     });

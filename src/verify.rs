@@ -6,12 +6,11 @@
 //! dropped), so the original's fingerprint can be kept from the first parse
 //! instead of keeping its tree.
 
-use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 
 use saphyr_parser::ScalarStyle;
 
-use crate::document::{parse_all, Kind, Node};
+use crate::document::{parse_all, Fx, Kind, Mode, Node};
 use crate::plan::follow_items;
 use crate::select::template_path;
 
@@ -66,7 +65,7 @@ pub fn fingerprint<'w>(root: &Node<'_>, sites: impl Iterator<Item = Site<'w>>, k
         strip: &strip,
         key,
         anchors: Vec::new(),
-        h: DefaultHasher::new(),
+        h: Fx::default(),
     };
     w.node(root);
     w.h.finish()
@@ -76,7 +75,7 @@ struct Walk<'s> {
     strip: &'s Strip,
     key: &'s str,
     anchors: Vec<usize>,
-    h: DefaultHasher,
+    h: Fx,
 }
 
 impl Walk<'_> {
@@ -139,6 +138,12 @@ impl Walk<'_> {
                     self.node(i);
                 }
             }
+            Kind::Opaque { hash, map, flow } => {
+                7u8.hash(&mut self.h);
+                map.hash(&mut self.h);
+                flow.hash(&mut self.h);
+                hash.hash(&mut self.h);
+            }
             Kind::Map(entries, flow) => {
                 4u8.hash(&mut self.h);
                 flow.hash(&mut self.h);
@@ -169,10 +174,21 @@ fn style_code(s: ScalarStyle) -> u8 {
 /// Parses the edited document again and checks it against the original's
 /// fingerprint: every site with a wanted value holds it, double-quoted, and
 /// nothing else changed.
-pub fn check(edited: &str, sites: &[Site<'_>], want: &[Option<&str>], key: &str, expected: u64) -> Result<(), String> {
-    let docs = parse_all(edited).map_err(|e| format!("the edited document does not parse ({e})"))?;
+pub fn check(
+    edited: &str,
+    mode: Mode,
+    sites: &[Site<'_>],
+    want: &[Option<&str>],
+    key: &str,
+    expected: u64,
+) -> Result<(), String> {
+    let docs =
+        parse_all(edited, mode).map_err(|e| format!("the edited document does not parse ({e})"))?;
     let [doc] = docs.as_slice() else {
-        return Err(format!("the edited text holds {} documents, not 1", docs.len()));
+        return Err(format!(
+            "the edited text holds {} documents, not 1",
+            docs.len()
+        ));
     };
     let root = doc.root.as_ref().ok_or("the edited document is empty")?;
     for (site, want) in sites.iter().zip(want) {
@@ -183,11 +199,22 @@ pub fn check(edited: &str, sites: &[Site<'_>], want: &[Option<&str>], key: &str,
                 tag: None,
                 ..
             }) if v == value => {}
-            Some(_) => return Err(format!("the stamp '{key}' does not read back as \"{value}\"")),
+            Some(_) => {
+                return Err(format!(
+                    "the stamp '{key}' does not read back as \"{value}\""
+                ))
+            }
             None => return Err(format!("the stamp '{key}' is missing after the edit")),
         }
     }
-    let got = fingerprint(root, sites.iter().map(|s| Site { items: s.items, kind: s.kind }), key);
+    let got = fingerprint(
+        root,
+        sites.iter().map(|s| Site {
+            items: s.items,
+            kind: s.kind,
+        }),
+        key,
+    );
     if got != expected {
         return Err("the edited document differs from the original by more than the stamp".into());
     }

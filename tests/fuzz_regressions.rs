@@ -18,12 +18,22 @@ fn fuzz_regressions_stay_fixed() {
             config_hash: false,
         };
         n += 1;
-        let Ok(a) = analyze(&input, &opts, 1) else { continue };
-        let Ok(r) = render(&a, &opts.key, &|_| Some(common::VALUE.to_string()), 1) else { continue };
+        let Ok(a) = analyze(&input, &opts, 1) else {
+            continue;
+        };
+        let Ok(r) = render(&a, &opts, &|_| Some(common::VALUE.to_string()), 1) else {
+            continue;
+        };
         let out = r.output.map_or(input.clone(), String::into_bytes);
         let text = String::from_utf8(input).unwrap();
         if common::load_all(&text).is_ok() {
-            common::check_stamp(&text, &String::from_utf8(out).unwrap(), common::DEFAULT_KINDS, "reloaded-at", common::VALUE);
+            common::check_stamp(
+                &text,
+                &String::from_utf8(out).unwrap(),
+                common::DEFAULT_KINDS,
+                "reloaded-at",
+                common::VALUE,
+            );
         }
     }
     assert!(n > 0);

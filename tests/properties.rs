@@ -17,7 +17,7 @@ fn stamp(input: &str) -> Result<String, String> {
     };
     let a = analyze(input.as_bytes(), &opts, 2).map_err(|e| e.to_string())?;
     let r =
-        render(&a, &opts.key, &|_| Some(common::VALUE.to_string()), 2).map_err(|e| e.to_string())?;
+        render(&a, &opts, &|_| Some(common::VALUE.to_string()), 2).map_err(|e| e.to_string())?;
     Ok(r.output.unwrap_or_else(|| input.to_string()))
 }
 

@@ -17,8 +17,8 @@ pub fn stamp(input: &[u8]) -> Option<Vec<u8>> {
         key: "reloaded-at".to_string(),
         config_hash: false,
     };
-    let a = analyze(input, &opts).ok()?;
-    let r = render(&a, &opts.key, &|_| Some(VALUE.to_string())).ok()?;
+    let a = analyze(input, &opts, 1).ok()?;
+    let r = render(&a, &opts, &|_| Some(VALUE.to_string()), 1).ok()?;
     Some(match r.output {
         Some(s) => s.into_bytes(),
         None => input.to_vec(),

@@ -133,9 +133,9 @@ pub fn check_stamp(input: &str, output: &str, kinds: &[&str], key: &str, value: 
             similar::DiffTag::Insert | similar::DiffTag::Replace => {
                 for l in &new[n.clone()] {
                     // The old last line gains a newline when a line follows it.
-                    let gained_newline = old[o.clone()]
-                        .iter()
-                        .any(|x| !x.ends_with(['\n', '\r']) && l.trim_end_matches(['\r', '\n']) == *x);
+                    let gained_newline = old[o.clone()].iter().any(|x| {
+                        !x.ends_with(['\n', '\r']) && l.trim_end_matches(['\r', '\n']) == *x
+                    });
                     assert!(
                         touched(l) || gained_newline,
                         "a line that carries no stamp changed: {l:?}"
