@@ -429,14 +429,22 @@ impl Ctx<'_> {
         let (fk, _) = &entries[0];
         let (lk, lv) = entries.last().expect("a block mapping has entries");
         let nl = newline_near(self.text, lk.start);
-        let lines = self.block_lines(
-            fill,
-            quote,
-            column(self.text, fk.start),
-            self.step(steps),
-            nl,
-        );
-        self.insert_lines_after(self.entry_end(lk, lv), lines)
+        let indent = column(self.text, fk.start);
+        let mut lines = self.block_lines(fill, quote, indent, self.step(steps), nl);
+        let end = self.entry_end(lk, lv);
+        if self.after_line(end).1.is_some() && ends_in_block_scalar(lv) {
+            // The text ends inside a block scalar without a final newline: a
+            // line after it would give the scalar a newline it lacks. Put
+            // the entry before the last one instead.
+            lines.drain(..indent);
+            lines.push_str(&" ".repeat(indent));
+            return Edit {
+                start: lk.start,
+                end: lk.start,
+                text: lines,
+            };
+        }
+        self.insert_lines_after(end, lines)
     }
 
     /// Puts `entry` inside the flow mapping `map`: at the end, or first when
@@ -600,6 +608,17 @@ enum Fill {
     Annotations,
     /// `metadata` holding `annotations` holding the stamp.
     Metadata,
+}
+
+/// Whether the last line of `n` may belong to a block scalar.
+fn ends_in_block_scalar(n: &Node<'_>) -> bool {
+    match &n.kind {
+        Kind::Scalar(_, style) => matches!(style, ScalarStyle::Literal | ScalarStyle::Folded),
+        Kind::Map(e, false) => e.last().is_none_or(|(_, v)| ends_in_block_scalar(v)),
+        Kind::Seq(i, false) => i.last().is_none_or(ends_in_block_scalar),
+        Kind::Opaque { flow: false, .. } => true,
+        _ => false,
+    }
 }
 
 fn is_flow(n: &Node<'_>) -> bool {

@@ -1,0 +1,611 @@
+#!/usr/bin/env python3
+"""Benchmark of reload-stamp against an I/O floor, a parse floor and peers.
+
+    python3 bench/run.py [--quick] [--reps N] [--seed S] [--no-build] [--no-tmpfs]
+
+Builds the release binaries, generates (or reuses) inputs under bench/data/
+with bench/gen.py, then times, per stream of 1, 20 and 100 MB (--quick: 1
+and 20):
+
+  reload-stamp   reload-stamp --value V -q < stream > /dev/null
+  cat            cat stream > /dev/null                  (I/O floor)
+  parse floor    examples/parse_floor < stream           (one bare saphyr parse)
+
+and reload-stamp --write on a fresh copy of a 10,000-file tree (on the disk
+of bench/data, and again on /dev/shm when it is a tmpfs), plus yq and
+kubectl kustomize on the 1 MB stream when they are on PATH.
+
+Runs of one input are interleaved (a b c a b c ...) after one untimed warm-up
+each, so slow drift of the machine hits all tools alike and the paired ratios
+compare side-by-side runs. Wall time is measured around Popen..wait4 and so
+includes process start; peak RSS is ru_maxrss from os.wait4, which on Linux
+also covers children the measured process waited for (yq's jq, for one).
+
+One caveat of ru_maxrss: at exec the kernel folds the high-water RSS of the
+pre-exec image into the new program's maxrss, and a child spawned from Python
+starts as a copy (or vfork share) of this interpreter. So wait4 cannot report
+less than Python's own peak RSS at spawn, the "spawn floor", measured here as
+the ru_maxrss of `true`. A tool at or below the floor (cat, small parses) is
+re-measured once with /usr/bin/time when present, which forks from a small
+process; otherwise it is shown as "<= floor".
+
+MB is 10^6 bytes everywhere.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+DATA = BENCH / "data"
+GEN = BENCH / "gen.py"
+VALUE = "20261124093000"
+MB = 1_000_000
+TREE_FILES = 10_000
+PEER_TIMEOUT = 120.0  # yq and kustomize, per run
+OWN_TIMEOUT = 600.0  # anything else: only a guard against hangs
+FLOOR_MARGIN_KB = 512  # RSS this close to the spawn floor may be the floor
+GNU_TIME = "/usr/bin/time"
+TMPFS = Path("/dev/shm")
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+
+
+STARTED = time.perf_counter()
+
+
+def log(msg):
+    print(f"[{time.perf_counter() - STARTED:6.1f}s] {msg}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------
+# Running one child and measuring it.
+
+
+@dataclass
+class Sample:
+    wall: float
+    cpu: float  # user + system seconds, children included
+    rss_kb: int
+    rc: int
+    timed_out: bool
+    stderr: str
+
+
+def run_once(argv, stdin_path=None, stdout_path=None, cwd=None, timeout=OWN_TIMEOUT):
+    """Runs argv once; wall time from just before spawn to reaping.
+
+    os.wait4 rather than Popen.wait because it also returns the child's
+    rusage, whose ru_maxrss (KB on Linux) is the peak RSS we report."""
+    stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
+    stdout = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
+    err = tempfile.TemporaryFile()
+    try:
+        timed_out = threading.Event()
+        t0 = time.perf_counter()
+        # A new session so a timeout can kill the whole group (yq runs jq).
+        p = subprocess.Popen(argv, stdin=stdin, stdout=stdout, stderr=err, cwd=cwd,
+                             start_new_session=True)
+
+        def kill():
+            timed_out.set()
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+        timer = threading.Timer(timeout, kill)
+        timer.start()
+        _, status, ru = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t0
+        timer.cancel()
+        # We reaped the child ourselves; tell Popen so it never waits on a
+        # pid that may have been reused.
+        p.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        text = err.read().decode("utf-8", "replace")
+        return Sample(wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, p.returncode, timed_out.is_set(), text)
+    finally:
+        for f in (stdin, stdout):
+            if hasattr(f, "close"):
+                f.close()
+        err.close()
+
+
+@dataclass
+class Tool:
+    label: str
+    argv: list
+    stdin: Path = None
+    timeout: float = OWN_TIMEOUT
+    # Called before each run, outside the timing (the tree copy).
+    prepare: object = None
+    # Called after the warm-up run with its Sample and the stdout path,
+    # returns a note (or raises) — checks the output once, untimed.
+    check: object = None
+    samples: list = field(default_factory=list)
+    failed: str = None
+    failed_sample: Sample = None
+    note: str = None
+    floor_kb: int = 0  # spawn floor while this tool was measured
+    exact_rss_kb: int = None  # from /usr/bin/time, when wait4 hit the floor
+
+
+def spawn_floor_kb():
+    """The least ru_maxrss wait4 can report for a child of this process."""
+    return run_once(["true"]).rss_kb
+
+
+def rss_via_time(t):
+    """Peak RSS in KB of one untimed run under /usr/bin/time, or None."""
+    if not os.access(GNU_TIME, os.X_OK):
+        return None
+    with tempfile.NamedTemporaryFile(dir=DATA, suffix=".rss") as out:
+        if t.prepare:
+            t.prepare()
+        s = run_once([GNU_TIME, "-f", "%M", "-o", out.name] + t.argv, t.stdin, timeout=t.timeout)
+        text = Path(out.name).read_text().strip()
+    return int(text.split()[-1]) if s.rc == 0 and text else None
+
+
+def measure(tools, reps):
+    """Warm-up plus reps interleaved rounds over tools; fills tool.samples."""
+    for t in tools:
+        if t.prepare:
+            t.prepare()
+        out = DATA / "warmup-output.tmp" if t.check else None
+        s = run_once(t.argv, t.stdin, out, timeout=t.timeout)
+        if s.timed_out or s.rc != 0:
+            t.failed = f"timed out after {t.timeout:.0f} s" if s.timed_out else f"exit {s.rc}"
+            t.failed_sample = s
+        elif t.check:
+            t.note = t.check(s, out)
+        if out and out.exists():
+            out.unlink()
+        log(f"    warm-up {t.label}: {s.wall:.3f} s{' FAILED: ' + t.failed if t.failed else ''}")
+    live = [t for t in tools if not t.failed]
+    for i in range(reps):
+        for t in live:
+            if t.failed:
+                continue
+            if t.prepare:
+                t.prepare()
+            s = run_once(t.argv, t.stdin, timeout=t.timeout)
+            if s.timed_out or s.rc != 0:
+                t.failed = f"timed out after {t.timeout:.0f} s" if s.timed_out else f"exit {s.rc} in round {i + 1}"
+                t.failed_sample = s
+                continue
+            t.samples.append(s)
+        log(f"    round {i + 1}/{reps}: " + ", ".join(
+            f"{t.label} {t.samples[-1].wall:.3f}s" for t in live if t.samples and not t.failed))
+    # Python's peak RSS only grows, so a probe after the rounds bounds the
+    # floor every run above saw.
+    floor = spawn_floor_kb()
+    for t in live:
+        t.floor_kb = floor
+        if t.samples and not t.failed and median_rss_kb(t) <= floor + FLOOR_MARGIN_KB:
+            t.exact_rss_kb = rss_via_time(t)
+
+
+def median_wall(t):
+    return statistics.median(s.wall for s in t.samples)
+
+
+def median_cpu(t):
+    return statistics.median(s.cpu for s in t.samples)
+
+
+def median_rss_kb(t):
+    return statistics.median(s.rss_kb for s in t.samples)
+
+
+def rss_cell(t):
+    """Peak RSS in MB for the table; see the module docstring on the floor."""
+    kb = median_rss_kb(t)
+    if kb > t.floor_kb + FLOOR_MARGIN_KB:
+        return f"{kb * 1024 / MB:.1f}"
+    if t.exact_rss_kb is not None:
+        return f"{t.exact_rss_kb * 1024 / MB:.1f} ‡"
+    return f"<= {t.floor_kb * 1024 / MB:.1f}"
+
+
+# ---------------------------------------------------------------------------
+# Inputs: generated once per seed and generator version, then reused.
+
+
+def gen_digest():
+    return hashlib.sha256(GEN.read_bytes()).hexdigest()
+
+
+def cached(meta_path, want):
+    """The stored stats if meta_path describes the same generation."""
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (OSError, ValueError):
+        return None
+    return meta["stats"] if all(meta.get(k) == v for k, v in want.items()) else None
+
+
+def ensure_stream(size_mb, seed):
+    path = DATA / f"stream-{size_mb}mb-seed{seed}.yaml"
+    meta_path = path.with_suffix(".json")
+    want = {"seed": seed, "size_mb": size_mb, "gen_sha256": gen_digest()}
+    stats = cached(meta_path, want) if path.exists() else None
+    if stats:
+        log(f"  reusing {path.relative_to(ROOT)}")
+        return path, stats
+    log(f"  generating {path.relative_to(ROOT)}")
+    tmp = path.with_name(path.name + ".partial")
+    stats_tmp = tmp.with_suffix(".stats")
+    subprocess.run([sys.executable, str(GEN), "stream", "--size-mb", str(size_mb), "--seed", str(seed),
+                    "-o", str(tmp), "--stats", str(stats_tmp)], check=True, stderr=subprocess.DEVNULL)
+    stats = json.loads(stats_tmp.read_text())
+    stats_tmp.unlink()
+    # Rename before writing the meta, so an interrupted run never leaves a
+    # meta that vouches for a partial file.
+    tmp.replace(path)
+    meta_path.write_text(json.dumps({**want, "stats": stats}, indent=2) + "\n")
+    return path, stats
+
+
+def ensure_tree(files, seed):
+    path = DATA / f"tree-{files}-seed{seed}"
+    meta_path = path.with_name(path.name + ".json")
+    want = {"seed": seed, "files": files, "gen_sha256": gen_digest()}
+    stats = cached(meta_path, want) if path.is_dir() else None
+    if stats:
+        log(f"  reusing {path.relative_to(ROOT)}/")
+        return path, stats
+    log(f"  generating {path.relative_to(ROOT)}/")
+    if meta_path.exists():
+        meta_path.unlink()
+    tmp = path.with_name(path.name + ".partial")
+    for p in (tmp, path):
+        if p.exists():
+            shutil.rmtree(p)
+    stats_tmp = DATA / (path.name + ".stats")
+    subprocess.run([sys.executable, str(GEN), "tree", "--files", str(files), "--seed", str(seed),
+                    "-o", str(tmp), "--stats", str(stats_tmp)], check=True, stderr=subprocess.DEVNULL)
+    stats = json.loads(stats_tmp.read_text())
+    stats_tmp.unlink()
+    tmp.rename(path)
+    meta_path.write_text(json.dumps({**want, "stats": stats}, indent=2) + "\n")
+    return path, stats
+
+
+# ---------------------------------------------------------------------------
+# Checks of the untimed warm-up runs: a fast wrong answer is not a result.
+
+
+def count_value(path):
+    n = 0
+    with open(path, "rb") as f:
+        tail = b""
+        needle = VALUE.encode()
+        while chunk := f.read(1 << 20):
+            buf = tail + chunk
+            n += buf.count(needle)
+            # Keep a partial match across the chunk boundary.
+            tail = buf[-(len(needle) - 1):]
+    return n
+
+
+def expect_stamps(expected):
+    def check(_sample, out):
+        got = count_value(out)
+        if got != expected:
+            return f"MISMATCH: output has {got} stamps, the generator made {expected} workloads"
+        return f"{got} workloads stamped"
+    return check
+
+
+def parse_floor_check(sample, _out):
+    return f"{sample.stderr.strip()} events"
+
+
+def error_excerpt(stderr, stdin_path=None, remap=None, context=12):
+    """The lines around the first `reload-stamp: PATH:LINE:COL:` error,
+    bounded by the enclosing document's `---` separators, so a failure on
+    generated input comes with the document that caused it. `remap`
+    (old prefix, new prefix) points paths in a scratch copy at the original."""
+    m = re.search(r"reload-stamp: (.+?):(\d+):(\d+): ", stderr)
+    if not m:
+        return None
+    name, line = m.group(1), int(m.group(2))
+    if name == "<stdin>":
+        path = stdin_path
+    else:
+        path = Path(name.replace(*remap, 1) if remap else name)
+    if path is None or not path.is_file():
+        return None
+    lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
+    start = line - 1
+    while start > 0 and lines[start - 1] != "---" and line - start < 200:
+        start -= 1
+    end = line
+    while end < len(lines) and lines[end] != "---" and end - line < 200:
+        end += 1
+    lo, hi = max(start, line - 1 - context), min(end, line + context)
+    return f"    {path}:\n" + "\n".join(f"{i + 1:>8}  {lines[i]}" for i in range(lo, hi))
+
+
+# ---------------------------------------------------------------------------
+# Peers on the 1 MB stream.
+
+
+def yq_tool(stream):
+    exe = shutil.which("yq")
+    if not exe:
+        return None, "yq: not on PATH, skipped"
+    probe = subprocess.run([exe, "--version"], capture_output=True, text=True)
+    version = (probe.stdout + probe.stderr).strip()
+    cond = " or ".join(f'.kind == "{k}"' for k in WORKLOAD_KINDS)
+    if "mikefarah" in version:
+        if not re.search(r"version v?4", version):
+            return None, f"yq: {version}: only mikefarah v4 syntax is supported, skipped"
+        expr = f'(select({cond}) | .spec.template.metadata.annotations."reloaded-at") = "{VALUE}"'
+        return Tool("yq (mikefarah)", [exe, "eval", expr, str(stream)], timeout=PEER_TIMEOUT), version
+    helptext = subprocess.run([exe, "--help"], capture_output=True, text=True).stdout
+    if "jq wrapper" in helptext or "kislyuk" in helptext:
+        # jq applies the filter to each document; non-workloads pass through.
+        expr = f'if ({cond}) then .spec.template.metadata.annotations."reloaded-at" = "{VALUE}" else . end'
+        return (Tool("yq (kislyuk, jq)", [exe, "-y", expr, str(stream)], timeout=PEER_TIMEOUT),
+                f"yq: kislyuk/yq ({version}), a jq wrapper over PyYAML; re-emits YAML, drops comments")
+    return None, f"yq: unrecognised flavour ({version!r}), skipped"
+
+
+def kustomize_tool(stream, workdir):
+    exe = shutil.which("kubectl")
+    if not exe:
+        return None, "kubectl kustomize: kubectl not on PATH, skipped"
+    workdir.mkdir(parents=True, exist_ok=True)
+    # kustomize's load restrictor wants resources inside the kustomization
+    # root, so the stream is copied rather than referenced.
+    shutil.copyfile(stream, workdir / "resources.yaml")
+    patches = []
+    for kind in WORKLOAD_KINDS:
+        # A strategic-merge patch with a target applies to every match; its
+        # own metadata.name is ignored. Unlike a JSON6902 `add`, it creates
+        # missing template metadata/annotations.
+        patches.append(f"""- target:
+    kind: {kind}
+  patch: |-
+    apiVersion: apps/v1
+    kind: {kind}
+    metadata:
+      name: any
+    spec:
+      template:
+        metadata:
+          annotations:
+            reloaded-at: "{VALUE}"
+""")
+    (workdir / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+        "resources:\n- resources.yaml\npatches:\n" + "".join(patches))
+    version = subprocess.run([exe, "version", "--client"], capture_output=True, text=True).stdout
+    m = re.search(r"Kustomize Version: (\S+)", version)
+    return (Tool("kubectl kustomize", [exe, "kustomize", str(workdir)], timeout=PEER_TIMEOUT),
+            f"kubectl kustomize: kustomize {m.group(1) if m else '?'}; "
+            "re-emits YAML: sorts keys and documents, drops comments")
+
+
+def is_tmpfs(path):
+    """Whether path is the mount point of a tmpfs, from /proc/mounts."""
+    try:
+        mounts = Path("/proc/mounts").read_text().splitlines()
+    except OSError:
+        return False
+    return any(m.split()[1:3] == [str(path), "tmpfs"] for m in mounts)
+
+
+def measure_tree(stamp, tree, tree_stats, work, reps):
+    """reload-stamp --write on a fresh copy of tree at work, per run."""
+
+    def fresh_copy():
+        # Each run needs pristine files; prepare() runs outside the timing.
+        if work.exists():
+            shutil.rmtree(work)
+        shutil.copytree(tree, work)
+        # Flush the copy's dirty pages now, or their writeback would land
+        # inside the timed run and make it noisy.
+        os.sync()
+
+    def tree_check(_sample, _out):
+        got = sum(count_value(Path(d) / f) for d, _, fs in os.walk(work) for f in fs)
+        if got != tree_stats["workloads"]:
+            return f"MISMATCH: tree has {got} stamps, the generator made {tree_stats['workloads']} workloads"
+        return f"{got} workloads stamped"
+
+    t = Tool("reload-stamp --write", [str(stamp), "--write", "-q", "--value", VALUE, str(work)],
+             prepare=fresh_copy, check=tree_check)
+    try:
+        measure([t], reps)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return t, work
+
+
+# ---------------------------------------------------------------------------
+
+
+def sh(argv, **kw):
+    return subprocess.run(argv, capture_output=True, text=True, **kw).stdout.strip()
+
+
+def environment():
+    cpu = "?"
+    try:
+        cpu = re.search(r"model name\s*:\s*(.*)", Path("/proc/cpuinfo").read_text()).group(1)
+    except (OSError, AttributeError):
+        pass
+    rev = sh(["git", "-C", str(ROOT), "describe", "--always", "--dirty"]) or "?"
+    return f"{cpu}, {os.cpu_count()} CPUs; {sh(['rustc', '-V'])}; git {rev}"
+
+
+def fmt_row(cells):
+    return "| " + " | ".join(cells) + " |"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="skip the 100 MB stream")
+    ap.add_argument("--reps", type=int, default=5, help="timed runs per tool and input (default 5)")
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--no-build", action="store_true", help="use the binaries as they are")
+    ap.add_argument("--no-tmpfs", action="store_true",
+                    help="write the tree on disk only, not also on a tmpfs (/dev/shm)")
+    args = ap.parse_args()
+    if args.reps < 5:
+        log(f"note: --reps {args.reps} is below the 5 the medians are meant to have")
+
+    if not args.no_build:
+        log("cargo build --release --bins --examples")
+        b = subprocess.run(["cargo", "build", "--release", "--bins", "--examples"], cwd=ROOT,
+                           capture_output=True, text=True)
+        if b.returncode != 0:
+            log(b.stderr)
+            sys.exit("build failed")
+    meta = json.loads(sh(["cargo", "metadata", "--no-deps", "--format-version", "1"], cwd=ROOT))
+    target = Path(meta["target_directory"]) / "release"
+    stamp = target / "reload-stamp"
+    floor = target / "examples" / "parse_floor"
+    for exe in (stamp, floor):
+        if not exe.exists():
+            sys.exit(f"{exe} is missing (build without --no-build)")
+
+    DATA.mkdir(parents=True, exist_ok=True)
+    sizes = [1, 20] if args.quick else [1, 20, 100]
+    log("inputs")
+    streams = [(size,) + ensure_stream(size, args.seed) for size in sizes]
+    tree, tree_stats = ensure_tree(TREE_FILES, args.seed)
+
+    rows, ratio_lines, notes, problems = [], [], [], []
+
+    def report_failure(t, input_label, remap=None):
+        s = t.failed_sample
+        msg = f"{t.label} on {input_label}: {t.failed}"
+        if s and s.stderr.strip():
+            msg += "\n    stderr: " + s.stderr.strip().replace("\n", "\n            ")
+        if s and t.label.startswith("reload-stamp"):
+            ex = error_excerpt(s.stderr, t.stdin, remap)
+            if ex:
+                msg += "\n    excerpt:\n" + ex
+        problems.append(msg)
+        rows.append(fmt_row([input_label, t.label, "failed", "", "", ""]))
+
+    for size, path, stats in streams:
+        nbytes = path.stat().st_size
+        label = f"stream {size} MB"
+        log(f"{label} ({nbytes} bytes, {stats['documents']} documents, {stats['workloads']} workloads)")
+        tools = [
+            Tool("reload-stamp", [str(stamp), "--value", VALUE, "-q"], stdin=path,
+                 check=expect_stamps(stats["workloads"])),
+            Tool("cat (I/O floor)", ["cat", str(path)]),
+            Tool("parse_floor", [str(floor)], stdin=path, check=parse_floor_check),
+        ]
+        kdir = None
+        if size == 1:
+            kdir = Path(tempfile.mkdtemp(prefix="kustomize-", dir=DATA))
+            for tool, note in (yq_tool(path), kustomize_tool(path, kdir)):
+                notes.append(note)
+                if tool:
+                    # Their output is checked too: a peer that skipped
+                    # documents would look fast for the wrong reason.
+                    tool.check = expect_stamps(stats["workloads"])
+                    tools.append(tool)
+        try:
+            measure(tools, args.reps)
+        finally:
+            if kdir:
+                shutil.rmtree(kdir, ignore_errors=True)
+
+        floor_tool = tools[2]
+        floor_ok = not floor_tool.failed and floor_tool.samples
+        for t in tools:
+            if t.note:
+                notes.append(f"{label}, {t.label}: {t.note}")
+                if t.note.startswith("MISMATCH"):
+                    problems.append(f"{label}, {t.label}: {t.note}")
+            if t.failed:
+                report_failure(t, label)
+                continue
+            wall = median_wall(t)
+            ratio = f"{median_wall(floor_tool) / wall:.2f}" if floor_ok else "n/a"
+            rows.append(fmt_row([label, t.label, f"{wall:.4f}", f"{nbytes / MB / wall:.1f}",
+                                 rss_cell(t), ratio]))
+        main_tool = tools[0]
+        if floor_ok and not main_tool.failed:
+            paired = [f.wall / m.wall for m, f in zip(main_tool.samples, floor_tool.samples)]
+            ratio_lines.append(
+                f"- {label}: reload-stamp MB/s / parse-floor MB/s = "
+                f"{median_wall(floor_tool) / median_wall(main_tool):.3f} (ratio of medians); "
+                f"paired per round: median {statistics.median(paired):.3f}, "
+                f"range {min(paired):.3f}..{max(paired):.3f}; "
+                # reload-stamp may use every core while parse_floor uses
+                # one, so the wall ratio alone would flatter it on big
+                # machines; the CPU ratio compares work done.
+                f"CPU-time ratio {median_cpu(floor_tool) / median_cpu(main_tool):.3f} "
+                f"({median_cpu(main_tool):.3f} vs {median_cpu(floor_tool):.3f} CPU s)")
+
+    # The tree is written twice over: on the disk that holds bench/data (the
+    # realistic case) and on a tmpfs, because file creation on some
+    # filesystems (ext4 mounted with discard in a VM, say) costs about a
+    # millisecond each and would otherwise hide the tool's own cost.
+    scratches = [("disk", DATA)]
+    if not args.no_tmpfs and is_tmpfs(TMPFS) and os.access(TMPFS, os.W_OK):
+        scratches.append(("tmpfs", Path(tempfile.mkdtemp(prefix="reload-stamp-bench-", dir=TMPFS))))
+    for where, scratch in scratches:
+        tree_label = f"tree {tree_stats['files']} files, {tree_stats['bytes'] / MB:.1f} MB, {where}"
+        log(f"{tree_label} ({tree_stats['documents']} documents, {tree_stats['workloads']} workloads)")
+        t, work = measure_tree(stamp, tree, tree_stats, scratch / "work-tree", args.reps)
+        if scratch != DATA:
+            shutil.rmtree(scratch, ignore_errors=True)
+        if t.note:
+            notes.append(f"{tree_label}, {t.label}: {t.note}")
+            if t.note.startswith("MISMATCH"):
+                problems.append(f"{tree_label}: {t.note}")
+        if t.failed:
+            report_failure(t, tree_label, (str(work), str(tree)))
+            continue
+        wall = median_wall(t)
+        rows.append(fmt_row([tree_label, t.label, f"{wall:.4f}", f"{tree_stats['bytes'] / MB / wall:.1f}",
+                             rss_cell(t), "—"]))
+        ratio_lines.append(f"- {tree_label}: {tree_stats['files'] / wall:,.0f} files/s, "
+                           f"{tree_stats['bytes'] / MB / wall:.1f} MB/s "
+                           f"(runs: {', '.join(f'{x.wall:.2f}' for x in t.samples)} s)")
+
+    print(f"\n## reload-stamp benchmark (seed {args.seed}, {args.reps} timed runs each, medians)\n")
+    print(f"{environment()}\n")
+    print(fmt_row(["input", "tool", "median wall s", "MB/s", "peak RSS MB", "ratio to parse floor"]))
+    print(fmt_row(["---", "---", "---:", "---:", "---:", "---:"]))
+    print("\n".join(rows))
+    print("\nratio to parse floor = tool MB/s / parse_floor MB/s on the same input "
+          "(1.0 = as fast as one bare parse; cat is the I/O floor).")
+    print("peak RSS: median ru_maxrss from os.wait4; ‡ = below the spawn floor wait4 can see "
+          "from Python, taken from one /usr/bin/time run instead (see run.py's docstring).\n")
+    print("\n".join(ratio_lines))
+    if notes:
+        print("\nnotes:")
+        print("\n".join(f"- {n}" for n in notes))
+    if problems:
+        print("\nPROBLEMS:")
+        print("\n".join(f"- {p}" for p in problems))
+    print(f"\ntotal time {time.perf_counter() - STARTED:.0f} s")
+    sys.exit(1 if problems else 0)
+
+
+if __name__ == "__main__":
+    main()
