@@ -222,8 +222,11 @@ pub fn render(
     let key = opts.key.as_str();
     let mut stamps = Vec::new();
     let mut lines = LineCounter::default();
-    // The edited text of each changed document, with each workload's value.
-    let mut changed: Vec<(&DocPlan, Vec<Option<String>>, String)> = Vec::new();
+    // The output is built as it goes; each changed document is then checked
+    // in place, as a slice of it, so no document is copied twice.
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut changed: Vec<(&DocPlan, Vec<Option<String>>, Range<usize>)> = Vec::new();
     for doc in &a.docs {
         let values: Vec<Option<String>> = doc
             .workloads
@@ -254,26 +257,41 @@ pub fn render(
             }
         }
         edits.sort_by_key(|(e, _)| (e.start, e.end));
-        let mut edited = String::with_capacity(doc.region.len() + 256);
+        if out.is_empty() {
+            out.reserve(a.bom.len() + a.text.len() + a.text.len() / 16);
+            out.push_str(a.bom);
+        }
+        out.push_str(&a.text[copied..doc.region.start]);
+        let from = out.len();
         let mut pos = doc.region.start;
         for (e, v) in &edits {
-            edited.push_str(&a.text[pos..e.start]);
-            push_with_value(&mut edited, &e.text, v);
+            out.push_str(&a.text[pos..e.start]);
+            push_with_value(&mut out, &e.text, v);
             pos = e.end;
         }
-        edited.push_str(&a.text[pos..doc.region.end]);
-        changed.push((doc, values, edited));
+        out.push_str(&a.text[pos..doc.region.end]);
+        copied = doc.region.end;
+        changed.push((doc, values, from..out.len()));
     }
     if changed.is_empty() {
         return Ok(Rendered::default());
     }
+    out.push_str(&a.text[copied..]);
 
     // Every value must read back where it was put; everything else is
     // checked unchanged by the fingerprint.
-    let checks = parallel::map(&changed, jobs, |(doc, values, edited)| {
+    let checks = parallel::map(&changed, jobs, |(doc, values, range)| {
         let sites = doc.sites();
         let want: Vec<Option<&str>> = values.iter().map(Option::as_deref).collect();
-        verify::check(edited, opts.mode(), &sites, &want, key, doc.fingerprint).map_err(|why| {
+        verify::check(
+            &out[range.clone()],
+            opts.mode(),
+            &sites,
+            &want,
+            key,
+            doc.fingerprint,
+        )
+        .map_err(|why| {
             Error::at_byte(
                 a.text,
                 doc.workloads[0].start,
@@ -284,16 +302,6 @@ pub fn render(
         })
     });
     checks.into_iter().collect::<Result<Vec<()>, Error>>()?;
-
-    let mut out = String::with_capacity(a.bom.len() + a.text.len() + 64 * changed.len());
-    out.push_str(a.bom);
-    let mut copied = 0;
-    for (doc, _, edited) in &changed {
-        out.push_str(&a.text[copied..doc.region.start]);
-        out.push_str(edited);
-        copied = doc.region.end;
-    }
-    out.push_str(&a.text[copied..]);
     Ok(Rendered {
         output: Some(out),
         stamps,

@@ -85,11 +85,14 @@ pub fn at_line_start(text: &str, pos: usize) -> bool {
 
 /// Converts the parser's character indices into byte offsets.
 ///
-/// saphyr-parser counts characters. ASCII text needs no table; otherwise a
-/// checkpoint every `STEP` characters bounds each lookup to a short walk.
+/// saphyr-parser counts characters. ASCII text needs no table; otherwise the
+/// lookups, which mostly move forward, walk on from the previous one, and a
+/// checkpoint every `STEP` characters bounds a lookup that moves back.
 pub struct Offsets<'a> {
     text: &'a str,
     checkpoints: Option<Vec<usize>>,
+    /// The last lookup: (character index, byte offset).
+    cursor: std::cell::Cell<(usize, usize)>,
 }
 
 const STEP: usize = 64;
@@ -108,25 +111,36 @@ impl<'a> Offsets<'a> {
             }
             Some(v)
         };
-        Offsets { text, checkpoints }
+        Offsets {
+            text,
+            checkpoints,
+            cursor: std::cell::Cell::new((0, 0)),
+        }
     }
 
     /// Byte offset of character index `index` (clamped to the end).
     pub fn byte(&self, index: usize) -> usize {
-        match &self.checkpoints {
-            None => index.min(self.text.len()),
-            Some(v) => {
-                let slot = index / STEP;
-                let Some(&base) = v.get(slot) else {
-                    return self.text.len();
-                };
-                let rest = index - slot * STEP;
-                self.text[base..]
-                    .char_indices()
-                    .nth(rest)
-                    .map_or(self.text.len(), |(b, _)| base + b)
+        let Some(v) = &self.checkpoints else {
+            return index.min(self.text.len());
+        };
+        let (ci, bi) = self.cursor.get();
+        let (from_char, from_byte) = if index >= ci {
+            (ci, bi)
+        } else {
+            let slot = index / STEP;
+            match v.get(slot) {
+                Some(&b) => (slot * STEP, b),
+                None => return self.text.len(),
             }
+        };
+        let byte = self.text[from_byte..]
+            .char_indices()
+            .nth(index - from_char)
+            .map_or(self.text.len(), |(b, _)| from_byte + b);
+        if byte < self.text.len() {
+            self.cursor.set((index, byte));
         }
+        byte
     }
 }
 
@@ -164,6 +178,10 @@ mod tests {
         let long = "é".repeat(300);
         let o = Offsets::new(&long);
         assert_eq!(o.byte(200), 400);
+        assert_eq!(o.byte(3), 6);
+        assert_eq!(o.byte(299), 598);
+        assert_eq!(o.byte(300), 600);
+        assert_eq!(o.byte(1), 2);
     }
 
     #[test]
