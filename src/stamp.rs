@@ -226,7 +226,7 @@ pub fn render(
     // in place, as a slice of it, so no document is copied twice.
     let mut out = String::new();
     let mut copied = 0;
-    let mut changed: Vec<(&DocPlan, Vec<Option<String>>, Range<usize>)> = Vec::new();
+    let mut changed: Vec<Changed<'_>> = Vec::new();
     for doc in &a.docs {
         let values: Vec<Option<String>> = doc
             .workloads
@@ -307,6 +307,10 @@ pub fn render(
         stamps,
     })
 }
+
+/// A changed document: its plan, each workload's new value (`None`: left
+/// alone), and where its edited text is in the output.
+type Changed<'p> = (&'p DocPlan, Vec<Option<String>>, Range<usize>);
 
 fn push_with_value(out: &mut String, template: &str, value: &str) {
     let mut parts = template.split(VALUE);
