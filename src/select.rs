@@ -48,7 +48,8 @@ impl KindSpec {
         if kind != self.kind {
             return false;
         }
-        let group = match api_version.rsplit_once('/') {
+        // `group/version`; the core group has no slash.
+        let group = match api_version.split_once('/') {
             Some((g, _)) => g,
             None => "",
         };
