@@ -181,10 +181,27 @@ struct Run {
 /// One input, stamped.
 struct Done<'a> {
     analysis: &'a Analysis<'a>,
-    rendered: Rendered,
+    /// The result, unless the analysis already stamped it.
+    own: Option<Rendered>,
     warnings: Vec<Error>,
     /// Why `--write` failed, if it did.
     write_error: Option<String>,
+}
+
+impl Done<'_> {
+    fn rendered(&self) -> &Rendered {
+        match (&self.own, &self.analysis.rendered) {
+            (Some(r), _) | (None, Some(r)) => r,
+            (None, None) => unreachable_rendered(),
+        }
+    }
+}
+
+/// Every input is rendered by the analysis or after it; an empty result is
+/// the safe answer should that ever not hold.
+fn unreachable_rendered() -> &'static Rendered {
+    static EMPTY: std::sync::OnceLock<Rendered> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(Rendered::default)
 }
 
 /// Per input: its bytes, or the error that stopped it.
@@ -251,6 +268,7 @@ impl Run {
                 selector,
                 key,
                 config_hash: args.config_hash,
+                records: args.list || args.report.is_some(),
             },
             value,
             sources,
@@ -277,7 +295,14 @@ impl Run {
             bytes: s.read().map_err(|e| Error::msg(io_message(&e))),
         });
         let analyses: Vec<Result<Analysis<'_>, Error>> = parallel::map(&loaded, outer, |l| {
-            stamp::analyze(l.bytes.as_ref().map_err(Clone::clone)?, &self.opts, inner)
+            // A time or --value is known now: each thread stamps as it goes.
+            let value = (!self.opts.config_hash).then_some(self.value.as_str());
+            stamp::analyze(
+                l.bytes.as_ref().map_err(Clone::clone)?,
+                &self.opts,
+                value,
+                inner,
+            )
         });
         // Config-hash mode looks references up among all inputs together.
         let mut index = Index::default();
@@ -291,16 +316,32 @@ impl Run {
         let results: Vec<Result<Done<'_>, Error>> = parallel::map(&work, outer, |(l, a)| {
             let a = a.as_ref().map_err(Clone::clone)?;
             let mut warnings = a.warnings.clone();
-            let r = if self.opts.config_hash {
+            let own = if a.rendered.is_some() {
+                None
+            } else if self.opts.config_hash {
                 let values: HashMap<usize, String> = a
                     .docs
                     .iter()
                     .flat_map(|d| &d.workloads)
                     .filter_map(|w| Some((w.start, hash_value(a.text, w, &index, &mut warnings)?)))
                     .collect();
-                stamp::render(a, &self.opts, &|w| values.get(&w.start).cloned(), inner)?
+                Some(stamp::render(
+                    a,
+                    &self.opts,
+                    &|w| values.get(&w.start).map(String::as_str),
+                    inner,
+                )?)
             } else {
-                stamp::render(a, &self.opts, &|_| Some(self.value.clone()), inner)?
+                Some(stamp::render(
+                    a,
+                    &self.opts,
+                    &|_| Some(self.value.as_str()),
+                    inner,
+                )?)
+            };
+            let r = match (&own, &a.rendered) {
+                (Some(r), _) | (None, Some(r)) => r,
+                (None, None) => unreachable_rendered(),
             };
             let mut write_error = None;
             if let (true, Some(new), Source::File { path, .. }) = (args.write, &r.output, &l.source)
@@ -311,7 +352,7 @@ impl Run {
             }
             Ok(Done {
                 analysis: a,
-                rendered: r,
+                own,
                 warnings,
                 write_error,
             })
@@ -330,7 +371,7 @@ impl Run {
         for (l, res) in loaded.iter().zip(&results) {
             let name = l.source.name();
             let (a, r, warnings, write_error) = match res {
-                Ok(d) => (d.analysis, &d.rendered, &d.warnings, &d.write_error),
+                Ok(d) => (d.analysis, d.rendered(), &d.warnings, &d.write_error),
                 Err(e) => {
                     eprintln!("reload-stamp: {}", e.with_path(name));
                     failed = true;
@@ -343,11 +384,11 @@ impl Run {
             }
             if r.output.is_some() {
                 changed_files += 1;
-                stamped += r.stamps.len();
+                stamped += r.count;
                 if args.check {
                     eprintln!(
                         "reload-stamp: {name}: {} would be stamped",
-                        plural(r.stamps.len(), "workload")
+                        plural(r.count, "workload")
                     );
                 }
                 if let Some(e) = write_error {

@@ -125,8 +125,19 @@ pub struct Document<'a> {
 pub fn parse_stream<'a>(
     text: &'a str,
     mode: Mode,
+    each: impl FnMut(Document<'a>) -> Result<(), Error>,
+) -> Result<(), Error> {
+    parse_stream_with(text, &|_| mode, each)
+}
+
+/// [`parse_stream`], with the mode of each document chosen by `mode_at`
+/// from the offset where the document starts.
+pub fn parse_stream_with<'a>(
+    text: &'a str,
+    mode_at: &dyn Fn(usize) -> Mode,
     mut each: impl FnMut(Document<'a>) -> Result<(), Error>,
 ) -> Result<(), Error> {
+    let mode = Mode::Validate;
     let off = Offsets::new(text);
     let mut parser = Parser::new_from_str(text);
     let mut b = Builder {
@@ -150,6 +161,7 @@ pub fn parse_stream<'a>(
             Event::StreamEnd => break,
             Event::StreamStart | Event::Nothing => {}
             Event::DocumentStart(explicit) => {
+                b.mode = mode_at(off.byte(span.start.index()));
                 b.stack.clear();
                 b.root = None;
                 b.skip = None;
@@ -176,8 +188,8 @@ pub fn parse_stream<'a>(
                 region_start = end;
                 each(doc)?;
             }
-            Event::Alias(id) if mode == Mode::Validate => b.aliased.push(id),
-            _ if mode == Mode::Validate => {}
+            Event::Alias(id) if b.mode == Mode::Validate => b.aliased.push(id),
+            _ if b.mode == Mode::Validate => {}
             ev => b.event(ev, span)?,
         }
     }

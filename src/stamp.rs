@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 use crate::confighash::{object_of, ConfigObject};
-use crate::document::{parse_stream, split_regions, Kind, Mode, Node};
+use crate::document::{parse_stream, parse_stream_with, split_regions, Kind, Mode, Node};
 use crate::error::Error;
 use crate::parallel;
 use crate::plan::{plan_document, Workload, VALUE};
@@ -43,6 +43,8 @@ pub struct Analysis<'a> {
     pub warnings: Vec<Error>,
     /// ConfigMaps and Secrets (config-hash mode only).
     pub objects: Vec<ConfigObject>,
+    /// The result, when the value was known at analysis.
+    pub rendered: Option<Rendered>,
 }
 
 /// Settings that do not change between inputs.
@@ -52,6 +54,9 @@ pub struct Options {
     pub key: String,
     /// Collect references and ConfigMaps/Secrets for config-hash mode.
     pub config_hash: bool,
+    /// Keep a [`Stamp`] record per stamped workload (for `--list` and
+    /// `--report`); otherwise only count them.
+    pub records: bool,
 }
 
 impl Options {
@@ -66,29 +71,92 @@ impl Options {
     }
 }
 
-/// What one region of the text gave.
+/// What one batch of regions gave.
 #[derive(Default)]
 struct Part {
     docs: Vec<DocPlan>,
     warnings: Vec<Error>,
     objects: Vec<ConfigObject>,
+    /// With a value known up front: the batch already stamped.
+    rendered: Option<Rendered>,
 }
 
 /// Parses `bytes` and plans every selected workload, on up to `jobs`
 /// threads. Documents that cannot hold a selected kind (a substring scan
 /// says so) are not parsed at all.
-pub fn analyze<'a>(bytes: &'a [u8], opts: &Options, jobs: usize) -> Result<Analysis<'a>, Error> {
+///
+/// With `value` (one value for every workload, known up front), each batch
+/// is also stamped and checked right away by the thread that analysed it,
+/// and no plan is kept: [`Analysis::rendered`] holds the result.
+pub fn analyze<'a>(
+    bytes: &'a [u8],
+    opts: &Options,
+    value: Option<&str>,
+    jobs: usize,
+) -> Result<Analysis<'a>, Error> {
     let (bom, text) = decode(bytes)?;
     let regions = split_regions(text);
-    let parts = parallel::map(&regions, jobs, |r| {
-        let region = &text[r.clone()];
-        let part = if opts.selector.may_match(region) {
-            analyze_region(region, opts)
-        } else {
-            // Cannot hold a selected kind: only checked for syntax.
-            parse_stream(region, Mode::Validate, |_| Ok(())).map(|()| Part::default())
+    // Consecutive regions go to a thread together, about BATCH bytes at a
+    // time, so many tiny documents cost no more than a few big ones.
+    const BATCH: usize = 256 << 10;
+    let mut batches: Vec<&[Range<usize>]> = Vec::new();
+    let mut first = 0;
+    for (i, r) in regions.iter().enumerate() {
+        if r.end - regions[first].start >= BATCH || i + 1 == regions.len() {
+            batches.push(&regions[first..=i]);
+            first = i + 1;
+        }
+    }
+    let parts = parallel::map(&batches, jobs, |batch| {
+        // One parser per batch; each document is built as far as its region
+        // asks (a region no selected kind can be in: syntax only).
+        let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
+            return Ok((Part::default(), 0..0));
         };
-        part.map_err(|e| relocate(e, text, r.start))
+        let base = first.start;
+        let span = base..last.end;
+        let wanted: Vec<bool> = batch
+            .iter()
+            .map(|r| opts.selector.may_match(&text[r.clone()]))
+            .collect();
+        if !wanted.contains(&true) {
+            return parse_stream(&text[span.clone()], Mode::Validate, |_| Ok(()))
+                .map(|()| (Part::default(), span))
+                .map_err(|e| relocate(e, text, base));
+        }
+        let mode_at = |off: usize| {
+            let i = batch
+                .partition_point(|r| r.start <= base + off)
+                .saturating_sub(1);
+            if wanted[i] {
+                opts.mode()
+            } else {
+                Mode::Validate
+            }
+        };
+        let mut part = analyze_batch(&text[span.clone()], &mode_at, opts)
+            .map_err(|e| relocate(e, text, base))?;
+        if let Some(v) = value {
+            let local = Analysis {
+                bom: "",
+                text: &text[span.clone()],
+                docs: std::mem::take(&mut part.docs),
+                warnings: Vec::new(),
+                objects: Vec::new(),
+                rendered: None,
+            };
+            let r = render(&local, opts, &|_| Some(v), 1).map_err(|e| relocate(e, text, base))?;
+            part.rendered = Some(r);
+        }
+        for d in &mut part.docs {
+            shift(d, base);
+        }
+        part.warnings = part
+            .warnings
+            .into_iter()
+            .map(|w| relocate(w, text, base))
+            .collect();
+        Ok::<(Part, Range<usize>), Error>((part, span))
     });
     let mut a = Analysis {
         bom,
@@ -96,27 +164,59 @@ pub fn analyze<'a>(bytes: &'a [u8], opts: &Options, jobs: usize) -> Result<Analy
         docs: Vec::new(),
         warnings: Vec::new(),
         objects: Vec::new(),
+        rendered: None,
     };
-    for (part, r) in parts.into_iter().zip(&regions) {
-        let mut part = part?;
-        for d in &mut part.docs {
-            shift(d, r.start);
-        }
+    let mut parts = parts.into_iter().collect::<Result<Vec<_>, Error>>()?;
+    for (part, _) in &mut parts {
         a.docs.append(&mut part.docs);
-        a.warnings.extend(
-            part.warnings
-                .into_iter()
-                .map(|w| relocate(w, text, r.start)),
-        );
+        a.warnings.append(&mut part.warnings);
         a.objects.append(&mut part.objects);
+    }
+    if value.is_some() {
+        a.rendered = Some(join(&a, parts));
     }
     Ok(a)
 }
 
-/// Analyses one region; positions are relative to it.
-fn analyze_region(text: &str, opts: &Options) -> Result<Part, Error> {
+/// Puts stamped batches together: the output (with the BOM), and the
+/// stamps with their lines counted from the start of the text.
+fn join(a: &Analysis<'_>, parts: Vec<(Part, Range<usize>)>) -> Rendered {
+    let mut joined = Rendered::default();
+    if parts
+        .iter()
+        .all(|(p, _)| p.rendered.as_ref().is_none_or(|r| r.output.is_none()))
+    {
+        return joined;
+    }
+    let mut out = String::with_capacity(a.bom.len() + a.text.len() + a.text.len() / 16);
+    out.push_str(a.bom);
+    let mut lines = LineCounter::default();
+    for (part, span) in parts {
+        let Some(r) = part.rendered else {
+            // Nothing there could be stamped.
+            out.push_str(&a.text[span]);
+            continue;
+        };
+        let before = lines.line_of(a.text, span.start) - 1;
+        out.push_str(r.output.as_deref().unwrap_or(&a.text[span]));
+        joined.count += r.count;
+        joined.stamps.extend(r.stamps.into_iter().map(|mut s| {
+            s.line += before;
+            s
+        }));
+    }
+    joined.output = Some(out);
+    joined
+}
+
+/// Analyses a run of regions; positions are relative to its start.
+fn analyze_batch(
+    text: &str,
+    mode_at: &dyn Fn(usize) -> Mode,
+    opts: &Options,
+) -> Result<Part, Error> {
     let mut part = Part::default();
-    parse_stream(text, opts.mode(), |doc| {
+    parse_stream_with(text, mode_at, |doc| {
         let workloads = plan_document(
             text,
             &doc,
@@ -208,34 +308,38 @@ pub struct Stamp {
 pub struct Rendered {
     /// The new bytes, or `None` when nothing changed.
     pub output: Option<String>,
+    /// What was stamped, when [`Options::records`] asks for it.
     pub stamps: Vec<Stamp>,
+    /// How many workloads were stamped.
+    pub count: usize,
 }
 
 /// Applies the plan with the value `value_of` gives each workload (`None`:
 /// leave it alone), checking every edited document.
-pub fn render(
+pub fn render<'v>(
     a: &Analysis<'_>,
     opts: &Options,
-    value_of: &dyn Fn(&Workload) -> Option<String>,
+    value_of: &dyn Fn(&Workload) -> Option<&'v str>,
     jobs: usize,
 ) -> Result<Rendered, Error> {
     let key = opts.key.as_str();
     let mut stamps = Vec::new();
+    let mut count = 0;
     let mut lines = LineCounter::default();
     // The output is built as it goes; each changed document is then checked
     // in place, as a slice of it, so no document is copied twice.
     let mut out = String::new();
     let mut copied = 0;
-    let mut changed: Vec<Changed<'_>> = Vec::new();
+    let mut changed: Vec<Changed<'_, 'v>> = Vec::new();
     for doc in &a.docs {
-        let values: Vec<Option<String>> = doc
+        let values: Vec<Option<&str>> = doc
             .workloads
             .iter()
             .map(|w| {
                 value_of(w).filter(|v| {
                     !w.current
                         .as_ref()
-                        .is_some_and(|c| c.canonical && &c.value == v)
+                        .is_some_and(|c| c.canonical && c.value == *v)
                 })
             })
             .collect();
@@ -245,15 +349,18 @@ pub fn render(
         let mut edits: Vec<(&crate::plan::Edit, &str)> = Vec::new();
         for (w, v) in doc.workloads.iter().zip(&values) {
             if let Some(v) = v {
-                edits.extend(w.edits.iter().map(|e| (e, v.as_str())));
-                stamps.push(Stamp {
-                    kind: w.kind.clone(),
-                    name: w.name.clone(),
-                    namespace: w.namespace.clone(),
-                    line: lines.line_of(a.text, w.start),
-                    previous: w.current.as_ref().map(|c| c.value.clone()),
-                    value: v.clone(),
-                });
+                edits.extend(w.edits.iter().map(|e| (e, *v)));
+                count += 1;
+                if opts.records {
+                    stamps.push(Stamp {
+                        kind: w.kind.clone(),
+                        name: w.name.clone(),
+                        namespace: w.namespace.clone(),
+                        line: lines.line_of(a.text, w.start),
+                        previous: w.current.as_ref().map(|c| c.value.clone()),
+                        value: v.to_string(),
+                    });
+                }
             }
         }
         edits.sort_by_key(|(e, _)| (e.start, e.end));
@@ -305,12 +412,13 @@ pub fn render(
     Ok(Rendered {
         output: Some(out),
         stamps,
+        count,
     })
 }
 
 /// A changed document: its plan, each workload's new value (`None`: left
 /// alone), and where its edited text is in the output.
-type Changed<'p> = (&'p DocPlan, Vec<Option<String>>, Range<usize>);
+type Changed<'p, 'v> = (&'p DocPlan, Vec<Option<&'v str>>, Range<usize>);
 
 fn push_with_value(out: &mut String, template: &str, value: &str) {
     let mut parts = template.split(VALUE);

@@ -4,7 +4,7 @@
 mod common;
 
 use reload_stamp::select::Selector;
-use reload_stamp::{analyze, render, Options};
+use reload_stamp::{analyze, Options};
 
 #[test]
 fn fuzz_regressions_stay_fixed() {
@@ -16,12 +16,13 @@ fn fuzz_regressions_stay_fixed() {
             selector: Selector::default(),
             key: "reloaded-at".to_string(),
             config_hash: false,
+            records: false,
         };
         n += 1;
-        let Ok(a) = analyze(&input, &opts, 1) else {
+        let Ok(a) = analyze(&input, &opts, Some(common::VALUE), 1) else {
             continue;
         };
-        let Ok(r) = render(&a, &opts, &|_| Some(common::VALUE.to_string()), 1) else {
+        let Some(r) = a.rendered else {
             continue;
         };
         let out = r.output.map_or(input.clone(), String::into_bytes);

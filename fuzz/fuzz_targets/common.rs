@@ -6,7 +6,7 @@
 pub mod oracle;
 
 use reload_stamp::select::Selector;
-use reload_stamp::{analyze, render, Options};
+use reload_stamp::{analyze, Options};
 
 pub const VALUE: &str = "20261124093000";
 
@@ -16,9 +16,10 @@ pub fn stamp(input: &[u8]) -> Option<Vec<u8>> {
         selector: Selector::default(),
         key: "reloaded-at".to_string(),
         config_hash: false,
+        records: false,
     };
-    let a = analyze(input, &opts, 1).ok()?;
-    let r = render(&a, &opts, &|_| Some(VALUE.to_string()), 1).ok()?;
+    let a = analyze(input, &opts, Some(VALUE), 1).ok()?;
+    let r = a.rendered?;
     Some(match r.output {
         Some(s) => s.into_bytes(),
         None => input.to_vec(),
