@@ -65,9 +65,16 @@ pub enum Mode {
 
 impl<'a> Node<'a> {
     /// The scalar's text, if this is a scalar.
+    /// The scalar's text, if this is a scalar that reads as a string: no
+    /// tag, or `!!str` (another tag, even `!`, makes it something else to
+    /// some YAML libraries, so it never names a key on an edit path).
     pub fn as_str(&self) -> Option<&str> {
+        let plain_tag = self
+            .tag
+            .as_ref()
+            .is_none_or(|t| t.handle == "tag:yaml.org,2002:" && t.suffix == "str");
         match &self.kind {
-            Kind::Scalar(s, _) => Some(s),
+            Kind::Scalar(s, _) if plain_tag => Some(s),
             _ => None,
         }
     }
