@@ -269,6 +269,7 @@ impl Run {
                 key,
                 config_hash: args.config_hash,
                 records: args.list || args.report.is_some(),
+                full_check: false,
             },
             value,
             sources,

@@ -47,6 +47,31 @@ pub struct Workload {
     pub edits: Vec<Edit>,
     /// ConfigMaps and Secrets its pod spec references (config-hash mode).
     pub refs: Vec<ConfigRef>,
+    /// A part of the document that shows the whole edit when parsed alone,
+    /// if the edit is in block style (see [`crate::verify::check_local`]).
+    pub local: Option<Local>,
+}
+
+/// Lines of a block mapping that hold a workload's whole edit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Local {
+    /// The start of the first line.
+    pub start: usize,
+    /// One past the original text covered: a line start (or the end).
+    pub end: usize,
+    /// The column of the mapping's keys.
+    pub indent: usize,
+    pub expect: Expect,
+}
+
+/// What the lines of a [`Local`] must read as after the edit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expect {
+    /// The template's `metadata` mapping, whose fingerprint without the stamp
+    /// was this.
+    Metadata(u64),
+    /// One new entry: `metadata: {annotations: {KEY: VALUE}}`.
+    NewMetadata,
 }
 
 /// Finds the selected workloads of a document and plans their edits.
@@ -249,19 +274,34 @@ impl Ctx<'_> {
         let template = cur;
 
         let mut current = None;
+        let mut local = None;
         let edits = match self.lookup(template, "metadata")? {
-            None => self.add_metadata(template, &steps),
+            None => {
+                let edits = self.add_metadata(template, &steps);
+                if let (false, Some((fk, _))) = (
+                    is_flow(template),
+                    template.entries().and_then(|e| e.first()),
+                ) {
+                    local = self.local(fk.start, fk.start, &edits, Expect::NewMetadata);
+                }
+                edits
+            }
             Some((mk, mv)) => {
                 self.editable(mv, "metadata")?;
                 if mv.is_null() {
-                    self.fill_null(template, mk, mv, &steps, Fill::Metadata)
+                    let edits = self.fill_null(template, mk, mv, &steps, Fill::Metadata);
+                    if !is_flow(template) {
+                        local =
+                            self.local(mk.start, mv.end.max(mk.end), &edits, Expect::NewMetadata);
+                    }
+                    edits
                 } else if mv.entries().is_none() {
                     return Err(
                         self.err(mv.start, "the pod template's 'metadata' is not a mapping")
                     );
                 } else {
                     steps.push((mk, mv));
-                    match self.lookup(mv, "annotations")? {
+                    let edits = match self.lookup(mv, "annotations")? {
                         None => vec![self.append(mv, &steps, Fill::Annotations)],
                         Some((ak, av)) => {
                             self.editable(av, "annotations")?;
@@ -284,7 +324,14 @@ impl Ctx<'_> {
                                 }
                             }
                         }
+                    };
+                    if let (false, Some((fk, _))) =
+                        (is_flow(mv), mv.entries().and_then(|e| e.first()))
+                    {
+                        let fp = crate::verify::fingerprint_metadata(mv, self.key);
+                        local = self.local(fk.start, mv.end, &edits, Expect::Metadata(fp));
                     }
+                    edits
                 }
             }
         };
@@ -294,6 +341,7 @@ impl Ctx<'_> {
         };
         Ok(Some(Workload {
             refs,
+            local,
             kind: kind.to_string(),
             name: name.map(str::to_string),
             namespace: namespace.map(str::to_string),
@@ -302,6 +350,35 @@ impl Ctx<'_> {
             current,
             edits,
         }))
+    }
+
+    /// The lines from the one holding `first` (a key with only spaces
+    /// before it) to past `last` and every edit; `None` when the key has
+    /// something else before it on its line.
+    fn local(&self, first: usize, last: usize, edits: &[Edit], expect: Expect) -> Option<Local> {
+        let start = text::line_start(self.text, first);
+        if !self.text[start..first].bytes().all(|b| b == b' ') {
+            return None;
+        }
+        let mut end = if at_line_start(self.text, last) {
+            last
+        } else {
+            next_line_start(self.text, last).unwrap_or(self.text.len())
+        };
+        // Add metadata: the region ends where the entry goes in.
+        if expect == Expect::NewMetadata && last == first {
+            end = first;
+        }
+        end = edits.iter().map(|e| e.end).fold(end, usize::max);
+        if edits.iter().any(|e| e.start < start) {
+            return None;
+        }
+        Some(Local {
+            start,
+            end,
+            indent: first - start,
+            expect,
+        })
     }
 
     /// The indentation step of the document, read off the nesting it already

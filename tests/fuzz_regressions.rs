@@ -17,6 +17,7 @@ fn fuzz_regressions_stay_fixed() {
             key: "reloaded-at".to_string(),
             config_hash: false,
             records: false,
+            full_check: false,
         };
         n += 1;
         let Ok(a) = analyze(&input, &opts, Some(common::VALUE), 1) else {

@@ -15,6 +15,7 @@ fn stamp(input: &str) -> Result<String, String> {
         key: "reloaded-at".to_string(),
         config_hash: false,
         records: false,
+        full_check: false,
     };
     // The path the binary takes: stamped while analysed.
     let a = analyze(input.as_bytes(), &opts, Some(common::VALUE), 2).map_err(|e| e.to_string())?;

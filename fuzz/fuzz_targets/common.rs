@@ -17,6 +17,7 @@ pub fn stamp(input: &[u8]) -> Option<Vec<u8>> {
         key: "reloaded-at".to_string(),
         config_hash: false,
         records: false,
+        full_check: false,
     };
     let a = analyze(input, &opts, Some(VALUE), 1).ok()?;
     let r = a.rendered?;
