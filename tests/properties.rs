@@ -10,12 +10,17 @@ use reload_stamp::select::Selector;
 use reload_stamp::{analyze, Options};
 
 fn stamp(input: &str) -> Result<String, String> {
+    stamp_checked(input, false)
+}
+
+/// `full_check`: verify by parsing whole documents again, never by lines.
+fn stamp_checked(input: &str, full_check: bool) -> Result<String, String> {
     let opts = Options {
         selector: Selector::default(),
         key: "reloaded-at".to_string(),
         config_hash: false,
         records: false,
-        full_check: false,
+        full_check,
     };
     // The path the binary takes: stamped while analysed.
     let a = analyze(input.as_bytes(), &opts, Some(common::VALUE), 2).map_err(|e| e.to_string())?;
@@ -31,6 +36,8 @@ proptest! {
         let input = manifest(&mut Cycle { nums: &nums, i: 0 });
         let out = stamp(&input).map_err(|e| TestCaseError::fail(format!("{e}\n{input}")))?;
         common::check_stamp(&input, &out, common::DEFAULT_KINDS, "reloaded-at", common::VALUE);
+        // The whole-document check agrees with the line check.
+        prop_assert_eq!(stamp_checked(&input, true).map_err(TestCaseError::fail)?, out.clone());
         // Idempotent: stamping the result again changes nothing.
         prop_assert_eq!(stamp(&out).unwrap(), out);
     }
