@@ -451,6 +451,18 @@ impl<'a> Builder<'a, '_> {
         }
     }
 
+    /// Whether a collection whose start event spans `s..e` is in flow style,
+    /// and where its bracket is. A block collection's span is empty; a flow
+    /// one's covers its properties and bracket, and whitespace after it.
+    fn flow_bracket(&self, is_map: bool, s: usize, e: usize) -> (bool, usize) {
+        let open = if is_map { b'{' } else { b'[' };
+        let p = skip_properties(self.text, s);
+        (
+            e > s && p < e && self.text.as_bytes().get(p) == Some(&open),
+            p,
+        )
+    }
+
     /// The role the next node gets, or `None` to skip it.
     fn next_role(&self) -> Option<Role> {
         if self.mode == Mode::Full {
@@ -474,9 +486,8 @@ impl<'a> Builder<'a, '_> {
         s: usize,
         e: usize,
     ) -> Result<(), Error> {
-        let open = if is_map { b'{' } else { b'[' };
-        let flow = e > s && self.text.as_bytes()[e - 1] == open;
-        let start = if flow { e - 1 } else { s };
+        let (flow, bracket) = self.flow_bracket(is_map, s, e);
+        let start = if flow { bracket } else { s };
         let Some(role) = self.next_role() else {
             let mut hash = Fx::default();
             hash.mix(if is_map { 10 } else { 11 } + u64::from(flow));
@@ -510,7 +521,7 @@ impl<'a> Builder<'a, '_> {
                 Kind::Seq(Vec::new(), flow)
             },
         };
-        self.prev = if flow { e } else { s };
+        self.prev = if flow { bracket + 1 } else { s };
         self.stack.push(if is_map {
             Frame::Map {
                 node,
@@ -527,10 +538,12 @@ impl<'a> Builder<'a, '_> {
     /// closes, push it as an opaque node.
     fn skip_event(&mut self, ev: Event<'a>, span: Span) {
         use std::hash::Hash;
-        let Some(k) = self.skip.as_mut() else { return };
         let map = matches!(ev, Event::MappingStart(..));
         let s = self.off.byte(span.start.index());
         let e = self.off.byte(span.end.index());
+        let opens = matches!(ev, Event::MappingStart(..) | Event::SequenceStart(..));
+        let flow = opens && self.flow_bracket(map, s, e).0;
+        let Some(k) = self.skip.as_mut() else { return };
         match ev {
             Event::Scalar(value, style, _, tag) => {
                 k.hash.mix(1);
@@ -548,7 +561,6 @@ impl<'a> Builder<'a, '_> {
                 self.aliased.push(id);
             }
             Event::MappingStart(_, tag) | Event::SequenceStart(_, tag) => {
-                let flow = e > s && self.text.as_bytes()[e - 1] == if map { b'{' } else { b'[' };
                 k.hash.mix(if map { 10 } else { 11 } + u64::from(flow));
                 if let Some(t) = tag {
                     t.handle.hash(&mut k.hash);

@@ -539,8 +539,18 @@ impl Ctx<'_> {
             return at_open(entry.to_string());
         };
         if self.text[open..fk.start].contains('\n') {
-            let nl = newline_near(self.text, open);
+            // A line of its own before the first entry's, when that entry
+            // starts its line; no existing line changes.
+            let nl = newline_near(self.text, fk.start);
             let indent = " ".repeat(column(self.text, fk.start));
+            let ls = text::line_start(self.text, fk.start);
+            if self.text[ls..fk.start].bytes().all(|b| b == b' ') {
+                return Edit {
+                    start: ls,
+                    end: ls,
+                    text: format!("{indent}{entry},{nl}"),
+                };
+            }
             return at_open(format!("{nl}{indent}{entry},"));
         }
         if first {
