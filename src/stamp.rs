@@ -191,24 +191,38 @@ fn join(a: &Analysis<'_>, parts: Vec<(Part, Range<usize>)>) -> Rendered {
     {
         return joined;
     }
-    let mut out = String::with_capacity(a.bom.len() + a.text.len() + a.text.len() / 16);
-    out.push_str(a.bom);
+    // The first batch's own output becomes the whole (a big allocation
+    // grows in place), and each batch's output is freed once appended: the
+    // peak stays near the input plus the output.
+    let mut out: Option<String> = None;
     let mut lines = LineCounter::default();
     for (part, span) in parts {
-        let Some(r) = part.rendered else {
-            // Nothing there could be stamped.
-            out.push_str(&a.text[span]);
-            continue;
+        let (own, count, stamps) = match part.rendered {
+            Some(r) => (r.output, r.count, r.stamps),
+            None => (None, 0, Vec::new()),
         };
         let before = lines.line_of(a.text, span.start) - 1;
-        out.push_str(r.output.as_deref().unwrap_or(&a.text[span]));
-        joined.count += r.count;
-        joined.stamps.extend(r.stamps.into_iter().map(|mut s| {
+        match (&mut out, own) {
+            (Some(o), Some(seg)) => o.push_str(&seg),
+            (Some(o), None) => o.push_str(&a.text[span]),
+            (None, Some(mut seg)) => {
+                seg.insert_str(0, a.bom);
+                out = Some(seg);
+            }
+            (None, None) => {
+                let mut o = String::with_capacity(a.bom.len() + a.text.len() + a.text.len() / 16);
+                o.push_str(a.bom);
+                o.push_str(&a.text[span]);
+                out = Some(o);
+            }
+        }
+        joined.count += count;
+        joined.stamps.extend(stamps.into_iter().map(|mut s| {
             s.line += before;
             s
         }));
     }
-    joined.output = Some(out);
+    joined.output = out;
     joined
 }
 

@@ -490,7 +490,7 @@ fn huge_single_document() {
         "200 MB document: {size:.0} MB in {secs:.1} s, peak RSS {rss:.0} MB ({:.1}x input)",
         rss / size
     );
-    assert!(rss < size * 6.0, "peak RSS {rss} MB for {size} MB");
+    assert!(rss < size * 3.0, "peak RSS {rss} MB for {size} MB");
 }
 
 #[test]
