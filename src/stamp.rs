@@ -417,7 +417,11 @@ pub fn render<'v>(
             .iter()
             .zip(&values)
             .map(|(w, v)| match (&w.local, v) {
-                (Some(l), Some(_)) if !opts.full_check => {
+                (Some(l), Some(_))
+                    if !opts.full_check
+                        && doc.region.start <= l.start
+                        && l.end <= doc.region.end =>
+                {
                     Some(place(l.start, false)..place(l.end, true))
                 }
                 _ => None,
@@ -443,7 +447,12 @@ pub fn render<'v>(
             .all(|((w, v), l)| match (v, l, &w.local) {
                 (None, _, _) => true,
                 (Some(v), Some(r), Some(local)) => {
-                    verify::check_local(&out[r.clone()], &out[r.end..range.end], local, key, v)
+                    match (out.get(r.clone()), out.get(r.end..range.end)) {
+                        (Some(part), Some(after)) => {
+                            verify::check_local(part, after, local, key, v)
+                        }
+                        _ => false,
+                    }
                 }
                 _ => false,
             });

@@ -14,7 +14,20 @@ pub fn decode(bytes: &[u8]) -> Result<(&str, &str), Error> {
         None => ("", bytes),
     };
     match std::str::from_utf8(rest) {
-        Ok(text) => Ok((bom, text)),
+        Ok(text) => {
+            // YAML also breaks lines at a lone CR (old Mac OS); the editor's
+            // line logic does not, so such input is refused, not guessed at.
+            let b = text.as_bytes();
+            if let Some(i) = memchr::memchr_iter(b'\r', b).find(|&i| b.get(i + 1) != Some(&b'\n')) {
+                let (line, col) = line_col(text, i);
+                return Err(Error::at(
+                    line,
+                    col,
+                    "a carriage return without a line feed (old Mac line ending) is not supported; use LF or CRLF line endings",
+                ));
+            }
+            Ok((bom, text))
+        }
         Err(e) => {
             let good = e.valid_up_to();
             // The valid prefix is UTF-8 by construction.
@@ -189,6 +202,9 @@ mod tests {
         let e = decode(b"a: b\nc: \xff\n").unwrap_err();
         assert_eq!((e.line, e.col), (2, 4));
         assert_eq!(decode(b"\xef\xbb\xbfa").unwrap(), (BOM, "a"));
+        assert_eq!(decode(b"a\r\nb\r\n").unwrap(), ("", "a\r\nb\r\n"));
+        let e = decode(b"a: b\r\nc: d\re: f\n").unwrap_err();
+        assert_eq!((e.line, e.col), (2, 5));
     }
 
     #[test]
