@@ -277,12 +277,12 @@ impl Ctx<'_> {
         let mut local = None;
         let edits = match self.lookup(template, "metadata")? {
             None => {
-                let edits = self.add_metadata(template, &steps);
+                let edits = self.add_metadata(template, &steps)?;
                 if let (false, Some((fk, _))) = (
                     is_flow(template),
                     template.entries().and_then(|e| e.first()),
                 ) {
-                    local = self.local(fk.start, fk.start, &edits, Expect::NewMetadata);
+                    local = self.local(fk, fk.start, &edits, Expect::NewMetadata);
                 }
                 edits
             }
@@ -291,8 +291,7 @@ impl Ctx<'_> {
                 if mv.is_null() {
                     let edits = self.fill_null(template, mk, mv, &steps, Fill::Metadata);
                     if !is_flow(template) {
-                        local =
-                            self.local(mk.start, mv.end.max(mk.end), &edits, Expect::NewMetadata);
+                        local = self.local(mk, mv.end.max(mk.end), &edits, Expect::NewMetadata);
                     }
                     edits
                 } else if mv.entries().is_none() {
@@ -329,7 +328,7 @@ impl Ctx<'_> {
                         (is_flow(mv), mv.entries().and_then(|e| e.first()))
                     {
                         let fp = crate::verify::fingerprint_metadata(mv, self.key);
-                        local = self.local(fk.start, mv.end, &edits, Expect::Metadata(fp));
+                        local = self.local(fk, mv.end, &edits, Expect::Metadata(fp));
                     }
                     edits
                 }
@@ -352,10 +351,20 @@ impl Ctx<'_> {
         }))
     }
 
-    /// The lines from the one holding `first` (a key with only spaces
-    /// before it) to past `last` and every edit; `None` when the key has
-    /// something else before it on its line.
-    fn local(&self, first: usize, last: usize, edits: &[Edit], expect: Expect) -> Option<Local> {
+    /// The lines from the one holding the key `first` (with only spaces
+    /// before it) to past `last` and every edit; `None` when the key is
+    /// empty or complex, or has something else before it on its line.
+    fn local(
+        &self,
+        first: &Node<'_>,
+        last: usize,
+        edits: &[Edit],
+        expect: Expect,
+    ) -> Option<Local> {
+        if !is_named_key(first) {
+            return None;
+        }
+        let first = first.start;
         let start = text::line_start(self.text, first);
         if !self.text[start..first].bytes().all(|b| b == b' ') {
             return None;
@@ -570,11 +579,28 @@ impl Ctx<'_> {
     }
 
     /// No `metadata` in the template: add it as the template's first key.
-    fn add_metadata(&self, template: &Node<'_>, steps: &[(&Node<'_>, &Node<'_>)]) -> Vec<Edit> {
+    fn add_metadata(
+        &self,
+        template: &Node<'_>,
+        steps: &[(&Node<'_>, &Node<'_>)],
+    ) -> Result<Vec<Edit>, Error> {
         if is_flow(template) {
-            return vec![self.flow_insert(template, &self.flow_entry(Fill::Metadata, false), true)];
+            return Ok(vec![self.flow_insert(
+                template,
+                &self.flow_entry(Fill::Metadata, false),
+                true,
+            )]);
         }
-        let (fk, _) = &template.entries().expect("template is a mapping")[0];
+        let Some((fk, _)) = template
+            .entries()
+            .and_then(|e| e.first())
+            .filter(|(k, _)| is_named_key(k))
+        else {
+            return Err(self.err(
+                template.start,
+                "the pod template starts with an empty or complex key; refusing to guess where 'metadata' goes",
+            ));
+        };
         let indent = column(self.text, fk.start);
         let nl = newline_near(self.text, fk.start);
         let mut lines = self.block_lines(Fill::Metadata, false, indent, self.step(steps), nl);
@@ -582,11 +608,11 @@ impl Ctx<'_> {
         let first_indent = lines.len() - lines.trim_start_matches(' ').len();
         lines.drain(..first_indent);
         lines.push_str(&" ".repeat(indent));
-        vec![Edit {
+        Ok(vec![Edit {
             start: fk.start,
             end: fk.start,
             text: lines,
-        }]
+        }])
     }
 
     /// `metadata:` or `annotations:` is empty, `~` or `null`: it becomes a
@@ -695,6 +721,12 @@ enum Fill {
     Annotations,
     /// `metadata` holding `annotations` holding the stamp.
     Metadata,
+}
+
+/// A key written as a non-empty scalar, without properties: its span starts
+/// at its first character, so edits can be placed by it.
+fn is_named_key(k: &Node<'_>) -> bool {
+    matches!(k.kind, Kind::Scalar(..)) && k.end > k.start && k.anchor == 0 && k.tag.is_none()
 }
 
 /// Whether the last line of `n` may belong to a block scalar.
