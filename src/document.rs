@@ -388,6 +388,9 @@ impl<'a> Builder<'a, '_> {
         let e = self.off.byte(span.end.index());
         match ev {
             Event::Scalar(value, style, anchor, tag) => {
+                if anchor != 0 {
+                    self.portable_name(s, b'&')?;
+                }
                 let (start, end) = self.scalar_span(s, e, style);
                 self.push(Node {
                     start,
@@ -399,6 +402,7 @@ impl<'a> Builder<'a, '_> {
             }
             Event::Alias(id) => {
                 self.aliased.push(id);
+                self.portable_name(s, b'*')?;
                 self.push(Node {
                     start: s,
                     end: e.max(s),
@@ -463,6 +467,50 @@ impl<'a> Builder<'a, '_> {
         )
     }
 
+    /// Refuses an anchor (`&`) or alias (`*`) name, found among the
+    /// properties from `s`, with characters beyond `[A-Za-z0-9_-]`: YAML 1.2
+    /// lets a name run on over `:` and more, YAML 1.1 parsers (libyaml,
+    /// kubectl's go-yaml) stop there and so read another document.
+    fn portable_name(&self, s: usize, sigil: u8) -> Result<(), Error> {
+        let b = self.text.as_bytes();
+        let mut i = s;
+        while i < b.len() && b[i] != sigil {
+            match b[i] {
+                b'!' => {
+                    while i < b.len() && !b[i].is_ascii_whitespace() {
+                        i += 1;
+                    }
+                }
+                b' ' | b'\t' | b'\r' | b'\n' => i += 1,
+                _ => return Ok(()),
+            }
+        }
+        let start = i + 1;
+        let mut end = start;
+        while end < b.len()
+            && !b[end].is_ascii_whitespace()
+            && !matches!(b[end], b',' | b'[' | b']' | b'{' | b'}')
+        {
+            end += 1;
+        }
+        let name = &self.text[start.min(end)..end];
+        if name
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+        {
+            return Ok(());
+        }
+        Err(Error::at_byte(
+            self.text,
+            i,
+            format!(
+                "the {} name '{}' has characters that YAML 1.1 parsers (kubectl's among them) read differently; refusing to edit",
+                if sigil == b'&' { "anchor" } else { "alias" },
+                name
+            ),
+        ))
+    }
+
     /// The role the next node gets, or `None` to skip it.
     fn next_role(&self) -> Option<Role> {
         if self.mode == Mode::Full {
@@ -509,6 +557,9 @@ impl<'a> Builder<'a, '_> {
                 s,
                 format!("document nests deeper than {MAX_DEPTH} levels"),
             ));
+        }
+        if anchor != 0 {
+            self.portable_name(s, b'&')?;
         }
         let node = Node {
             start,
