@@ -50,43 +50,43 @@ pub fn stamp_at<'n, 'a>(root: &'n Node<'a>, site: &Site<'_>, key: &str) -> Optio
 pub fn fingerprint<'w>(root: &Node<'_>, sites: impl Iterator<Item = Site<'w>>, key: &str) -> u64 {
     let mut strip = Strip::default();
     for site in sites {
-        let Some(t) = template(root, &site) else {
-            continue;
-        };
-        strip.templates.push(ptr(t));
-        if let Some((_, m)) = t.get("metadata") {
-            strip.metadata.push(ptr(m));
-            if let Some((_, a)) = m.get("annotations") {
-                strip.annotations.push(ptr(a));
+        if let Some(t) = template(root, &site) {
+            strip.templates.push(ptr(t));
+            if let Some((_, m)) = t.get("metadata") {
+                strip.add_metadata(m);
             }
         }
     }
-    let mut w = Walk {
-        strip: &strip,
-        key,
-        anchors: Vec::new(),
-        h: Fx::default(),
-    };
-    w.node(root);
-    w.h.finish()
+    strip.hash(root, key)
 }
 
 /// Fingerprint of a template's `metadata` mapping without the stamp (and
 /// without `annotations` if that leaves it empty).
 pub fn fingerprint_metadata(meta: &Node<'_>, key: &str) -> u64 {
     let mut strip = Strip::default();
-    strip.metadata.push(ptr(meta));
-    if let Some((_, a)) = meta.get("annotations") {
-        strip.annotations.push(ptr(a));
+    strip.add_metadata(meta);
+    strip.hash(meta, key)
+}
+
+impl Strip {
+    /// Strips the stamp from this metadata mapping.
+    fn add_metadata(&mut self, meta: &Node<'_>) {
+        self.metadata.push(ptr(meta));
+        if let Some((_, a)) = meta.get("annotations") {
+            self.annotations.push(ptr(a));
+        }
     }
-    let mut w = Walk {
-        strip: &strip,
-        key,
-        anchors: Vec::new(),
-        h: Fx::default(),
-    };
-    w.node(meta);
-    w.h.finish()
+
+    fn hash(&self, node: &Node<'_>, key: &str) -> u64 {
+        let mut w = Walk {
+            strip: self,
+            key,
+            anchors: Vec::new(),
+            h: Fx::default(),
+        };
+        w.node(node);
+        w.h.finish()
+    }
 }
 
 /// The cheap check of a block-style edit, without parsing the whole

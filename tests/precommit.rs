@@ -101,21 +101,24 @@ fn precommit_hook_fixes_a_stale_hash_then_passes() {
 
     // First commit: the hook rewrites the hash and the commit fails.
     ok(git(&user, &["add", "-A"]));
-    let first = Command::new("git")
-        .current_dir(&user)
-        .env("PRE_COMMIT_HOME", tmp.path().join("cache"))
-        .env("CARGO_TARGET_DIR", &target)
-        .args([
-            "-c",
-            "user.name=CI",
-            "-c",
-            "user.email=ci@example.invalid",
-            "commit",
-            "-qm",
-            "first",
-        ])
-        .output()
-        .unwrap();
+    let commit = |msg: &str| {
+        Command::new("git")
+            .current_dir(&user)
+            .env("PRE_COMMIT_HOME", tmp.path().join("cache"))
+            .env("CARGO_TARGET_DIR", &target)
+            .args([
+                "-c",
+                "user.name=CI",
+                "-c",
+                "user.email=ci@example.invalid",
+                "commit",
+                "-qm",
+                msg,
+            ])
+            .output()
+            .unwrap()
+    };
+    let first = commit("first");
     let log = format!(
         "{}{}",
         String::from_utf8_lossy(&first.stdout),
@@ -135,21 +138,7 @@ fn precommit_hook_fixes_a_stale_hash_then_passes() {
 
     // Second commit: nothing to fix, it passes and the file is unchanged.
     ok(git(&user, &["add", "-A"]));
-    let second = Command::new("git")
-        .current_dir(&user)
-        .env("PRE_COMMIT_HOME", tmp.path().join("cache"))
-        .env("CARGO_TARGET_DIR", &target)
-        .args([
-            "-c",
-            "user.name=CI",
-            "-c",
-            "user.email=ci@example.invalid",
-            "commit",
-            "-qm",
-            "second",
-        ])
-        .output()
-        .unwrap();
+    let second = commit("second");
     assert!(
         second.status.success(),
         "the second commit should pass:\n{}{}",
