@@ -26,6 +26,25 @@ pub fn decode(bytes: &[u8]) -> Result<(&str, &str), Error> {
                     "a carriage return without a line feed (old Mac line ending) is not supported; use LF or CRLF line endings",
                 ));
             }
+            // NEL, LS and PS break lines in YAML 1.1 (libyaml, kubectl's
+            // go-yaml) but not in YAML 1.2: the two would read different
+            // documents, so such input is refused too.
+            if !text.is_ascii() {
+                if let Some((i, c)) = text
+                    .char_indices()
+                    .find(|(_, c)| matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}'))
+                {
+                    let (line, col) = line_col(text, i);
+                    return Err(Error::at(
+                        line,
+                        col,
+                        format!(
+                            "U+{:04X} is a line break to YAML 1.1 parsers (kubectl's among them) but not to YAML 1.2; refusing to guess",
+                            c as u32
+                        ),
+                    ));
+                }
+            }
             Ok((bom, text))
         }
         Err(e) => {
@@ -205,6 +224,9 @@ mod tests {
         assert_eq!(decode(b"a\r\nb\r\n").unwrap(), ("", "a\r\nb\r\n"));
         let e = decode(b"a: b\r\nc: d\re: f\n").unwrap_err();
         assert_eq!((e.line, e.col), (2, 5));
+        let e = decode("a: é\nb: x\u{85}c\n".as_bytes()).unwrap_err();
+        assert_eq!((e.line, e.col), (2, 5));
+        assert!(e.msg.starts_with("U+0085"));
     }
 
     #[test]
