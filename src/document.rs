@@ -485,6 +485,9 @@ impl<'a> Builder<'a, '_> {
                 _ => return Ok(()),
             }
         }
+        if i >= b.len() {
+            return Ok(());
+        }
         let start = i + 1;
         let mut end = start;
         while end < b.len()
