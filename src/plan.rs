@@ -94,7 +94,10 @@ pub fn plan_document(
         && root
             .entries()
             .and_then(|e| e.first())
-            .is_some_and(|(k, v)| !text[k.end..v.start].contains([' ', '\n']));
+            .is_some_and(|(k, v)| {
+                text.get(k.end..v.start)
+                    .is_some_and(|sep| !sep.contains([' ', '\n']))
+            });
     let ctx = Ctx {
         text,
         aliased: &doc.aliased,
@@ -547,7 +550,11 @@ impl Ctx<'_> {
         let Some((fk, _)) = entries.first() else {
             return at_open(entry.to_string());
         };
-        if self.text[open..fk.start].contains('\n') {
+        if self
+            .text
+            .get(open..fk.start)
+            .is_some_and(|t| t.contains('\n'))
+        {
             // A line of its own before the first entry's, when that entry
             // starts its line; no existing line changes.
             let nl = newline_near(self.text, fk.start);

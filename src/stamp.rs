@@ -385,13 +385,27 @@ pub fn render<'v>(
             out.reserve(a.bom.len() + a.text.len() + a.text.len() / 16);
             out.push_str(a.bom);
         }
-        out.push_str(&a.text[copied..doc.region.start]);
+        let Some(between) = a.text.get(copied..doc.region.start) else {
+            return Err(Error::at_byte(
+                a.text,
+                doc.region.start,
+                "internal error, nothing written: documents overlap; please report this with the input",
+            ));
+        };
+        out.push_str(between);
         let from = out.len();
         let mut pos = doc.region.start;
         // (original start, original end, growth) of each edit, to map
         // original offsets into the output.
         let mut moved: Vec<(usize, usize, isize)> = Vec::with_capacity(edits.len());
         for (e, v) in &edits {
+            if e.start < pos {
+                return Err(Error::at_byte(
+                    a.text,
+                    e.start,
+                    "internal error, nothing written: two edits overlap; please report this with the input",
+                ));
+            }
             out.push_str(&a.text[pos..e.start]);
             let at = out.len();
             push_with_value(&mut out, &e.text, v);
@@ -402,7 +416,14 @@ pub fn render<'v>(
             ));
             pos = e.end;
         }
-        out.push_str(&a.text[pos..doc.region.end]);
+        let Some(rest) = a.text.get(pos..doc.region.end) else {
+            return Err(Error::at_byte(
+                a.text,
+                doc.region.start,
+                "internal error, nothing written: an edit runs past its document; please report this with the input",
+            ));
+        };
+        out.push_str(rest);
         copied = doc.region.end;
         let place = |p: usize, with_insertions_at_p: bool| {
             let grown: isize = moved
