@@ -168,21 +168,17 @@ pub fn parse_stream_with<'a>(
             Event::StreamEnd => break,
             Event::StreamStart | Event::Nothing => {}
             Event::DocumentStart(explicit) => {
-                b.mode = mode_at(off.byte(span.start.index()));
+                b.mode = mode_at(off.at(&span.start));
                 b.stack.clear();
                 b.root = None;
                 b.skip = None;
                 b.aliased.clear();
-                b.prev = off.byte(if explicit {
-                    span.end.index()
-                } else {
-                    span.start.index()
-                });
+                b.prev = off.at(if explicit { &span.end } else { &span.start });
             }
             Event::DocumentEnd => {
-                let s = off.byte(span.start.index());
+                let s = off.at(&span.start);
                 let end = if text[s..].starts_with("...") {
-                    off.byte(span.end.index())
+                    off.at(&span.end)
                 } else {
                     s
                 };
@@ -253,7 +249,7 @@ pub fn parse_all(text: &str, mode: Mode) -> Result<Vec<Document<'_>>, Error> {
 
 fn scan_error(text: &str, off: &Offsets<'_>, e: &ScanError) -> Error {
     let m = e.marker();
-    let pos = off.byte(m.index());
+    let pos = off.at(m);
     let (line, col) = text::line_col(text, pos);
     // Prefer the parser's own line/column; fall back to ours if they disagree
     // with the text (they count the same way, so this is belt and braces).
@@ -384,8 +380,8 @@ impl<'a> Builder<'a, '_> {
             self.skip_event(ev, span);
             return Ok(());
         }
-        let s = self.off.byte(span.start.index());
-        let e = self.off.byte(span.end.index());
+        let s = self.off.at(&span.start);
+        let e = self.off.at(&span.end);
         match ev {
             Event::Scalar(value, style, anchor, tag) => {
                 if anchor != 0 {
@@ -593,8 +589,8 @@ impl<'a> Builder<'a, '_> {
     fn skip_event(&mut self, ev: Event<'a>, span: Span) {
         use std::hash::Hash;
         let map = matches!(ev, Event::MappingStart(..));
-        let s = self.off.byte(span.start.index());
-        let e = self.off.byte(span.end.index());
+        let s = self.off.at(&span.start);
+        let e = self.off.at(&span.end);
         let opens = matches!(ev, Event::MappingStart(..) | Event::SequenceStart(..));
         let flow = opens && self.flow_bracket(map, s, e).0;
         let Some(k) = self.skip.as_mut() else { return };

@@ -115,63 +115,58 @@ pub fn at_line_start(text: &str, pos: usize) -> bool {
     pos == 0 || text.as_bytes()[pos - 1] == b'\n'
 }
 
-/// Converts the parser's character indices into byte offsets.
+/// Converts the parser's positions into byte offsets.
 ///
-/// saphyr-parser counts characters. ASCII text needs no table; otherwise the
-/// lookups, which mostly move forward, walk on from the previous one, and a
-/// checkpoint every `STEP` characters bounds a lookup that moves back.
+/// saphyr-parser's `Marker::index` counts characters on most paths but
+/// bytes on some (directive lines), so outside ASCII the conversion goes
+/// through the line (a table of line starts) and the column (characters,
+/// walked from the line start, or on from the previous lookup on the same
+/// line, since lookups mostly move forward).
 pub struct Offsets<'a> {
     text: &'a str,
-    checkpoints: Option<Vec<usize>>,
-    /// The last lookup: (character index, byte offset).
-    cursor: std::cell::Cell<(usize, usize)>,
+    /// Byte offset of each line's start; empty for ASCII text.
+    lines: Vec<usize>,
+    /// The last lookup: (line, column, byte offset).
+    cursor: std::cell::Cell<(usize, usize, usize)>,
 }
-
-const STEP: usize = 64;
 
 impl<'a> Offsets<'a> {
     /// Builds the table for `text` (no allocation when it is ASCII).
     pub fn new(text: &'a str) -> Self {
-        let checkpoints = if text.is_ascii() {
-            None
+        let lines = if text.is_ascii() {
+            Vec::new()
         } else {
-            let mut v = Vec::with_capacity(text.len() / STEP + 2);
-            for (n, (b, _)) in text.char_indices().enumerate() {
-                if n % STEP == 0 {
-                    v.push(b);
-                }
-            }
-            Some(v)
+            std::iter::once(0)
+                .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
+                .collect()
         };
         Offsets {
             text,
-            checkpoints,
-            cursor: std::cell::Cell::new((0, 0)),
+            lines,
+            cursor: std::cell::Cell::new((0, 0, 0)),
         }
     }
 
-    /// Byte offset of character index `index` (clamped to the end).
-    pub fn byte(&self, index: usize) -> usize {
-        let Some(v) = &self.checkpoints else {
-            return index.min(self.text.len());
+    /// Byte offset of a parser position (clamped to the end of the text).
+    pub fn at(&self, m: &saphyr_parser::Marker) -> usize {
+        let len = self.text.len();
+        if self.lines.is_empty() {
+            return m.index().min(len);
+        }
+        let Some(&line_start) = self.lines.get(m.line().saturating_sub(1)) else {
+            return len;
         };
-        let (ci, bi) = self.cursor.get();
-        let (from_char, from_byte) = if index >= ci {
-            (ci, bi)
+        let (cl, cc, cb) = self.cursor.get();
+        let (from_col, from_byte) = if cl == m.line() && cc <= m.col() {
+            (cc, cb)
         } else {
-            let slot = index / STEP;
-            match v.get(slot) {
-                Some(&b) => (slot * STEP, b),
-                None => return self.text.len(),
-            }
+            (0, line_start)
         };
         let byte = self.text[from_byte..]
             .char_indices()
-            .nth(index - from_char)
-            .map_or(self.text.len(), |(b, _)| from_byte + b);
-        if byte < self.text.len() {
-            self.cursor.set((index, byte));
-        }
+            .nth(m.col() - from_col)
+            .map_or(len, |(b, _)| from_byte + b);
+        self.cursor.set((m.line(), m.col(), byte));
         byte
     }
 }
@@ -199,21 +194,22 @@ pub fn double_quote(s: &str, out: &mut String) {
 mod tests {
     use super::*;
 
+    /// The parser's marker for byte offset `b` of `t` (1-based line,
+    /// 0-based column in characters).
+    fn marker(t: &str, b: usize) -> saphyr_parser::Marker {
+        let ls = line_start(t, b);
+        let line = t[..b].matches('\n').count() + 1;
+        saphyr_parser::Marker::new(t[..b].chars().count(), line, t[ls..b].chars().count())
+    }
+
     #[test]
-    fn offsets_match_char_indices() {
+    fn offsets_match_byte_positions() {
         let t = "a: é\r\nb: 日本語\nc: x";
         let o = Offsets::new(t);
-        for (n, (b, _)) in t.char_indices().enumerate() {
-            assert_eq!(o.byte(n), b);
+        for (b, _) in t.char_indices() {
+            assert_eq!(o.at(&marker(t, b)), b);
         }
-        assert_eq!(o.byte(t.chars().count()), t.len());
-        let long = "é".repeat(300);
-        let o = Offsets::new(&long);
-        assert_eq!(o.byte(200), 400);
-        assert_eq!(o.byte(3), 6);
-        assert_eq!(o.byte(299), 598);
-        assert_eq!(o.byte(300), 600);
-        assert_eq!(o.byte(1), 2);
+        assert_eq!(o.at(&marker(t, t.len())), t.len());
     }
 
     #[test]
@@ -245,5 +241,34 @@ mod tests {
         assert_eq!(next_line_start(t, 8), None);
         assert!(at_line_start(t, 4));
         assert_eq!(column(t, 5), 1);
+    }
+}
+
+#[cfg(test)]
+mod offsets_order {
+    use super::{line_start, Offsets};
+
+    #[test]
+    fn any_lookup_order_gives_byte_offsets() {
+        let t: String = (0..2000)
+            .map(|i| ['a', 'é', '日', '\u{f67f}', '\n', '𝄞'][i * 7 % 6])
+            .collect();
+        let want: Vec<usize> = t.char_indices().map(|(b, _)| b).collect();
+        let o = Offsets::new(&t);
+        let mut x: usize = 1;
+        for _ in 0..5000 {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let i = (x >> 33) as usize % want.len();
+            let b = want[i];
+            let ls = line_start(&t, b);
+            let m = saphyr_parser::Marker::new(
+                0,
+                t[..b].matches('\n').count() + 1,
+                t[ls..b].chars().count(),
+            );
+            assert_eq!(o.at(&m), b, "byte {b}");
+        }
     }
 }
