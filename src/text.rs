@@ -260,7 +260,7 @@ mod offsets_order {
             x = x
                 .wrapping_mul(6_364_136_223_846_793_005)
                 .wrapping_add(1_442_695_040_888_963_407);
-            let i = (x >> 33) as usize % want.len();
+            let i = (x >> 33) % want.len();
             let b = want[i];
             let ls = line_start(&t, b);
             let m = saphyr_parser::Marker::new(
