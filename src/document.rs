@@ -66,13 +66,14 @@ pub enum Mode {
 impl<'a> Node<'a> {
     /// The scalar's text, if this is a scalar.
     /// The scalar's text, if this is a scalar that reads as a string: no
-    /// tag, or `!!str` (another tag, even `!`, makes it something else to
-    /// some YAML libraries, so it never names a key on an edit path).
+    /// tag, `!!str`, or YAML 1.1's `!!=` (read as a string by libyaml-based
+    /// loaders); another tag, even `!`, makes it something else to some
+    /// YAML libraries, so it never names a key on an edit path.
     pub fn as_str(&self) -> Option<&str> {
         let plain_tag = self
             .tag
             .as_ref()
-            .is_none_or(|t| t.handle == "tag:yaml.org,2002:" && t.suffix == "str");
+            .is_none_or(|t| t.handle == "tag:yaml.org,2002:" && matches!(t.suffix.as_str(), "str" | "="));
         match &self.kind {
             Kind::Scalar(s, _) if plain_tag => Some(s),
             _ => None,
