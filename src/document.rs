@@ -70,10 +70,9 @@ impl<'a> Node<'a> {
     /// loaders); another tag, even `!`, makes it something else to some
     /// YAML libraries, so it never names a key on an edit path.
     pub fn as_str(&self) -> Option<&str> {
-        let plain_tag = self
-            .tag
-            .as_ref()
-            .is_none_or(|t| t.handle == "tag:yaml.org,2002:" && matches!(t.suffix.as_str(), "str" | "="));
+        let plain_tag = self.tag.as_ref().is_none_or(|t| {
+            t.handle == "tag:yaml.org,2002:" && matches!(t.suffix.as_str(), "str" | "=")
+        });
         match &self.kind {
             Kind::Scalar(s, _) if plain_tag => Some(s),
             _ => None,
