@@ -578,10 +578,16 @@ impl Ctx<'_> {
         }
         let (lk, lv) = entries.last().expect("not empty");
         let at = self.entry_end(lk, lv);
+        // After an empty value (`{a: }`), YAML 1.1 parsers reject `a:,`.
+        let gap = if self.text[..at].ends_with(':') {
+            " "
+        } else {
+            ""
+        };
         Edit {
             start: at,
             end: at,
-            text: format!("{}{entry}", self.comma),
+            text: format!("{gap}{}{entry}", self.comma),
         }
     }
 
