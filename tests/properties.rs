@@ -6,8 +6,6 @@ mod common;
 
 use common::gen::{manifest, Cycle};
 use proptest::prelude::*;
-use reload_stamp::select::Selector;
-use reload_stamp::{analyze, Options};
 
 fn stamp(input: &str) -> Result<String, String> {
     stamp_checked(input, false)
@@ -15,17 +13,8 @@ fn stamp(input: &str) -> Result<String, String> {
 
 /// `full_check`: verify by parsing whole documents again, never by lines.
 fn stamp_checked(input: &str, full_check: bool) -> Result<String, String> {
-    let opts = Options {
-        selector: Selector::default(),
-        key: "reloaded-at".to_string(),
-        config_hash: false,
-        records: false,
-        full_check,
-    };
-    // The path the binary takes: stamped while analysed.
-    let a = analyze(input.as_bytes(), &opts, Some(common::VALUE), 2).map_err(|e| e.to_string())?;
-    let r = a.rendered.ok_or("not rendered")?;
-    Ok(r.output.unwrap_or_else(|| input.to_string()))
+    let out = common::stamp(input.as_bytes(), full_check, 2)?;
+    String::from_utf8(out).map_err(|e| e.to_string())
 }
 
 proptest! {

@@ -9,6 +9,22 @@ use serde_yaml::Value;
 
 pub const VALUE: &str = "20261124093000";
 
+/// Stamps `input` with [`VALUE`] through the library, the way the binary
+/// does (stamped while analysed); `full_check` forces whole-document checks.
+/// Unchanged input comes back as it was.
+pub fn stamp(input: &[u8], full_check: bool, jobs: usize) -> Result<Vec<u8>, String> {
+    let opts = reload_stamp::Options {
+        selector: reload_stamp::select::Selector::default(),
+        key: "reloaded-at".to_string(),
+        config_hash: false,
+        records: false,
+        full_check,
+    };
+    let a = reload_stamp::analyze(input, &opts, Some(VALUE), jobs).map_err(|e| e.to_string())?;
+    let r = a.rendered.ok_or("not rendered")?;
+    Ok(r.output.map_or_else(|| input.to_vec(), String::into_bytes))
+}
+
 fn is_workload(doc: &Value, kinds: &[&str]) -> bool {
     let Some(kind) = doc.get("kind").and_then(Value::as_str) else {
         return false;
