@@ -79,6 +79,32 @@ impl<'a> Node<'a> {
         }
     }
 
+    /// The tag of a scalar that [`as_str`](Self::as_str) refuses for its
+    /// tag alone, as written in the source. YAML libraries disagree on such a
+    /// scalar: go-yaml and serde_yaml read most of them as strings, PyYAML
+    /// fails, serde_yaml keeps `!x` tags.
+    pub fn odd_tag(&self) -> Option<String> {
+        let t = self.tag.as_ref()?;
+        match &self.kind {
+            Kind::Scalar(..) if self.as_str().is_none() => {
+                Some(if t.handle == "tag:yaml.org,2002:" {
+                    format!("!!{}", t.suffix)
+                } else {
+                    format!("{}{}", t.handle, t.suffix)
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// The text of a scalar, whatever its tag.
+    pub fn scalar_text(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Scalar(s, _) => Some(s),
+            _ => None,
+        }
+    }
+
     /// Whether this is a null scalar (`~`, `null`, or nothing at all).
     pub fn is_null(&self) -> bool {
         match &self.kind {

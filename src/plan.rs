@@ -128,6 +128,12 @@ pub fn follow_items<'n, 'a>(root: &'n Node<'a>, items: &[usize]) -> Option<&'n N
     Some(cur)
 }
 
+fn odd_tag_message(tag: &str) -> String {
+    format!(
+        "tag '{tag}' on a key or value the edit reads; YAML libraries disagree on what it means (some read a plain string, others keep the tag or fail), refusing to guess"
+    )
+}
+
 struct Ctx<'t> {
     text: &'t str,
     aliased: &'t [usize],
@@ -160,6 +166,7 @@ impl Ctx<'_> {
         }
         let kind = node.get_str("kind").unwrap_or_default();
         let api = node.get_str("apiVersion").unwrap_or_default();
+        self.refuse_odd_tags(node)?;
         if kind.ends_with("List") {
             if let Some((
                 _,
@@ -183,6 +190,36 @@ impl Ctx<'_> {
         Ok(())
     }
 
+    /// Refuses an object whose `kind` or `apiVersion`, key or value, carries
+    /// a tag that YAML libraries read differently (see [`Node::odd_tag`]) when
+    /// the object would be edited if the tag were ignored: guessing either
+    /// way would silently skip or wrongly stamp it for some consumer.
+    fn refuse_odd_tags(&self, node: &Node<'_>) -> Result<(), Error> {
+        let mut text = [""; 2];
+        let mut odd = None;
+        for (k, v) in node.entries().unwrap_or(&[]) {
+            let i = match k.scalar_text() {
+                Some("kind") => 0,
+                Some("apiVersion") => 1,
+                _ => continue,
+            };
+            text[i] = v.scalar_text().unwrap_or_default();
+            for n in [k, v] {
+                if let (None, Some(t)) = (&odd, n.odd_tag()) {
+                    odd = Some((n.start, t));
+                }
+            }
+        }
+        match odd {
+            Some((at, tag))
+                if text[0].ends_with("List") || self.sel.is_selected_kind(text[0], text[1]) =>
+            {
+                Err(self.err(at, odd_tag_message(&tag)))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The entry `key` of mapping `map`. Errors on a duplicate key, and on a
     /// missing key where a merge key (`<<`) could be supplying it.
     fn lookup<'n, 'a>(&self, map: &'n Node<'a>, key: &str) -> Result<Option<Entry<'n, 'a>>, Error> {
@@ -198,6 +235,11 @@ impl Ctx<'_> {
                 }
                 Some("<<") if matches!(e.0.kind, Kind::Scalar(_, ScalarStyle::Plain)) => {
                     merge = Some(e.0.start)
+                }
+                None if e.0.scalar_text() == Some(key) => {
+                    if let Some(tag) = e.0.odd_tag() {
+                        return Err(self.err(e.0.start, odd_tag_message(&tag)));
+                    }
                 }
                 _ => {}
             }
