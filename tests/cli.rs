@@ -6,7 +6,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use assert_cmd::Command;
+use common::bin::cmd;
 
 const DEPLOY: &str = "apiVersion: apps/v1
 kind: Deployment
@@ -44,12 +44,6 @@ fn stamped(text: &str) -> String {
         &text[..end],
         &text[end..]
     )
-}
-
-fn cmd() -> Command {
-    let mut c = Command::cargo_bin("reload-stamp").expect("binary");
-    c.env_remove("SOURCE_DATE_EPOCH").env_remove("NO_COLOR");
-    c
 }
 
 fn tree() -> tempfile::TempDir {

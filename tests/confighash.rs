@@ -1,16 +1,12 @@
 //! Config-hash mode: the digest follows exactly the data a pod template uses.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
-
-fn cmd() -> Command {
-    let mut c = Command::cargo_bin("reload-stamp").expect("binary");
-    c.env_remove("SOURCE_DATE_EPOCH");
-    c
-}
+use common::bin::cmd;
 
 fn deployment(name: &str, ns: Option<&str>, pod_spec: &str) -> String {
     let ns = ns

@@ -4,16 +4,8 @@ mod common;
 
 use std::collections::HashMap;
 
-use assert_cmd::Command;
+use common::bin::cmd;
 use reload_stamp::labels::LabelSelector;
-
-fn cmd() -> Command {
-    let mut c = Command::cargo_bin("reload-stamp").expect("binary");
-    c.env_remove("SOURCE_DATE_EPOCH")
-        .env_remove("NO_COLOR")
-        .env("TZ", "UTC");
-    c
-}
 
 fn run(args: &[&str], stdin: &str) -> (i32, String, String) {
     let o = cmd()

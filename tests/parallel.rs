@@ -4,7 +4,6 @@ mod common;
 
 use std::fs;
 
-use assert_cmd::Command;
 use common::gen::{manifest, Cycle};
 
 /// A deterministic stream of `n` generated manifests.
@@ -20,7 +19,7 @@ fn generated(n: u32) -> Vec<String> {
 }
 
 fn run(args: &[&str], stdin: Option<Vec<u8>>) -> (i32, Vec<u8>, Vec<u8>) {
-    let mut c = Command::cargo_bin("reload-stamp").unwrap();
+    let mut c = common::bin::cmd();
     c.args(args);
     if let Some(s) = stdin {
         c.write_stdin(s);

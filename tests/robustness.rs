@@ -13,17 +13,9 @@ use std::path::Path;
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
+use common::bin::cmd;
 
 const DEPLOY: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n      - name: web\n        image: nginx\n";
-
-fn cmd() -> Command {
-    let mut c = Command::cargo_bin("reload-stamp").expect("binary");
-    c.env_remove("SOURCE_DATE_EPOCH")
-        .env_remove("RELOAD_STAMP_FAILPOINT");
-    c.timeout(Duration::from_secs(60));
-    c
-}
 
 /// Runs on `input` from stdin: exit code, stdout, stderr. Fails on a panic or
 /// a signal.
