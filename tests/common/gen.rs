@@ -39,8 +39,50 @@ fn comment(c: &mut dyn Choices) -> &'static str {
     }
 }
 
-/// One document in block style.
+/// A block mapping key as written: plain usually, else quoted, tagged
+/// `!!str`, or with a space before the colon (the caller adds the colon).
+fn key(c: &mut dyn Choices, k: &str) -> String {
+    match c.pick(10) {
+        0 => format!("\"{k}\""),
+        1 => format!("'{k}'"),
+        2 => format!("!!str {k}"),
+        3 => format!("{k} "),
+        _ => k.to_string(),
+    }
+}
+
+/// Nothing usually, else a blank line or a comment line at column 0 or at
+/// `indent`: lines YAML ignores between entries.
+fn filler(c: &mut dyn Choices, indent: &str) -> String {
+    match c.pick(8) {
+        0 => "\n".to_string(),
+        1 => "# column-0 comment\n".to_string(),
+        2 => format!("{indent}# indented comment\n"),
+        _ => String::new(),
+    }
+}
+
+/// One document in block style, sometimes as the item of a `kind: List`.
 fn block_doc(c: &mut dyn Choices, name: usize) -> String {
+    let doc = block_object(c, name);
+    if c.pick(6) != 0 {
+        return doc;
+    }
+    // The object becomes a `- ` item, indented by two.
+    let mut s = String::from("apiVersion: v1\nkind: List\nitems:\n");
+    for (i, line) in doc.split_inclusive('\n').enumerate() {
+        match (i, line) {
+            (0, _) => s.push_str("- "),
+            (_, "\n") => {}
+            _ => s.push_str("  "),
+        }
+        s.push_str(line);
+    }
+    s
+}
+
+/// One object in block style.
+fn block_object(c: &mut dyn Choices, name: usize) -> String {
     let step = [2usize, 4, 3][c.pick(3) as usize];
     let seq_indent = c.flip();
     let ind = |n: usize| " ".repeat(n * step);
@@ -59,26 +101,47 @@ fn block_doc(c: &mut dyn Choices, name: usize) -> String {
         comment(c),
         ind(1)
     ));
-    s.push_str("spec:\n");
+    s.push_str(&format!("{}:\n", key(c, "spec")));
     if c.pick(8) == 0 {
         s.push_str(&format!("{}replicas: 2\n", ind(1)));
         return s;
     }
-    s.push_str(&format!("{}template:{}\n", ind(1), comment(c)));
+    // Labels shared through an anchor, as many charts write them.
+    let shared_labels = c.pick(4) == 0;
+    if shared_labels {
+        s.push_str(&format!(
+            "{}selector:\n{}matchLabels: &labels\n{}app: w{name}\n",
+            ind(1),
+            ind(2),
+            ind(3)
+        ));
+    }
+    s.push_str(&filler(c, &ind(1)));
+    s.push_str(&format!(
+        "{}{}:{}\n",
+        ind(1),
+        key(c, "template"),
+        comment(c)
+    ));
     if c.pick(5) == 0 {
         s.push_str(&format!("{}# the pod\n", ind(2)));
     }
+    let meta = key(c, "metadata");
+    // An anchor nothing refers to does not stop the edit.
+    let meta_anchor = if c.pick(6) == 0 { " &pod" } else { "" };
     match c.pick(6) {
         0 => {}
-        1 => s.push_str(&format!("{}metadata:{}\n", ind(2), comment(c))),
+        1 => s.push_str(&format!("{}{meta}:{}\n", ind(2), comment(c))),
         2 => s.push_str(&format!(
-            "{}metadata: {}\n",
+            "{}{meta}: {}\n",
             ind(2),
             ["~", "null", "{}"][c.pick(3) as usize]
         )),
         _ => {
-            s.push_str(&format!("{}metadata:\n", ind(2)));
-            if c.flip() {
+            s.push_str(&format!("{}{meta}:{meta_anchor}\n", ind(2)));
+            if shared_labels {
+                s.push_str(&format!("{}labels: *labels\n", ind(3)));
+            } else if c.flip() {
                 s.push_str(&format!(
                     "{}labels:\n{}app: w{name}{}\n",
                     ind(3),
@@ -86,18 +149,20 @@ fn block_doc(c: &mut dyn Choices, name: usize) -> String {
                     comment(c)
                 ));
             }
+            s.push_str(&filler(c, &ind(3)));
+            let ann = key(c, "annotations");
             match c.pick(9) {
                 0 => {}
-                1 => s.push_str(&format!("{}annotations:\n", ind(3))),
-                2 => s.push_str(&format!("{}annotations: ~{}\n", ind(3), comment(c))),
-                3 => s.push_str(&format!("{}annotations: {{}}\n", ind(3))),
+                1 => s.push_str(&format!("{}{ann}:\n", ind(3))),
+                2 => s.push_str(&format!("{}{ann}: ~{}\n", ind(3), comment(c))),
+                3 => s.push_str(&format!("{}{ann}: {{}}\n", ind(3))),
                 4 => s.push_str(&format!(
-                    "{}annotations: {{a: b, \"c\": 'd'}}{}\n",
+                    "{}{ann}: {{a: b, \"c\": 'd'}}{}\n",
                     ind(3),
                     comment(c)
                 )),
                 5 => s.push_str(&format!(
-                    "{}annotations:\n{}note: |\n{}line one\n{}line two\n\n",
+                    "{}{ann}:\n{}note: |\n{}line one\n{}line two\n\n",
                     ind(3),
                     ind(4),
                     ind(5),
@@ -115,13 +180,14 @@ fn block_doc(c: &mut dyn Choices, name: usize) -> String {
                     ][c.pick(6) as usize];
                     let note = if value == folded { "" } else { comment(c) };
                     s.push_str(&format!(
-                        "{}annotations:\n{}reloaded-at: {value}{note}\n",
+                        "{}{ann}:\n{}{}: {value}{note}\n",
                         ind(3),
-                        ind(4)
+                        ind(4),
+                        key(c, "reloaded-at")
                     ))
                 }
                 _ => {
-                    s.push_str(&format!("{}annotations:\n", ind(3)));
+                    s.push_str(&format!("{}{ann}:\n", ind(3)));
                     for i in 0..=c.pick(3) {
                         s.push_str(&format!("{}k{i}: \"v{i}\"{}\n", ind(4), comment(c)));
                     }
@@ -207,8 +273,10 @@ pub fn manifest(c: &mut dyn Choices) -> String {
         });
     }
     let mut s = String::new();
-    if c.pick(4) == 0 {
-        s.push_str("---\n");
+    match c.pick(8) {
+        0 | 1 => s.push_str("---\n"),
+        2 => s.push_str("%YAML 1.2\n---\n"),
+        _ => {}
     }
     s.push_str(&docs.join(if c.flip() { "---\n" } else { "...\n---\n" }));
     if c.pick(4) == 0 {
