@@ -597,19 +597,21 @@ impl Ctx<'_> {
             .get(open..fk.start)
             .is_some_and(|t| t.contains('\n'))
         {
-            // A line of its own before the first entry's, when that entry
-            // starts its line; no existing line changes.
+            // A line of its own before the first entry's line, with that
+            // line's leading blanks (not a `?` that may precede the entry);
+            // no existing line changes.
             let nl = newline_near(self.text, fk.start);
-            let indent = " ".repeat(column(self.text, fk.start));
             let ls = text::line_start(self.text, fk.start);
-            if self.text[ls..fk.start].bytes().all(|b| b == b' ') {
-                return Edit {
-                    start: ls,
-                    end: ls,
-                    text: format!("{indent}{entry},{nl}"),
-                };
-            }
-            return at_open(format!("{nl}{indent}{entry},"));
+            let blanks = self.text[ls..fk.start]
+                .bytes()
+                .take_while(|&b| b == b' ' || b == b'\t')
+                .count();
+            let indent = &self.text[ls..ls + blanks];
+            return Edit {
+                start: ls,
+                end: ls,
+                text: format!("{indent}{entry},{nl}"),
+            };
         }
         if first {
             return Edit {
