@@ -413,6 +413,13 @@ impl<'a> Builder<'a, '_> {
                 if anchor != 0 {
                     self.portable_name(s, b'&')?;
                 }
+                if style == ScalarStyle::Plain && value.starts_with(['?', ':']) && self.in_flow() {
+                    return Err(Error::at_byte(
+                        self.text,
+                        s,
+                        format!("'{}' in a flow collection: YAML 1.2 reads a plain scalar, YAML 1.1 parsers (libyaml, kubectl's go-yaml) an indicator; quote it", value.chars().take(40).collect::<String>()),
+                    ));
+                }
                 let (start, end) = self.scalar_span(s, e, style);
                 self.push(Node {
                     start,
@@ -486,6 +493,28 @@ impl<'a> Builder<'a, '_> {
         (
             e > s && p < e && self.text.as_bytes().get(p) == Some(&open),
             p,
+        )
+    }
+
+    /// Whether the node being read sits in a flow collection.
+    fn in_flow(&self) -> bool {
+        matches!(
+            self.stack.last(),
+            Some(
+                Frame::Map {
+                    node: Node {
+                        kind: Kind::Map(_, true),
+                        ..
+                    },
+                    ..
+                } | Frame::Seq {
+                    node: Node {
+                        kind: Kind::Seq(_, true),
+                        ..
+                    },
+                    ..
+                }
+            )
         )
     }
 
