@@ -420,7 +420,13 @@ impl<'a> Builder<'a, '_> {
                         format!("'{}' in a flow collection: YAML 1.2 reads a plain scalar, YAML 1.1 parsers (libyaml, kubectl's go-yaml) an indicator; quote it", value.chars().take(40).collect::<String>()),
                     ));
                 }
-                let (start, end) = self.scalar_span(s, e, style);
+                let (start, end) = if style == ScalarStyle::Plain && value.is_empty() {
+                    // An empty value's span may run on over the `,` or line
+                    // break after it; it holds only its properties.
+                    (s, properties_end(self.text, s))
+                } else {
+                    self.scalar_span(s, e, style)
+                };
                 self.push(Node {
                     start,
                     end,
@@ -750,6 +756,28 @@ impl<'a> Builder<'a, '_> {
         }
         props.unwrap_or(content)
     }
+}
+
+/// The end of the anchor and tag tokens (with the blanks between them)
+/// that start at `pos`; `pos` itself when none do.
+fn properties_end(text: &str, pos: usize) -> usize {
+    let b = text.as_bytes();
+    let (mut i, mut end) = (pos, pos);
+    while matches!(b.get(i), Some(b'!' | b'&')) {
+        while i < b.len()
+            && !matches!(
+                b[i],
+                b' ' | b'\t' | b'\r' | b'\n' | b',' | b'[' | b']' | b'{' | b'}'
+            )
+        {
+            i += 1;
+        }
+        end = i;
+        while matches!(b.get(i), Some(b' ' | b'\t')) {
+            i += 1;
+        }
+    }
+    end
 }
 
 /// Skips anchors, tags, whitespace and comments from `pos` to the content.

@@ -128,6 +128,10 @@ pub fn follow_items<'n, 'a>(root: &'n Node<'a>, items: &[usize]) -> Option<&'n N
     Some(cur)
 }
 
+/// `? key` alone in a block mapping: its `:` would need a line of its own.
+const EXPLICIT_KEY: &str =
+    "an explicit key ('? ...') with an empty value; refusing to guess where the value goes";
+
 fn odd_tag_message(tag: &str) -> String {
     format!(
         "tag '{tag}' on a key or value the edit reads; YAML libraries disagree on what it means (some read a plain string, others keep the tag or fail), refusing to guess"
@@ -334,7 +338,7 @@ impl Ctx<'_> {
             Some((mk, mv)) => {
                 self.editable(mv, "metadata")?;
                 if mv.is_null() {
-                    let edits = self.fill_null(template, mk, mv, &steps, Fill::Metadata);
+                    let edits = self.fill_null(template, mk, mv, &steps, Fill::Metadata)?;
                     if !is_flow(template) {
                         local = self.local(mk, mv.end.max(mk.end), &edits, Expect::NewMetadata);
                     }
@@ -350,7 +354,7 @@ impl Ctx<'_> {
                         Some((ak, av)) => {
                             self.editable(av, "annotations")?;
                             if av.is_null() {
-                                self.fill_null(mv, ak, av, &steps, Fill::Annotations)
+                                self.fill_null(mv, ak, av, &steps, Fill::Annotations)?
                             } else if av.entries().is_none() {
                                 return Err(self.err(
                                     av.start,
@@ -361,7 +365,7 @@ impl Ctx<'_> {
                                 match self.lookup(av, self.key)? {
                                     None => vec![self.append(av, &steps, Fill::Stamp)],
                                     Some((k, v)) => {
-                                        let (edit, cur) = self.replace_value(k, v)?;
+                                        let (edit, cur) = self.replace_value(av, k, v)?;
                                         current = Some(cur);
                                         vec![edit]
                                     }
@@ -681,7 +685,7 @@ impl Ctx<'_> {
         v: &Node<'_>,
         steps: &[(&Node<'_>, &Node<'_>)],
         what: Fill,
-    ) -> Vec<Edit> {
+    ) -> Result<Vec<Edit>, Error> {
         // The entry we write inside the new mapping.
         let inner = match what {
             Fill::Metadata => Fill::Annotations,
@@ -690,7 +694,7 @@ impl Ctx<'_> {
         let colon = self.colon_after(k.end);
         if is_flow(parent) {
             let text = format!("{{{}}}", self.flow_entry(inner, false));
-            return vec![if v.end > v.start {
+            return Ok(vec![if v.end > v.start {
                 Edit {
                     start: v.start,
                     end: v.end,
@@ -708,7 +712,11 @@ impl Ctx<'_> {
                     end: k.end,
                     text: format!("{}{text}", self.colon),
                 }
-            }];
+            }]);
+        }
+        if colon.is_none() {
+            // `? key` alone: its `:` would have to go on a line of its own.
+            return Err(self.err(k.start, EXPLICIT_KEY));
         }
         let mut edits = Vec::new();
         if v.end > v.start {
@@ -723,11 +731,16 @@ impl Ctx<'_> {
         let nl = newline_near(self.text, k.start);
         let lines = self.block_lines(inner, false, column(self.text, k.start) + step, step, nl);
         edits.push(self.insert_lines_after(v.end.max(k.end), lines));
-        edits
+        Ok(edits)
     }
 
     /// The key exists: replace its value.
-    fn replace_value(&self, k: &Node<'_>, v: &Node<'_>) -> Result<(Edit, Current), Error> {
+    fn replace_value(
+        &self,
+        map: &Node<'_>,
+        k: &Node<'_>,
+        v: &Node<'_>,
+    ) -> Result<(Edit, Current), Error> {
         self.editable(v, self.key)?;
         let Kind::Scalar(value, style) = &v.kind else {
             return Err(self.err(
@@ -746,11 +759,12 @@ impl Ctx<'_> {
                     end: c + 1,
                     text: format!(" {VALUE}"),
                 },
-                None => Edit {
+                None if is_flow(map) => Edit {
                     start: k.end,
                     end: k.end,
                     text: format!(": {VALUE}"),
                 },
+                None => return Err(self.err(k.start, EXPLICIT_KEY)),
             }
         } else {
             let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
