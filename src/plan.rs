@@ -538,7 +538,9 @@ impl Ctx<'_> {
 
     /// End of an entry, past the `:` when the value is empty.
     fn entry_end(&self, k: &Node<'_>, v: &Node<'_>) -> usize {
-        if v.end > v.start {
+        // A collection can have an empty span (`-` ending the text, as saphyr
+        // reports it); only an empty scalar means "nothing after the colon".
+        if v.end > v.start || !matches!(v.kind, Kind::Scalar(..)) {
             v.end.max(k.end)
         } else {
             self.colon_after(k.end).map_or(k.end, |c| c + 1)
