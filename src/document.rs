@@ -421,9 +421,14 @@ impl<'a> Builder<'a, '_> {
                     ));
                 }
                 let (start, end) = if style == ScalarStyle::Plain && value.is_empty() {
-                    // An empty value's span may run on over the `,` or line
-                    // break after it; it holds only its properties.
-                    (s, properties_end(self.text, s))
+                    // saphyr places an empty scalar at the next token, which
+                    // may be lines away; it holds only its properties, and a
+                    // value with none sits right after its key.
+                    match (properties_end(self.text, s), self.stack.last()) {
+                        (pe, _) if pe > s => (s, pe),
+                        (_, Some(Frame::Map { key: Some(k), .. })) => (k.end, k.end),
+                        _ => (s, s),
+                    }
                 } else {
                     self.scalar_span(s, e, style)
                 };
@@ -824,11 +829,16 @@ fn quoted_end(b: &[u8], q: usize) -> usize {
 /// follows it; that line's start is the scalar's end.
 fn block_scalar_end(text: &str, content: usize, e: usize) -> usize {
     let e = e.max(content);
+    if e == text.len() {
+        // Blanks that end the text without a newline are the scalar's.
+        return e;
+    }
     let ls = text::line_start(text, e);
-    if ls >= content
-        && text.as_bytes()[ls..e]
-            .iter()
-            .all(|c| *c == b' ' || *c == b'\t')
+    // Even an empty scalar's content may be placed on that line: the
+    // indicator's line is never all blanks up to `e`.
+    if text.as_bytes()[ls..e]
+        .iter()
+        .all(|c| *c == b' ' || *c == b'\t')
     {
         ls
     } else {

@@ -350,7 +350,7 @@ impl Ctx<'_> {
                 } else {
                     steps.push((mk, mv));
                     let edits = match self.lookup(mv, "annotations")? {
-                        None => vec![self.append(mv, &steps, Fill::Annotations)],
+                        None => vec![self.append(mv, &steps, Fill::Annotations)?],
                         Some((ak, av)) => {
                             self.editable(av, "annotations")?;
                             if av.is_null() {
@@ -363,7 +363,7 @@ impl Ctx<'_> {
                             } else {
                                 steps.push((ak, av));
                                 match self.lookup(av, self.key)? {
-                                    None => vec![self.append(av, &steps, Fill::Stamp)],
+                                    None => vec![self.append(av, &steps, Fill::Stamp)?],
                                     Some((k, v)) => {
                                         let (edit, cur) = self.replace_value(av, k, v)?;
                                         current = Some(cur);
@@ -557,14 +557,27 @@ impl Ctx<'_> {
     }
 
     /// Adds an entry to the non-empty or empty mapping `map`.
-    fn append(&self, map: &Node<'_>, steps: &[(&Node<'_>, &Node<'_>)], fill: Fill) -> Edit {
+    fn append(
+        &self,
+        map: &Node<'_>,
+        steps: &[(&Node<'_>, &Node<'_>)],
+        fill: Fill,
+    ) -> Result<Edit, Error> {
         let entries = map.entries().unwrap_or(&[]);
         let quote = fill == Fill::Stamp && entries.last().is_some_and(|(k, _)| is_double_quoted(k));
         if is_flow(map) {
-            return self.flow_insert(map, &self.flow_entry(fill, quote), false);
+            return Ok(self.flow_insert(map, &self.flow_entry(fill, quote), false));
         }
         let (fk, _) = &entries[0];
         let (lk, lv) = entries.last().expect("a block mapping has entries");
+        // The new entry takes the first key's column and follows the last
+        // entry: both must be where saphyr says they are.
+        if !self.leads_line(fk) || !is_scalar_key(lk) {
+            return Err(self.err(
+                if is_scalar_key(fk) { lk.start } else { map.start },
+                "the mapping holds an empty or complex ('? ...') key; refusing to guess where the new entry goes",
+            ));
+        }
         let nl = newline_near(self.text, lk.start);
         let indent = column(self.text, fk.start);
         let mut lines = self.block_lines(fill, quote, indent, self.step(steps), nl);
@@ -575,13 +588,22 @@ impl Ctx<'_> {
             // the entry before the last one instead.
             lines.drain(..indent);
             lines.push_str(&" ".repeat(indent));
-            return Edit {
+            return Ok(Edit {
                 start: lk.start,
                 end: lk.start,
                 text: lines,
-            };
+            });
         }
-        self.insert_lines_after(end, lines)
+        Ok(self.insert_lines_after(end, lines))
+    }
+
+    /// A scalar key that starts its line after the indentation, so that its
+    /// column is the mapping's.
+    fn leads_line(&self, k: &Node<'_>) -> bool {
+        is_scalar_key(k)
+            && self.text[text::line_start(self.text, k.start)..k.start]
+                .bytes()
+                .all(|b| b == b' ')
     }
 
     /// Puts `entry` inside the flow mapping `map`: at the end, or first when
@@ -613,6 +635,10 @@ impl Ctx<'_> {
                 .take_while(|&b| b == b' ' || b == b'\t')
                 .count();
             let indent = &self.text[ls..ls + blanks];
+            if !is_scalar_key(fk) {
+                // A collection key's anchor or tag may sit on an earlier line.
+                return at_open(format!("{nl}{indent}{entry},"));
+            }
             return Edit {
                 start: ls,
                 end: ls,
@@ -620,9 +646,15 @@ impl Ctx<'_> {
             };
         }
         if first {
+            // A collection key's span starts after its anchor or tag.
+            let at = if is_scalar_key(fk) {
+                fk.start
+            } else {
+                open + 1
+            };
             return Edit {
-                start: fk.start,
-                end: fk.start,
+                start: at,
+                end: at,
                 text: format!("{entry}{}", self.comma),
             };
         }
@@ -657,7 +689,7 @@ impl Ctx<'_> {
         let Some((fk, _)) = template
             .entries()
             .and_then(|e| e.first())
-            .filter(|(k, _)| is_named_key(k))
+            .filter(|(k, _)| is_named_key(k) && self.leads_line(k))
         else {
             return Err(self.err(
                 template.start,
@@ -800,6 +832,11 @@ enum Fill {
 /// at its first character, so edits can be placed by it.
 fn is_named_key(k: &Node<'_>) -> bool {
     matches!(k.kind, Kind::Scalar(..)) && k.end > k.start && k.anchor == 0 && k.tag.is_none()
+}
+
+/// A non-empty scalar key: its span is where saphyr says.
+fn is_scalar_key(k: &Node<'_>) -> bool {
+    matches!(k.kind, Kind::Scalar(..)) && k.end > k.start
 }
 
 /// Whether the last line of `n` may belong to a block scalar.

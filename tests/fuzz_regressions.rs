@@ -26,3 +26,54 @@ fn fuzz_regressions_stay_fixed() {
     }
     assert!(n > 0);
 }
+
+/// Replays the local fuzz corpus (fuzz/corpus/stamp_bytes, not committed)
+/// with the same checks, listing every failing input rather than stopping at
+/// the first as libFuzzer does:
+/// `cargo test --release --test fuzz_regressions -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn local_fuzz_corpus_replays_cleanly() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/stamp_bytes");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        eprintln!("no fuzz corpus at {}", dir.display());
+        return;
+    };
+    std::panic::set_hook(Box::new(|_| {}));
+    let (mut n, mut failed) = (0, Vec::new());
+    for entry in entries {
+        let path = entry.unwrap().path();
+        let input = std::fs::read(&path).unwrap();
+        n += 1;
+        let r = std::panic::catch_unwind(|| {
+            let Ok(out) = common::stamp(&input, false, 1) else {
+                return;
+            };
+            let text = String::from_utf8(input.clone()).unwrap();
+            if common::load_all(&text).is_ok() {
+                common::check_stamp(
+                    &text,
+                    &String::from_utf8(out).unwrap(),
+                    common::DEFAULT_KINDS,
+                    "reloaded-at",
+                    common::VALUE,
+                );
+            }
+        });
+        if let Err(e) = r {
+            let msg = e
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            failed.push(format!(
+                "{}: {}",
+                path.display(),
+                msg.lines().next().unwrap_or("")
+            ));
+        }
+    }
+    let _ = std::panic::take_hook();
+    eprintln!("{n} inputs, {} failed", failed.len());
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+}
