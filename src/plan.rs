@@ -831,7 +831,7 @@ enum Fill {
 /// A key written as a non-empty scalar, without properties: its span starts
 /// at its first character, so edits can be placed by it.
 fn is_named_key(k: &Node<'_>) -> bool {
-    matches!(k.kind, Kind::Scalar(..)) && k.end > k.start && k.anchor == 0 && k.tag.is_none()
+    is_scalar_key(k) && k.anchor == 0 && k.tag.is_none()
 }
 
 /// A non-empty scalar key: its span is where saphyr says.

@@ -331,6 +331,16 @@ pub struct Rendered {
     pub count: usize,
 }
 
+/// A planned edit that is wrong, caught before anything is written: a bug
+/// in reload-stamp, not in the input.
+fn internal(text: &str, at: usize, why: &str) -> Error {
+    Error::at_byte(
+        text,
+        at,
+        format!("internal error, nothing written: {why}; please report this with the input"),
+    )
+}
+
 /// Applies the plan with the value `value_of` gives each workload (`None`:
 /// leave it alone), checking every edited document.
 pub fn render<'v>(
@@ -386,11 +396,7 @@ pub fn render<'v>(
             out.push_str(a.bom);
         }
         let Some(between) = a.text.get(copied..doc.region.start) else {
-            return Err(Error::at_byte(
-                a.text,
-                doc.region.start,
-                "internal error, nothing written: documents overlap; please report this with the input",
-            ));
+            return Err(internal(a.text, doc.region.start, "documents overlap"));
         };
         out.push_str(between);
         let from = out.len();
@@ -400,11 +406,7 @@ pub fn render<'v>(
         let mut moved: Vec<(usize, usize, isize)> = Vec::with_capacity(edits.len());
         for (e, v) in &edits {
             if e.start < pos {
-                return Err(Error::at_byte(
-                    a.text,
-                    e.start,
-                    "internal error, nothing written: two edits overlap; please report this with the input",
-                ));
+                return Err(internal(a.text, e.start, "two edits overlap"));
             }
             out.push_str(&a.text[pos..e.start]);
             let at = out.len();
@@ -417,10 +419,10 @@ pub fn render<'v>(
             pos = e.end;
         }
         let Some(rest) = a.text.get(pos..doc.region.end) else {
-            return Err(Error::at_byte(
+            return Err(internal(
                 a.text,
                 doc.region.start,
-                "internal error, nothing written: an edit runs past its document; please report this with the input",
+                "an edit runs past its document",
             ));
         };
         out.push_str(rest);
@@ -489,15 +491,7 @@ pub fn render<'v>(
             key,
             doc.fingerprint,
         )
-        .map_err(|why| {
-            Error::at_byte(
-                a.text,
-                doc.workloads[0].start,
-                format!(
-                    "internal error, nothing written: {why}; please report this with the input"
-                ),
-            )
-        })
+        .map_err(|why| internal(a.text, doc.workloads[0].start, &why))
     });
     checks.into_iter().collect::<Result<Vec<()>, Error>>()?;
     Ok(Rendered {

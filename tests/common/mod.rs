@@ -33,6 +33,19 @@ pub fn stamp(input: &[u8], full_check: bool, jobs: usize) -> Result<Vec<u8>, Str
     Ok(r.output.map_or_else(|| input.to_vec(), String::into_bytes))
 }
 
+/// Checks a successful result: the output means the input plus the stamp
+/// (when the independent parser reads the input at all), and only stamp
+/// lines changed.
+pub fn judge(input: &[u8], output: &[u8]) {
+    let (Ok(i), Ok(o)) = (std::str::from_utf8(input), std::str::from_utf8(output)) else {
+        panic!("output is not UTF-8 although the input was accepted");
+    };
+    if load_all(i).is_err() {
+        return;
+    }
+    check_stamp(i, o, DEFAULT_KINDS, "reloaded-at", VALUE);
+}
+
 fn is_workload(doc: &Value, kinds: &[&str]) -> bool {
     let Some(kind) = doc.get("kind").and_then(Value::as_str) else {
         return false;
