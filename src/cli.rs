@@ -308,8 +308,12 @@ impl Run {
         // Config-hash mode looks references up among all inputs together.
         let mut index = Index::default();
         if self.opts.config_hash {
-            for a in analyses.iter().flatten() {
-                a.objects.iter().for_each(|o| index.add(o));
+            for (l, a) in loaded.iter().zip(&analyses) {
+                if let Ok(a) = a {
+                    a.objects
+                        .iter()
+                        .for_each(|o| index.add(o, l.source.name(), a.text));
+                }
             }
         }
         let work: Vec<(&Loaded, &Result<Analysis<'_>, Error>)> =
@@ -320,12 +324,12 @@ impl Run {
             let own = if a.rendered.is_some() {
                 None
             } else if self.opts.config_hash {
-                let values: HashMap<usize, String> = a
-                    .docs
-                    .iter()
-                    .flat_map(|d| &d.workloads)
-                    .filter_map(|w| Some((w.start, hash_value(a.text, w, &index, &mut warnings)?)))
-                    .collect();
+                let mut values: HashMap<usize, String> = HashMap::new();
+                for w in a.docs.iter().flat_map(|d| &d.workloads) {
+                    if let Some(v) = hash_value(a.text, w, &index, &mut warnings)? {
+                        values.insert(w.start, v);
+                    }
+                }
                 Some(stamp::render(
                     a,
                     &self.opts,
@@ -488,16 +492,20 @@ impl Run {
 }
 
 /// The config hash of workload `w`, or `None` when none of its references
-/// is among the inputs. A missing reference that is not optional warns.
+/// is among the inputs. A missing reference that is not optional warns; a
+/// reference with two different definitions is an error.
 fn hash_value(
     text: &str,
     w: &Workload,
     index: &Index<'_>,
     warnings: &mut Vec<Error>,
-) -> Option<String> {
+) -> Result<Option<String>, Error> {
     let mut found = Vec::new();
     for r in &w.refs {
-        match index.get(r, w.namespace.as_deref()) {
+        let got = index
+            .get(r, w.namespace.as_deref())
+            .map_err(|msg| Error::at_byte(text, r.pos, msg))?;
+        match got {
             Some(o) => found.push(o),
             None if r.optional => {}
             None => warnings.push(Error::at_byte(
@@ -513,7 +521,7 @@ fn hash_value(
             )),
         }
     }
-    (!found.is_empty()).then(|| digest(&found))
+    Ok((!found.is_empty()).then(|| digest(&found)))
 }
 
 fn qualified_stamp(s: &Stamp) -> String {

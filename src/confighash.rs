@@ -38,6 +38,17 @@ pub struct ConfigObject {
     pub name: String,
     pub namespace: Option<String>,
     pub sections: Vec<(&'static str, Vec<(String, String)>)>,
+    /// Byte offset of the object in the text, for messages.
+    pub pos: usize,
+}
+
+impl ConfigObject {
+    /// Whether `other` hashes the same: the same kind, name, namespace and
+    /// data, wherever it was found.
+    fn same_content(&self, other: &ConfigObject) -> bool {
+        (self.kind, &self.name, &self.namespace, &self.sections)
+            == (other.kind, &other.name, &other.namespace, &other.sections)
+    }
 }
 
 const SECTIONS: [&str; 3] = ["data", "binaryData", "stringData"];
@@ -169,6 +180,7 @@ pub fn object_of(text: &str, obj: &Node<'_>) -> Result<Option<ConfigObject>, Err
         name: name.to_string(),
         namespace,
         sections,
+        pos: obj.start,
     }))
 }
 
@@ -176,7 +188,7 @@ pub fn object_of(text: &str, obj: &Node<'_>) -> Result<Option<ConfigObject>, Err
 pub fn digest(objects: &[&ConfigObject]) -> String {
     let mut sorted = objects.to_vec();
     sorted.sort_by(|a, b| (a.kind, &a.name, &a.namespace).cmp(&(b.kind, &b.name, &b.namespace)));
-    sorted.dedup_by(|a, b| a == b);
+    sorted.dedup_by(|a, b| a.same_content(b));
     let mut h = Sha256::new();
     for o in sorted {
         for part in [o.kind, o.name.as_str()] {
@@ -201,20 +213,68 @@ pub fn digest(objects: &[&ConfigObject]) -> String {
 /// Every ConfigMap and Secret of the run, by kind, namespace and name.
 #[derive(Default)]
 pub struct Index<'o> {
-    map: HashMap<(&'static str, Option<&'o str>, &'o str), &'o ConfigObject>,
+    map: HashMap<(&'static str, Option<&'o str>, &'o str), Vec<Found<'o>>>,
+}
+
+/// One definition and where it came from.
+#[derive(Clone, Copy)]
+struct Found<'o> {
+    object: &'o ConfigObject,
+    /// The input's name and text, to show the definition's position.
+    path: &'o str,
+    text: &'o str,
 }
 
 impl<'o> Index<'o> {
-    /// Adds `o`; the first definition of a name wins.
-    pub fn add(&mut self, o: &'o ConfigObject) {
-        self.map
+    /// Adds `o`, found in the input named `path` whose text is `text`.
+    /// A definition whose content equals an earlier one's counts as that
+    /// one: either gives the same digest.
+    pub fn add(&mut self, o: &'o ConfigObject, path: &'o str, text: &'o str) {
+        let defs = self
+            .map
             .entry((o.kind, o.namespace.as_deref(), o.name.as_str()))
-            .or_insert(o);
+            .or_default();
+        if !defs.iter().any(|d| d.object.same_content(o)) {
+            defs.push(Found {
+                object: o,
+                path,
+                text,
+            });
+        }
     }
 
-    /// The object `r` refers to from namespace `ns` (absent matches absent).
-    pub fn get(&self, r: &ConfigRef, ns: Option<&str>) -> Option<&'o ConfigObject> {
-        self.map.get(&(r.kind, ns, r.name.as_str())).copied()
+    /// The object `r` refers to from namespace `ns` (absent matches
+    /// absent), `None` if the run has none. Two definitions that differ are
+    /// an error naming both: which one a cluster gets depends on how the
+    /// files are applied, and hashing either would be a guess.
+    pub fn get(&self, r: &ConfigRef, ns: Option<&str>) -> Result<Option<&'o ConfigObject>, String> {
+        match self
+            .map
+            .get(&(r.kind, ns, r.name.as_str()))
+            .map(Vec::as_slice)
+        {
+            None | Some([]) => Ok(None),
+            Some([one]) => Ok(Some(one.object)),
+            Some(defs) => {
+                let at: Vec<String> = defs
+                    .iter()
+                    .map(|d| {
+                        let (line, col) = crate::text::line_col(d.text, d.object.pos);
+                        format!("{}:{line}:{col}", d.path)
+                    })
+                    .collect();
+                Err(format!(
+                    "{} '{}' has {} different definitions in this run ({}): which one the pods get \
+                     depends on how the files are applied, so its hash would be a guess; \
+                     run once per kustomize overlay (`kubectl kustomize DIR | reload-stamp --config-hash`) \
+                     or name only the files of one definition",
+                    r.kind,
+                    r.name,
+                    defs.len(),
+                    at.join(", ")
+                ))
+            }
+        }
     }
 }
 
@@ -233,6 +293,7 @@ mod tests {
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect(),
             )],
+            pos: 0,
         }
     }
 

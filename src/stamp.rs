@@ -154,6 +154,9 @@ pub fn analyze<'a>(
         for d in &mut part.docs {
             shift(d, base);
         }
+        for o in &mut part.objects {
+            o.pos += base;
+        }
         part.warnings = part
             .warnings
             .into_iter()

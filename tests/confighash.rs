@@ -292,3 +292,83 @@ fn real_kustomize_build_when_kubectl_is_present() {
         .unwrap();
     assert_eq!(again.status.code(), Some(0));
 }
+
+/// The tree: a base and an overlay that patches the base's
+/// ConfigMap. Walked as plain files, the run holds two `app` ConfigMaps;
+/// hashing either would be a guess, so the run stops and names both.
+#[test]
+fn two_different_definitions_are_an_error_naming_both() {
+    let d = tempfile::tempdir().unwrap();
+    let base = d.path().join("base");
+    let prod = d.path().join("overlays/prod");
+    fs::create_dir_all(&base).unwrap();
+    fs::create_dir_all(&prod).unwrap();
+    let deploy = deployment("web", None, USES_A).replace("name: a\n", "name: app\n");
+    fs::write(base.join("deploy.yaml"), &deploy).unwrap();
+    fs::write(base.join("cm.yaml"), configmap("app", "", "  LOG: info\n")).unwrap();
+    fs::write(
+        prod.join("cm-patch.yaml"),
+        configmap("app", "", "  LOG: debug\n"),
+    )
+    .unwrap();
+    let o = cmd()
+        .args(["--config-hash", "--write"])
+        .arg(d.path())
+        .current_dir(d.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    let base_deploy = base.join("deploy.yaml");
+    assert_eq!(
+        fs::read_to_string(&base_deploy).unwrap(),
+        deploy,
+        "nothing written"
+    );
+    let shown = |p: &Path| p.to_string_lossy().into_owned();
+    assert!(
+        err.contains(&format!(
+            "{}:12:19: ConfigMap 'app' has 2 different definitions in this run ({}:1:1, {}:1:1)",
+            shown(&base_deploy),
+            shown(&base.join("cm.yaml")),
+            shown(&prod.join("cm-patch.yaml")),
+        )),
+        "{err}"
+    );
+    assert!(err.contains("kustomize"), "{err}");
+
+    // The same data twice (a copy) is one definition: no error.
+    fs::write(
+        prod.join("cm-patch.yaml"),
+        configmap("app", "  labels: {a: b}\n", "  LOG: info\n"),
+    )
+    .unwrap();
+    let o = cmd()
+        .args(["--config-hash", "--check", "-q"])
+        .arg(d.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // In another namespace it is another object: no error either.
+    fs::write(
+        prod.join("cm-patch.yaml"),
+        configmap("app", "  namespace: prod\n", "  LOG: debug\n"),
+    )
+    .unwrap();
+    let o = cmd()
+        .args(["--config-hash", "--check", "-q"])
+        .arg(d.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
