@@ -9,11 +9,13 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use crate::confighash::{digest, Index};
 use crate::error::Error;
-use crate::inputs::{self, io_message, Source};
+use crate::hints;
+use crate::inputs::{self, io_message, Source, WalkOptions};
 use crate::labels::LabelSelector;
 use crate::output::{self, ColorChoice, Concat};
 use crate::parallel;
 use crate::plan::Workload;
+use crate::progress::Progress;
 use crate::select::{KindSpec, Selector};
 use crate::stamp::{self, Analysis, Options, Rendered, Stamp};
 use crate::value::{self, ValueArgs};
@@ -38,8 +40,9 @@ changes, 2 an error (usage, I/O, invalid YAML, a refused document).";
 #[derive(Debug, Parser)]
 #[command(name = "reload-stamp", version, after_help = EXAMPLES, max_term_width = 100)]
 pub struct Args {
-    /// Files or directories (walked for *.yaml, *.yml, *.json); none or `-`
-    /// reads standard input.
+    /// Files or directories (walked for *.yaml, *.yml, *.json, honouring
+    /// .gitignore and skipping hidden entries and Helm chart templates);
+    /// none or `-` reads standard input.
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
 
@@ -92,6 +95,10 @@ pub struct Args {
     /// Skip paths matching this glob while walking directories (repeatable).
     #[arg(long = "exclude", value_name = "GLOB", action = ArgAction::Append, help_heading = "Selection")]
     pub exclude: Vec<String>,
+    /// Also read files that .gitignore, .ignore, .git/info/exclude or the
+    /// global git excludes leave out while walking directories.
+    #[arg(long, help_heading = "Selection")]
+    pub no_ignore: bool,
 
     /// Annotation key [default: reloaded-at; with --kubectl: kubectl.kubernetes.io/restartedAt].
     #[arg(long, value_name = "KEY", help_heading = "Value")]
@@ -176,6 +183,8 @@ struct Run {
     value: String,
     sources: Vec<Source>,
     walk_errors: Vec<(String, String)>,
+    /// Chart templates met while walking, not read.
+    chart_templates: Vec<String>,
 }
 
 /// One input, stamped.
@@ -257,8 +266,14 @@ impl Run {
         )
         .map_err(Usage)?;
         let exclude = build_globs(&args.exclude).map_err(Usage)?;
-        let (sources, walk_errors) = inputs::collect(&args.paths, &exclude);
-        if args.write && sources.contains(&Source::Stdin) {
+        let found = inputs::collect(
+            &args.paths,
+            WalkOptions {
+                exclude: &exclude,
+                no_ignore: args.no_ignore,
+            },
+        );
+        if args.write && found.sources.contains(&Source::Stdin) {
             return Err(Usage(
                 "--write needs files: standard input cannot be rewritten in place".to_string(),
             ));
@@ -272,8 +287,9 @@ impl Run {
                 full_check: false,
             },
             value,
-            sources,
-            walk_errors,
+            sources: found.sources,
+            walk_errors: found.errors,
+            chart_templates: found.chart_templates,
         })
     }
 
@@ -291,6 +307,11 @@ impl Run {
         } else {
             (1, jobs)
         };
+        let progress = Progress::new(
+            self.sources.len(),
+            !args.quiet && io::stderr().is_terminal(),
+        );
+        progress.phase("reading");
         let loaded: Vec<Loaded> = parallel::map(&self.sources, outer, |s| Loaded {
             source: s.clone(),
             bytes: s.read().map_err(|e| Error::msg(io_message(&e))),
@@ -298,13 +319,16 @@ impl Run {
         let analyses: Vec<Result<Analysis<'_>, Error>> = parallel::map(&loaded, outer, |l| {
             // A time or --value is known now: each thread stamps as it goes.
             let value = (!self.opts.config_hash).then_some(self.value.as_str());
-            stamp::analyze(
+            let a = stamp::analyze(
                 l.bytes.as_ref().map_err(Clone::clone)?,
                 &self.opts,
                 value,
                 inner,
-            )
+            );
+            progress.inc();
+            a
         });
+        progress.phase(if args.write { "writing" } else { "stamping" });
         // Config-hash mode looks references up among all inputs together.
         let mut index = Index::default();
         if self.opts.config_hash {
@@ -355,6 +379,7 @@ impl Run {
                     .err()
                     .map(|e| io_message(&e));
             }
+            progress.inc();
             Ok(Done {
                 analysis: a,
                 own,
@@ -362,6 +387,11 @@ impl Run {
                 write_error,
             })
         });
+        progress.finish();
+        for path in &self.chart_templates {
+            note(args, &format!("{path}: skipped, a Helm chart template"));
+        }
+        let mut templates = self.chart_templates.len();
 
         let stdout = io::stdout();
         let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
@@ -378,6 +408,19 @@ impl Run {
             let (a, r, warnings, write_error) = match res {
                 Ok(d) => (d.analysis, d.rendered(), &d.warnings, &d.write_error),
                 Err(e) => {
+                    let text = l
+                        .bytes
+                        .as_deref()
+                        .ok()
+                        .and_then(|b| std::str::from_utf8(b).ok())
+                        .unwrap_or("");
+                    if !l.source.named() && hints::is_template(text, e) {
+                        // Met on a walk: not a manifest, so not an error.
+                        note(args, &format!("{name}: skipped, a Helm/Go template ({{{{ … }}}} actions, not YAML)"));
+                        templates += 1;
+                        continue;
+                    }
+                    let e = hints::explain(text, e.clone());
                     eprintln!("reload-stamp: {}", e.with_path(name));
                     failed = true;
                     errored += 1;
@@ -446,7 +489,10 @@ impl Run {
             }
         }
         if !args.quiet {
-            let files = plural(self.sources.len(), "input");
+            let files = plural(
+                self.sources.len() + self.chart_templates.len() - templates,
+                "input",
+            );
             let msg = if stamped == 0 {
                 format!("nothing to stamp in {files}")
             } else if args.check {
@@ -479,7 +525,12 @@ impl Run {
             } else {
                 String::new()
             };
-            eprintln!("reload-stamp: {msg}{errors}");
+            let skipped = if templates > 0 {
+                format!("; skipped {}", plural(templates, "Helm template"))
+            } else {
+                String::new()
+            };
+            eprintln!("reload-stamp: {msg}{errors}{skipped}");
         }
         if failed {
             2
@@ -522,6 +573,13 @@ fn hash_value(
         }
     }
     Ok((!found.is_empty()).then(|| digest(&found)))
+}
+
+/// A line on stderr that tells and changes nothing; `-q` silences it.
+fn note(args: &Args, msg: &str) {
+    if !args.quiet {
+        eprintln!("reload-stamp: note: {msg}");
+    }
 }
 
 fn qualified_stamp(s: &Stamp) -> String {

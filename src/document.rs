@@ -281,7 +281,7 @@ fn scan_error(text: &str, off: &Offsets<'_>, e: &ScanError) -> Error {
     // with the text (they count the same way, so this is belt and braces).
     let line = if m.line() > 0 { m.line() } else { line };
     let col = if m.line() > 0 { m.col() + 1 } else { col };
-    Error::at(line, col, e.info().to_string())
+    Error::syntax(line, col, e.info().to_string())
 }
 
 /// Which paths of a document the edit needs (see [`Mode::Spine`]).

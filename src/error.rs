@@ -9,6 +9,17 @@ pub struct Error {
     pub line: usize,
     pub col: usize,
     pub msg: String,
+    pub kind: ErrorKind,
+}
+
+/// What kind of error it is, for callers that act on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ErrorKind {
+    /// The text is not YAML: the parser stopped.
+    Syntax,
+    /// Anything else: a refused document, I/O, an internal error.
+    #[default]
+    Other,
 }
 
 impl Error {
@@ -18,6 +29,15 @@ impl Error {
             line,
             col,
             msg: msg.into(),
+            kind: ErrorKind::Other,
+        }
+    }
+
+    /// A syntax error at a 1-based line and column.
+    pub fn syntax(line: usize, col: usize, msg: impl Into<String>) -> Self {
+        Error {
+            kind: ErrorKind::Syntax,
+            ..Error::at(line, col, msg)
         }
     }
 

@@ -1,10 +1,17 @@
 //! Turns the command line's PATHs into an ordered list of inputs.
+//!
+//! Directories are walked as ripgrep walks them (the `ignore` crate, its
+//! walker): `.gitignore`, `.ignore`, `.git/info/exclude` and the global git
+//! excludes are honoured, hidden entries are skipped (so `.git` is never
+//! entered), and symbolic links met on the way are not followed. Files
+//! named on the command line are always read.
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use globset::GlobSet;
-use walkdir::WalkDir;
+use ignore::WalkBuilder;
 
 /// One input: standard input or a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +21,8 @@ pub enum Source {
         /// The path as shown to the user.
         display: String,
         path: PathBuf,
+        /// Named on the command line, not met while walking a directory.
+        named: bool,
     },
 }
 
@@ -23,6 +32,15 @@ impl Source {
         match self {
             Source::Stdin => "<stdin>",
             Source::File { display, .. } => display,
+        }
+    }
+
+    /// Whether the user asked for this input by name (a file on the
+    /// command line, or standard input) rather than it being met on a walk.
+    pub fn named(&self) -> bool {
+        match self {
+            Source::Stdin => true,
+            Source::File { named, .. } => *named,
         }
     }
 
@@ -37,6 +55,28 @@ impl Source {
             Source::File { path, .. } => std::fs::read(path),
         }
     }
+}
+
+/// How directories are walked.
+#[derive(Debug, Clone, Copy)]
+pub struct WalkOptions<'a> {
+    /// Paths matching these globs are skipped (matched against the shown
+    /// path and the file name).
+    pub exclude: &'a GlobSet,
+    /// Read files that ignore files (`.gitignore`, …) would leave out.
+    pub no_ignore: bool,
+}
+
+/// What [`collect`] found.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    /// The inputs, in order: PATHs as given, each directory's files sorted.
+    pub sources: Vec<Source>,
+    /// Files met while walking that are Helm chart templates (under a
+    /// chart's `templates/`, next to its `Chart.yaml`), shown paths.
+    pub chart_templates: Vec<String>,
+    /// `(path, message)` for each PATH or entry that could not be read.
+    pub errors: Vec<(String, String)>,
 }
 
 fn is_manifest(p: &Path) -> bool {
@@ -59,62 +99,93 @@ fn excluded(exclude: &GlobSet, p: &Path) -> bool {
     exclude.is_match(&shown) || p.file_name().is_some_and(|n| exclude.is_match(n))
 }
 
-/// Expands `paths` (none means standard input) into sources, in order.
-/// Errors are `(path, message)` pairs; the other paths are still expanded.
-pub fn collect(paths: &[String], exclude: &GlobSet) -> (Vec<Source>, Vec<(String, String)>) {
-    let mut out = Vec::new();
-    let mut errors = Vec::new();
+/// Whether `file`, met under `root`, is in a Helm chart's `templates/`
+/// folder (at any depth below it). `charts` caches the answer per folder.
+fn in_chart_templates(root: &Path, file: &Path, charts: &mut HashMap<PathBuf, bool>) -> bool {
+    file.ancestors()
+        .skip(1)
+        .take_while(|d| d.starts_with(root) && *d != root)
+        .any(|d| {
+            d.file_name().is_some_and(|n| n == "templates")
+                && *charts
+                    .entry(d.to_path_buf())
+                    .or_insert_with(|| d.with_file_name("Chart.yaml").is_file())
+        })
+}
+
+/// Expands `paths` (none means standard input) into inputs, in order.
+/// Errors are kept per path; the other paths are still expanded.
+pub fn collect(paths: &[String], opts: WalkOptions<'_>) -> Inputs {
+    let mut found = Inputs::default();
     if paths.is_empty() {
-        out.push(Source::Stdin);
+        found.sources.push(Source::Stdin);
     }
     for p in paths {
         if p == "-" {
-            out.push(Source::Stdin);
+            found.sources.push(Source::Stdin);
             continue;
         }
         let path = Path::new(p);
-        let meta = match std::fs::metadata(path) {
-            Ok(m) => m,
-            Err(e) => {
-                errors.push((p.clone(), io_message(&e)));
-                continue;
-            }
-        };
-        if !meta.is_dir() {
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_dir() => walk(p, path, opts, &mut found),
             // A file named on the command line is read whatever its name.
-            out.push(Source::File {
+            Ok(_) => found.sources.push(Source::File {
                 display: display(path),
                 path: path.to_path_buf(),
-            });
-            continue;
+                named: true,
+            }),
+            Err(e) => found.errors.push((p.clone(), io_message(&e))),
         }
-        let walk = WalkDir::new(path)
-            .follow_links(false)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(|e| {
-                e.depth() == 0
-                    || !(e.file_name().to_string_lossy().starts_with('.')
-                        || excluded(exclude, e.path()))
-            });
-        for entry in walk {
-            match entry {
-                Ok(e) if e.file_type().is_file() && is_manifest(e.path()) => {
-                    out.push(Source::File {
+    }
+    found
+}
+
+fn walk(arg: &str, root: &Path, opts: WalkOptions<'_>, found: &mut Inputs) {
+    let exclude = opts.exclude.clone();
+    let walker = WalkBuilder::new(root)
+        .standard_filters(!opts.no_ignore)
+        // Hidden entries are skipped with or without --no-ignore, as
+        // ripgrep does: `.git` is never entered.
+        .hidden(true)
+        .follow_links(false)
+        .sort_by_file_name(|a, b| a.cmp(b))
+        .filter_entry(move |e| e.depth() == 0 || !excluded(&exclude, e.path()))
+        .build();
+    let mut charts = HashMap::new();
+    for entry in walker {
+        match entry {
+            Ok(e) if e.file_type().is_some_and(|t| t.is_file()) && is_manifest(e.path()) => {
+                if in_chart_templates(root, e.path(), &mut charts) {
+                    found.chart_templates.push(display(e.path()));
+                } else {
+                    found.sources.push(Source::File {
                         display: display(e.path()),
-                        path: e.path().to_path_buf(),
-                    })
+                        path: e.into_path(),
+                        named: false,
+                    });
                 }
-                Ok(_) => {}
-                Err(e) => {
-                    let at = e.path().map_or(p.clone(), display);
-                    let msg = e.io_error().map_or_else(|| e.to_string(), io_message);
-                    errors.push((at, msg));
-                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let (at, msg) = walk_error(&e);
+                found
+                    .errors
+                    .push((at.unwrap_or_else(|| arg.to_string()), msg));
             }
         }
     }
-    (out, errors)
+}
+
+/// The path and message of a walk error, without the crate's wrapping.
+fn walk_error(e: &ignore::Error) -> (Option<String>, String) {
+    match e {
+        ignore::Error::WithPath { path, err } => (Some(display(path)), walk_error(err).1),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            walk_error(err)
+        }
+        ignore::Error::Io(io) => (None, io_message(io)),
+        other => (None, other.to_string()),
+    }
 }
 
 /// An I/O error as a short sentence, without Rust's "(os error N)".

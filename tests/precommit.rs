@@ -44,6 +44,9 @@ const DEPLOY: &str = "# the web tier\napiVersion: apps/v1\nkind: Deployment\nmet
 // printf 'ConfigMap\0app\0data\0a\0001\0b\0002\0\0' | sha256sum
 const DIGEST: &str = "54510faec6b7f2c2442999375bd766971d3ecee91bdfcf59eb518688fe358b3b";
 
+/// A Helm chart template: not YAML.
+const TEMPLATE: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n  labels:\n    {{- include \"app.labels\" . | nindent 4 }}\n";
+
 #[test]
 #[ignore = "slow: builds the tool inside pre-commit; CI runs it with --ignored"]
 fn precommit_hook_fixes_a_stale_hash_then_passes() {
@@ -77,10 +80,23 @@ fn precommit_hook_fixes_a_stale_hash_then_passes() {
     fs::create_dir_all(user.join("k8s")).unwrap();
     fs::write(user.join("k8s/configmap.yaml"), CONFIGMAP).unwrap();
     fs::write(user.join("k8s/deploy.yaml"), DEPLOY).unwrap();
+    // The recommended setup for a repository that also holds a chart and
+    // generated files: the hook runs on the root; the chart's templates
+    // and git-ignored files are skipped.
+    fs::create_dir_all(user.join("charts/app/templates")).unwrap();
+    fs::write(
+        user.join("charts/app/Chart.yaml"),
+        "apiVersion: v2\nname: app\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    fs::write(user.join("charts/app/templates/deploy.yaml"), TEMPLATE).unwrap();
+    fs::create_dir_all(user.join("build")).unwrap();
+    fs::write(user.join(".gitignore"), "build/\n").unwrap();
+    fs::write(user.join("build/generated.yaml"), DEPLOY).unwrap();
     fs::write(
         user.join(".pre-commit-config.yaml"),
         format!(
-            "repos:\n- repo: {}\n  rev: {rev}\n  hooks:\n  - id: reload-stamp-config-hash\n    args: [k8s/]\n",
+            "repos:\n- repo: {}\n  rev: {rev}\n  hooks:\n  - id: reload-stamp-config-hash\n    args: [.]\n",
             hooks.display()
         ),
     )
@@ -150,4 +166,9 @@ fn precommit_hook_fixes_a_stale_hash_then_passes() {
         fixed
     );
     assert_eq!(ok(git(&user, &["status", "--porcelain"])), "");
+    assert_eq!(
+        fs::read_to_string(user.join("build/generated.yaml")).unwrap(),
+        DEPLOY,
+        "git-ignored files are not touched"
+    );
 }
