@@ -271,6 +271,7 @@ impl Run {
             WalkOptions {
                 exclude: &exclude,
                 no_ignore: args.no_ignore,
+                threads: jobs(args),
             },
         );
         if args.write && found.sources.contains(&Source::Stdin) {
@@ -301,7 +302,7 @@ impl Run {
         }
         // Many inputs: one thread per input. One input: its documents spread
         // over the threads instead.
-        let jobs = args.jobs.map_or_else(parallel::default_jobs, usize::from);
+        let jobs = jobs(args);
         let (outer, inner) = if self.sources.len() > 1 {
             (jobs, 1)
         } else {
@@ -573,6 +574,11 @@ fn hash_value(
         }
     }
     Ok((!found.is_empty()).then(|| digest(&found)))
+}
+
+/// Threads to use: `--jobs`, else one per CPU.
+fn jobs(args: &Args) -> usize {
+    args.jobs.map_or_else(parallel::default_jobs, usize::from)
 }
 
 /// A line on stderr that tells and changes nothing; `-q` silences it.

@@ -65,6 +65,8 @@ pub struct WalkOptions<'a> {
     pub exclude: &'a GlobSet,
     /// Read files that ignore files (`.gitignore`, …) would leave out.
     pub no_ignore: bool,
+    /// Threads to walk with.
+    pub threads: usize,
 }
 
 /// What [`collect`] found.
@@ -142,37 +144,57 @@ pub fn collect(paths: &[String], opts: WalkOptions<'_>) -> Inputs {
 
 fn walk(arg: &str, root: &Path, opts: WalkOptions<'_>, found: &mut Inputs) {
     let exclude = opts.exclude.clone();
-    let walker = WalkBuilder::new(root)
+    // The walk runs on `threads` threads (it is mostly directory reads and
+    // ignore-file lookups); sorting the paths afterwards gives the order of
+    // a sorted depth-first walk, since paths compare component by component.
+    let (tx, rx) = std::sync::mpsc::channel();
+    WalkBuilder::new(root)
         .standard_filters(!opts.no_ignore)
         // Hidden entries are skipped with or without --no-ignore, as
         // ripgrep does: `.git` is never entered.
         .hidden(true)
         .follow_links(false)
-        .sort_by_file_name(|a, b| a.cmp(b))
+        .threads(opts.threads)
         .filter_entry(move |e| e.depth() == 0 || !excluded(&exclude, e.path()))
-        .build();
-    let mut charts = HashMap::new();
-    for entry in walker {
-        match entry {
-            Ok(e) if e.file_type().is_some_and(|t| t.is_file()) && is_manifest(e.path()) => {
-                if in_chart_templates(root, e.path(), &mut charts) {
-                    found.chart_templates.push(display(e.path()));
-                } else {
-                    found.sources.push(Source::File {
-                        display: display(e.path()),
-                        path: e.into_path(),
-                        named: false,
-                    });
+        .build_parallel()
+        .run(|| {
+            let tx = tx.clone();
+            Box::new(move |entry| {
+                let found = match entry {
+                    Ok(e)
+                        if e.file_type().is_some_and(|t| t.is_file()) && is_manifest(e.path()) =>
+                    {
+                        Ok(e.into_path())
+                    }
+                    Ok(_) => return ignore::WalkState::Continue,
+                    Err(e) => Err(walk_error(&e)),
+                };
+                match tx.send(found) {
+                    Ok(()) => ignore::WalkState::Continue,
+                    Err(_) => ignore::WalkState::Quit,
                 }
-            }
-            Ok(_) => {}
-            Err(e) => {
-                let (at, msg) = walk_error(&e);
-                found
-                    .errors
-                    .push((at.unwrap_or_else(|| arg.to_string()), msg));
-            }
+            })
+        });
+    drop(tx);
+    let (mut files, mut errors): (Vec<_>, Vec<_>) = rx.into_iter().partition(Result::is_ok);
+    files.sort_unstable();
+    errors.sort();
+    let mut charts = HashMap::new();
+    for path in files.into_iter().flatten() {
+        if in_chart_templates(root, &path, &mut charts) {
+            found.chart_templates.push(display(&path));
+        } else {
+            found.sources.push(Source::File {
+                display: display(&path),
+                path,
+                named: false,
+            });
         }
+    }
+    for (at, msg) in errors.into_iter().filter_map(Result::err) {
+        found
+            .errors
+            .push((at.unwrap_or_else(|| arg.to_string()), msg));
     }
 }
 
