@@ -7,14 +7,14 @@ use std::io::{self, IsTerminal, Write};
 use clap::{ArgAction, Parser, ValueEnum};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
-use crate::confighash::{digest, Index};
+use crate::confighash::{self, Index};
 use crate::error::Error;
 use crate::hints;
 use crate::inputs::{self, io_message, Source, WalkOptions};
 use crate::labels::LabelSelector;
 use crate::output::{self, ColorChoice, Concat};
 use crate::parallel;
-use crate::plan::Workload;
+use crate::plan::qualified;
 use crate::progress::Progress;
 use crate::select::{KindSpec, Selector};
 use crate::stamp::{self, Analysis, Options, Rendered, Stamp};
@@ -351,7 +351,7 @@ impl Run {
             } else if self.opts.config_hash {
                 let mut values: HashMap<usize, String> = HashMap::new();
                 for w in a.docs.iter().flat_map(|d| &d.workloads) {
-                    if let Some(v) = hash_value(a.text, w, &index, &mut warnings)? {
+                    if let Some(v) = confighash::workload_hash(a.text, w, &index, &mut warnings)? {
                         values.insert(w.start, v);
                     }
                 }
@@ -543,39 +543,6 @@ impl Run {
     }
 }
 
-/// The config hash of workload `w`, or `None` when none of its references
-/// is among the inputs. A missing reference that is not optional warns; a
-/// reference with two different definitions is an error.
-fn hash_value(
-    text: &str,
-    w: &Workload,
-    index: &Index<'_>,
-    warnings: &mut Vec<Error>,
-) -> Result<Option<String>, Error> {
-    let mut found = Vec::new();
-    for r in &w.refs {
-        let got = index
-            .get(r, w.namespace.as_deref())
-            .map_err(|msg| Error::at_byte(text, r.pos, msg))?;
-        match got {
-            Some(o) => found.push(o),
-            None if r.optional => {}
-            None => warnings.push(Error::at_byte(
-                text,
-                r.pos,
-                format!(
-                    "{} {} references {} '{}', which is not among the inputs",
-                    w.kind,
-                    qualified(w.name.as_deref(), w.namespace.as_deref()),
-                    r.kind,
-                    r.name
-                ),
-            )),
-        }
-    }
-    Ok((!found.is_empty()).then(|| digest(&found)))
-}
-
 /// Threads to use: `--jobs`, else one per CPU.
 fn jobs(args: &Args) -> usize {
     args.jobs.map_or_else(parallel::default_jobs, usize::from)
@@ -590,14 +557,6 @@ fn note(args: &Args, msg: &str) {
 
 fn qualified_stamp(s: &Stamp) -> String {
     qualified(s.name.as_deref(), s.namespace.as_deref())
-}
-
-fn qualified(name: Option<&str>, namespace: Option<&str>) -> String {
-    let name = name.unwrap_or("<unnamed>");
-    match namespace {
-        Some(ns) => format!("{ns}/{name}"),
-        None => name.to_string(),
-    }
 }
 
 fn plural(n: usize, what: &str) -> String {

@@ -278,6 +278,39 @@ impl<'o> Index<'o> {
     }
 }
 
+/// The config hash of workload `w`, or `None` when none of its references
+/// is among the inputs. A missing reference that is not optional warns; a
+/// reference with two different definitions is an error.
+pub fn workload_hash(
+    text: &str,
+    w: &crate::plan::Workload,
+    index: &Index<'_>,
+    warnings: &mut Vec<Error>,
+) -> Result<Option<String>, Error> {
+    let mut found = Vec::new();
+    for r in &w.refs {
+        let got = index
+            .get(r, w.namespace.as_deref())
+            .map_err(|msg| Error::at_byte(text, r.pos, msg))?;
+        match got {
+            Some(o) => found.push(o),
+            None if r.optional => {}
+            None => warnings.push(Error::at_byte(
+                text,
+                r.pos,
+                format!(
+                    "{} {} references {} '{}', which is not among the inputs",
+                    w.kind,
+                    crate::plan::qualified(w.name.as_deref(), w.namespace.as_deref()),
+                    r.kind,
+                    r.name
+                ),
+            )),
+        }
+    }
+    Ok((!found.is_empty()).then(|| digest(&found)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

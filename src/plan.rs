@@ -37,6 +37,7 @@ pub struct Current {
 #[derive(Debug, Clone)]
 pub struct Workload {
     pub kind: String,
+    pub api_version: Option<String>,
     pub name: Option<String>,
     pub namespace: Option<String>,
     /// Byte offset of the workload object in the text.
@@ -391,6 +392,7 @@ impl Ctx<'_> {
             refs,
             local,
             kind: kind.to_string(),
+            api_version: obj.get_str("apiVersion").map(str::to_string),
             name: name.map(str::to_string),
             namespace: namespace.map(str::to_string),
             start: obj.start,
@@ -881,6 +883,15 @@ pub fn plain_safe(key: &str) -> bool {
         return false;
     }
     !key.starts_with(|c: char| c.is_ascii_digit())
+}
+
+/// `namespace/name` as messages show a workload (`<unnamed>` without a name).
+pub fn qualified(name: Option<&str>, namespace: Option<&str>) -> String {
+    let name = name.unwrap_or("<unnamed>");
+    match namespace {
+        Some(ns) => format!("{ns}/{name}"),
+        None => name.to_string(),
+    }
 }
 
 #[cfg(test)]
