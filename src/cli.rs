@@ -11,6 +11,7 @@ use crate::confighash::{self, Index};
 use crate::error::Error;
 use crate::hints;
 use crate::inputs::{self, io_message, Source, WalkOptions};
+use crate::kustomize;
 use crate::labels::LabelSelector;
 use crate::output::{self, ColorChoice, Concat};
 use crate::parallel;
@@ -122,6 +123,20 @@ pub struct Args {
     /// (key checksum/config): pods restart exactly when their configuration changed.
     #[arg(long, conflicts_with_all = ["value", "at", "format", "local", "kubectl"], help_heading = "Value")]
     pub config_hash: bool,
+    /// With --config-hash: each PATH is a kustomization directory (an overlay or a base).
+    /// Build it, hash its workloads from the built output, and keep the hashes in it: a
+    /// patch file reload-stamp-patch.yaml, listed in its kustomization.
+    #[arg(long, requires = "config_hash", conflicts_with_all = ["list", "report"], help_heading = "Value")]
+    pub kustomize: bool,
+    /// The command that builds a kustomization, the directory appended
+    /// [default: $RELOAD_STAMP_KUSTOMIZE, else `kustomize build`, else `kubectl kustomize`].
+    #[arg(
+        long,
+        value_name = "COMMAND",
+        requires = "kustomize",
+        help_heading = "Value"
+    )]
+    pub kustomize_command: Option<String>,
 
     /// Threads to use [default: the number of CPUs]; output never depends on it.
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
@@ -165,6 +180,15 @@ pub fn run(args: Args) -> i32 {
                     "reload-stamp: cannot write the man page: {}",
                     io_message(&e)
                 );
+                2
+            }
+        };
+    }
+    if args.kustomize {
+        return match options(&args) {
+            Ok(opts) => run_kustomize(&args, &opts),
+            Err(Usage(msg)) => {
+                eprintln!("reload-stamp: {msg}");
                 2
             }
         };
@@ -221,35 +245,7 @@ struct Loaded {
 
 impl Run {
     fn new(args: &Args) -> Result<Run, Usage> {
-        let mut selector = Selector::default();
-        if !args.kinds.is_empty() {
-            selector.kinds = args
-                .kinds
-                .iter()
-                .map(|k| KindSpec::parse(k))
-                .collect::<Result<_, _>>()
-                .map_err(Usage)?;
-        }
-        selector.names.clone_from(&args.names);
-        selector.namespaces.clone_from(&args.namespaces);
-        if let Some(s) = &args.selector {
-            let parsed =
-                LabelSelector::parse(s).map_err(|e| Usage(format!("--selector '{s}': {e}")))?;
-            selector.labels = Some(parsed);
-        }
-        if args.config_hash {
-            selector.extra_words = vec!["ConfigMap".to_string(), "Secret".to_string()];
-        }
-        let key = args.key.clone().unwrap_or_else(|| {
-            if args.config_hash {
-                "checksum/config".to_string()
-            } else if args.kubectl {
-                "kubectl.kubernetes.io/restartedAt".to_string()
-            } else {
-                "reloaded-at".to_string()
-            }
-        });
-        check_key(&key).map_err(Usage)?;
+        let opts = options(args)?;
         let epoch = std::env::var("SOURCE_DATE_EPOCH")
             .ok()
             .filter(|s| !s.is_empty());
@@ -280,13 +276,7 @@ impl Run {
             ));
         }
         Ok(Run {
-            opts: Options {
-                selector,
-                key,
-                config_hash: args.config_hash,
-                records: args.list || args.report.is_some(),
-                full_check: false,
-            },
+            opts,
             value,
             sources: found.sources,
             walk_errors: found.errors,
@@ -541,6 +531,221 @@ impl Run {
             0
         }
     }
+}
+
+/// `--kustomize`: each PATH a kustomization directory (see [`kustomize`]).
+fn run_kustomize(args: &Args, opts: &Options) -> i32 {
+    if args.paths.is_empty() || args.paths.iter().any(|p| p == "-") {
+        eprintln!("reload-stamp: --kustomize needs kustomization directories, not standard input");
+        return 2;
+    }
+    let builder = match kustomize::Builder::choose(args.kustomize_command.as_deref()) {
+        Ok(b) => b,
+        Err(msg) => {
+            eprintln!("reload-stamp: {msg}");
+            return 2;
+        }
+    };
+    // Each directory runs kustomize at least once: build them side by side.
+    let plans = parallel::map(&args.paths, jobs(args), |d| {
+        kustomize::plan(d, &builder, opts, 1)
+    });
+    let stream = !(args.diff || args.check || args.write);
+    let color = args.color.enabled(io::stdout().is_terminal());
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut concat = Concat::default();
+    let (mut failed, mut changed, mut stamped, mut errored) = (false, 0, 0, 0);
+    let mut io_result = Ok(());
+    for (dir, plan) in args.paths.iter().zip(plans) {
+        let p = match plan {
+            Ok(p) => p,
+            Err(msg) => {
+                eprintln!("reload-stamp: {dir}: {msg}");
+                failed = true;
+                errored += 1;
+                continue;
+            }
+        };
+        for w in &p.warnings {
+            eprintln!("reload-stamp: warning: {dir}: {w}");
+        }
+        let fresh = p
+            .hashed
+            .iter()
+            .filter(|h| h.previous.as_deref() != Some(h.hash.as_str()))
+            .count();
+        let patch_name = p.patch_path.display().to_string();
+        let kust_name = p.kustomization_path.display().to_string();
+        if p.changes() {
+            changed += 1;
+            stamped += fresh;
+            if args.check {
+                eprintln!(
+                    "reload-stamp: {patch_name}: {} would be stamped",
+                    plural(p.hashed.len(), "workload")
+                );
+                if p.new_kustomization.is_some() {
+                    eprintln!(
+                        "reload-stamp: {kust_name}: would list {} in its patches",
+                        kustomize::PATCH_FILE
+                    );
+                }
+            }
+        }
+        if args.write && p.changes() {
+            if let Err(msg) = write_dir_plan(&p, &builder, opts) {
+                eprintln!("reload-stamp: {dir}: {msg}");
+                failed = true;
+                errored += 1;
+                continue;
+            }
+        }
+        let step = (|| -> io::Result<()> {
+            if stream {
+                concat.push(&mut out, "", &p.stamped_build)?;
+            }
+            if args.diff {
+                let old = p.old_patch.as_deref().unwrap_or("");
+                if old != p.new_patch {
+                    out.write_all(output::diff(&patch_name, old, &p.new_patch, color).as_bytes())?;
+                }
+                if let Some(new) = &p.new_kustomization {
+                    let d = output::diff(&kust_name, &p.old_kustomization, new, color);
+                    out.write_all(d.as_bytes())?;
+                }
+            }
+            Ok(())
+        })();
+        if let Err(e) = step {
+            io_result = Err(e);
+            break;
+        }
+    }
+    if let Err(e) = io_result.and_then(|()| out.flush()) {
+        if e.kind() != io::ErrorKind::BrokenPipe {
+            eprintln!(
+                "reload-stamp: cannot write to standard output: {}",
+                io_message(&e)
+            );
+            return 2;
+        }
+    }
+    if !args.quiet {
+        let dirs = plural(args.paths.len(), "kustomization");
+        let msg = if changed == 0 {
+            format!("nothing to stamp in {dirs}")
+        } else if args.check {
+            format!(
+                "{} in {changed} of {dirs} would be stamped",
+                plural(stamped, "workload")
+            )
+        } else {
+            format!(
+                "stamped {} in {changed} of {dirs} ({}: config hash){}",
+                plural(stamped, "workload"),
+                opts.key,
+                if args.write { "" } else { ", nothing written" }
+            )
+        };
+        let errors = if errored > 0 {
+            format!(
+                "; {} with errors, left as they were",
+                plural(errored, "kustomization")
+            )
+        } else {
+            String::new()
+        };
+        eprintln!("reload-stamp: {msg}{errors}");
+    }
+    if failed {
+        2
+    } else if args.check && changed > 0 {
+        1
+    } else {
+        0
+    }
+}
+
+/// Writes a directory's patch file and listing, then builds it again to
+/// check that every workload carries its hash; on any failure the files
+/// are put back as they were.
+fn write_dir_plan(
+    p: &kustomize::DirPlan,
+    builder: &kustomize::Builder,
+    opts: &Options,
+) -> Result<(), String> {
+    let shown = |path: &std::path::Path, e: &io::Error| {
+        format!("cannot write {}: {}", path.display(), io_message(e))
+    };
+    let restore = || {
+        match &p.old_patch {
+            Some(old) => {
+                let _ = output::write_atomic(&p.patch_path, old.as_bytes());
+            }
+            None => {
+                let _ = std::fs::remove_file(&p.patch_path);
+            }
+        }
+        if p.new_kustomization.is_some() {
+            let _ = output::write_atomic(&p.kustomization_path, p.old_kustomization.as_bytes());
+        }
+    };
+    let written = match &p.old_patch {
+        Some(_) => output::write_atomic(&p.patch_path, p.new_patch.as_bytes()),
+        None => output::write_new(&p.patch_path, p.new_patch.as_bytes()),
+    };
+    written.map_err(|e| shown(&p.patch_path, &e))?;
+    if let Some(new) = &p.new_kustomization {
+        if let Err(e) = output::write_atomic(&p.kustomization_path, new.as_bytes()) {
+            restore();
+            return Err(shown(&p.kustomization_path, &e));
+        }
+    }
+    kustomize::verify(p, builder, opts).map_err(|msg| {
+        restore();
+        format!("{msg}; the files were put back as they were")
+    })
+}
+
+/// The settings of a run, from the flags.
+fn options(args: &Args) -> Result<Options, Usage> {
+    let mut selector = Selector::default();
+    if !args.kinds.is_empty() {
+        selector.kinds = args
+            .kinds
+            .iter()
+            .map(|k| KindSpec::parse(k))
+            .collect::<Result<_, _>>()
+            .map_err(Usage)?;
+    }
+    selector.names.clone_from(&args.names);
+    selector.namespaces.clone_from(&args.namespaces);
+    if let Some(s) = &args.selector {
+        let parsed =
+            LabelSelector::parse(s).map_err(|e| Usage(format!("--selector '{s}': {e}")))?;
+        selector.labels = Some(parsed);
+    }
+    if args.config_hash {
+        selector.extra_words = vec!["ConfigMap".to_string(), "Secret".to_string()];
+    }
+    let key = args.key.clone().unwrap_or_else(|| {
+        if args.config_hash {
+            "checksum/config".to_string()
+        } else if args.kubectl {
+            "kubectl.kubernetes.io/restartedAt".to_string()
+        } else {
+            "reloaded-at".to_string()
+        }
+    });
+    check_key(&key).map_err(Usage)?;
+    Ok(Options {
+        selector,
+        key,
+        config_hash: args.config_hash,
+        records: args.list || args.report.is_some(),
+        full_check: false,
+    })
 }
 
 /// Threads to use: `--jobs`, else one per CPU.

@@ -266,8 +266,8 @@ impl<'o> Index<'o> {
                 Err(format!(
                     "{} '{}' has {} different definitions in this run ({}): which one the pods get \
                      depends on how the files are applied, so its hash would be a guess; \
-                     run once per kustomize overlay (`kubectl kustomize DIR | reload-stamp --config-hash`) \
-                     or name only the files of one definition",
+                     for kustomize overlays, hash each build with `reload-stamp --config-hash --kustomize DIR...`, \
+                     else name only the files of one definition",
                     r.kind,
                     r.name,
                     defs.len(),

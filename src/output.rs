@@ -161,6 +161,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// Creates `path`, which must not exist, with `bytes` (permissions from the
+/// umask, as any new file). On an error nothing is left behind.
+pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    let written = failpoint("write").and_then(|()| f.write_all(bytes));
+    if written.is_err() {
+        let _ = fs::remove_file(path);
+    }
+    written
+}
+
 /// Test builds only: `RELOAD_STAMP_FAILPOINT=write` fails the write as a full
 /// disk would; `=rename` kills the process between the write and the rename.
 #[cfg(debug_assertions)]
