@@ -204,6 +204,8 @@ pub fn run(args: Args) -> i32 {
 
 struct Run {
     opts: Options,
+    /// The key of keyed config hashes.
+    hmac: Option<confighash::Keyed>,
     value: String,
     sources: Vec<Source>,
     walk_errors: Vec<(String, String)>,
@@ -275,8 +277,14 @@ impl Run {
                 "--write needs files: standard input cannot be rewritten in place".to_string(),
             ));
         }
+        let hmac = if args.config_hash {
+            confighash::key_from_env().map_err(Usage)?
+        } else {
+            None
+        };
         Ok(Run {
             opts,
+            hmac,
             value,
             sources: found.sources,
             walk_errors: found.errors,
@@ -322,6 +330,7 @@ impl Run {
         progress.phase(if args.write { "writing" } else { "stamping" });
         // Config-hash mode looks references up among all inputs together.
         let mut index = Index::default();
+        index.key.clone_from(&self.hmac);
         if self.opts.config_hash {
             for (l, a) in loaded.iter().zip(&analyses) {
                 if let Ok(a) = a {
@@ -546,9 +555,16 @@ fn run_kustomize(args: &Args, opts: &Options) -> i32 {
             return 2;
         }
     };
+    let hmac = match confighash::key_from_env() {
+        Ok(k) => k,
+        Err(msg) => {
+            eprintln!("reload-stamp: {msg}");
+            return 2;
+        }
+    };
     // Each directory runs kustomize at least once: build them side by side.
     let plans = parallel::map(&args.paths, jobs(args), |d| {
-        kustomize::plan(d, &builder, opts, 1)
+        kustomize::plan(d, &builder, opts, hmac.as_ref(), 1)
     });
     let stream = !(args.diff || args.check || args.write);
     let color = args.color.enabled(io::stdout().is_terminal());

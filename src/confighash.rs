@@ -2,42 +2,76 @@
 //! pod template references, so pods restart exactly when their
 //! configuration changed, and a second run changes nothing.
 //!
-//! The digest is SHA-256, lowercase hex, over this byte string: for each
-//! referenced object found, sorted by kind, then name, then namespace:
+//! References come from the pod spec (with the keys they use, where they
+//! name keys) and from Reloader's and wave's workload annotations. A Secret
+//! is also found as a SealedSecret, an ExternalSecret or a SOPS-encrypted
+//! Secret. The digest is SHA-256 (or HMAC-SHA256 under a team's key),
+//! lowercase hex, over this byte string: for each referenced object found,
+//! sorted by kind, then name, then namespace:
 //!
 //! ```text
 //! KIND NUL NAME NUL
-//!   for each of data, binaryData, stringData that is present:
-//!     SECTION NUL (KEY NUL VALUE NUL)* for its keys in byte order
+//!   for each section that is present (data, binaryData, stringData;
+//!   encryptedData, template.data, template; spec):
+//!     SECTION NUL (KEY NUL VALUE NUL)* for its keys in byte order,
+//!     only the keys used in the keyed sections
 //!   NUL
 //! ```
 //!
 //! Only data counts: labels, annotations and the namespace do not.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use crate::document::{Kind, Node};
 use crate::error::Error;
 
-/// A reference from a pod template to a ConfigMap or Secret.
+/// A reference from a pod template (or a workload annotation) to a
+/// ConfigMap or Secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigRef {
     pub kind: &'static str,
     pub name: String,
+    /// The namespace named with the reference (wave's `ns/name`); else the
+    /// workload's.
+    pub namespace: Option<String>,
+    /// The keys used (`configMapKeyRef.key`, a volume's `items`); `None`
+    /// when every key is (`envFrom`, a whole volume).
+    pub keys: Option<Vec<String>>,
     pub optional: bool,
     /// Byte offset of the reference in the text, for warnings.
     pub pos: usize,
 }
 
+/// Where a Secret's content comes from, as a GitOps repository holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A ConfigMap, or a Secret with its data in the clear (base64 is not
+    /// encryption): its digest lets anyone test guesses of its values.
+    Plain,
+    /// A Bitnami SealedSecret: the encrypted data and the template.
+    Sealed,
+    /// An external-secrets.io ExternalSecret: its spec (what it fetches).
+    External,
+    /// A SOPS-encrypted Secret: the encrypted values.
+    Sops,
+}
+
 /// A ConfigMap or Secret found in the inputs, reduced to what is hashed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigObject {
+    /// The kind pods reference: `ConfigMap` or `Secret`.
     pub kind: &'static str,
+    pub origin: Origin,
     pub name: String,
     pub namespace: Option<String>,
+    /// Sections in the documented order, each with its entries in byte
+    /// order of their keys.
     pub sections: Vec<(&'static str, Vec<(String, String)>)>,
+    /// `reloader.stakater.com/ignore: "true"`: left out of every hash.
+    pub ignored: bool,
     /// Byte offset of the object in the text, for messages.
     pub pos: usize,
 }
@@ -46,12 +80,32 @@ impl ConfigObject {
     /// Whether `other` hashes the same: the same kind, name, namespace and
     /// data, wherever it was found.
     fn same_content(&self, other: &ConfigObject) -> bool {
-        (self.kind, &self.name, &self.namespace, &self.sections)
-            == (other.kind, &other.name, &other.namespace, &other.sections)
+        (
+            self.kind,
+            &self.name,
+            &self.namespace,
+            &self.sections,
+            self.ignored,
+        ) == (
+            other.kind,
+            &other.name,
+            &other.namespace,
+            &other.sections,
+            other.ignored,
+        )
     }
 }
 
-const SECTIONS: [&str; 3] = ["data", "binaryData", "stringData"];
+/// Sections whose entries are the Secret's or ConfigMap's keys, so a
+/// reference to some keys hashes only those. Other sections (an
+/// ExternalSecret's spec, a SealedSecret's template) count whole.
+const KEYED: [&str; 5] = [
+    "data",
+    "binaryData",
+    "stringData",
+    "encryptedData",
+    "template.data",
+];
 
 fn seq<'n, 'a>(n: Option<&'n Node<'a>>) -> &'n [Node<'a>] {
     match n.map(|n| &n.kind) {
@@ -68,12 +122,14 @@ fn is_true(n: Option<&Node<'_>>) -> bool {
     n.and_then(Node::as_str).is_some_and(|s| s == "true")
 }
 
-/// Pushes the reference `holder.<name_key>` of `kind`, if it names something.
+/// Pushes the reference `holder.<name_key>` of `kind`, if it names
+/// something; `keys` are the keys it uses, `None` for all.
 fn push_ref(
     out: &mut Vec<ConfigRef>,
     holder: Option<&Node<'_>>,
     kind: &'static str,
     name_key: &str,
+    keys: Option<Vec<String>>,
 ) {
     let Some(h) = holder else { return };
     let Some(name_node) = child(h, name_key) else {
@@ -85,135 +141,341 @@ fn push_ref(
     out.push(ConfigRef {
         kind,
         name: name.to_string(),
+        namespace: None,
+        keys,
         optional: is_true(child(h, "optional")),
         pos: name_node.start,
     });
+}
+
+/// The keys a volume source projects (`items[].key`), `None` for all.
+fn item_keys(source: Option<&Node<'_>>) -> Option<Vec<String>> {
+    let items = seq(source.and_then(|s| child(s, "items")));
+    if items.is_empty() {
+        return None;
+    }
+    Some(
+        items
+            .iter()
+            .filter_map(|i| i.get_str("key").map(str::to_string))
+            .collect(),
+    )
+}
+
+/// The key a `configMapKeyRef`/`secretKeyRef` uses.
+fn one_key(r: Option<&Node<'_>>) -> Option<Vec<String>> {
+    r.and_then(|r| r.get_str("key"))
+        .map(|k| vec![k.to_string()])
 }
 
 /// Every ConfigMap/Secret reference of a pod spec, in source order.
 pub fn refs_of(pod_spec: &Node<'_>) -> Vec<ConfigRef> {
     let mut out = Vec::new();
     for vol in seq(child(pod_spec, "volumes")) {
-        push_ref(&mut out, child(vol, "configMap"), "ConfigMap", "name");
-        push_ref(&mut out, child(vol, "secret"), "Secret", "secretName");
+        let (cm, secret) = (child(vol, "configMap"), child(vol, "secret"));
+        push_ref(&mut out, cm, "ConfigMap", "name", item_keys(cm));
+        push_ref(&mut out, secret, "Secret", "secretName", item_keys(secret));
         if let Some(p) = child(vol, "projected") {
             for src in seq(child(p, "sources")) {
-                push_ref(&mut out, child(src, "configMap"), "ConfigMap", "name");
-                push_ref(&mut out, child(src, "secret"), "Secret", "name");
+                let (cm, secret) = (child(src, "configMap"), child(src, "secret"));
+                push_ref(&mut out, cm, "ConfigMap", "name", item_keys(cm));
+                push_ref(&mut out, secret, "Secret", "name", item_keys(secret));
             }
         }
     }
     for list in ["initContainers", "containers", "ephemeralContainers"] {
         for c in seq(child(pod_spec, list)) {
             for ef in seq(child(c, "envFrom")) {
-                push_ref(&mut out, child(ef, "configMapRef"), "ConfigMap", "name");
-                push_ref(&mut out, child(ef, "secretRef"), "Secret", "name");
+                push_ref(
+                    &mut out,
+                    child(ef, "configMapRef"),
+                    "ConfigMap",
+                    "name",
+                    None,
+                );
+                push_ref(&mut out, child(ef, "secretRef"), "Secret", "name", None);
             }
             for env in seq(child(c, "env")) {
                 let from = child(env, "valueFrom");
-                push_ref(
-                    &mut out,
-                    from.and_then(|f| child(f, "configMapKeyRef")),
-                    "ConfigMap",
-                    "name",
-                );
-                push_ref(
-                    &mut out,
-                    from.and_then(|f| child(f, "secretKeyRef")),
-                    "Secret",
-                    "name",
-                );
+                let cm = from.and_then(|f| child(f, "configMapKeyRef"));
+                let secret = from.and_then(|f| child(f, "secretKeyRef"));
+                push_ref(&mut out, cm, "ConfigMap", "name", one_key(cm));
+                push_ref(&mut out, secret, "Secret", "name", one_key(secret));
             }
         }
     }
     out
 }
 
-/// The ConfigMap or Secret `obj` (core group), if it is one.
-pub fn object_of(text: &str, obj: &Node<'_>) -> Result<Option<ConfigObject>, Error> {
-    let kind = match obj.get_str("kind") {
-        Some("ConfigMap") => "ConfigMap",
-        Some("Secret") => "Secret",
-        _ => return Ok(None),
+/// Workload annotations of the runtime tools users migrate from, each
+/// naming objects the app reads through the API: Reloader's take names in
+/// the workload's namespace, wave's `namespace/name` or `name`.
+const ANNOTATION_REFS: [(&str, &str, bool); 4] = [
+    ("configmap.reloader.stakater.com/reload", "ConfigMap", false),
+    ("secret.reloader.stakater.com/reload", "Secret", false),
+    ("wave.pusher.com/extra-configmaps", "ConfigMap", true),
+    ("wave.pusher.com/extra-secrets", "Secret", true),
+];
+
+/// The references a workload's own annotations add (Reloader's and wave's).
+pub fn annotation_refs(workload_meta: Option<&Node<'_>>) -> Vec<ConfigRef> {
+    let mut out = Vec::new();
+    let Some(ann) = workload_meta.and_then(|m| child(m, "annotations")) else {
+        return out;
     };
-    if obj.get_str("apiVersion") != Some("v1") {
-        return Ok(None);
-    }
-    let meta = child(obj, "metadata");
-    let Some(name) = meta.and_then(|m| m.get_str("name")) else {
-        return Ok(None);
-    };
-    let namespace = meta
-        .and_then(|m| m.get_str("namespace"))
-        .map(str::to_string);
-    let mut sections = Vec::new();
-    for section in SECTIONS {
-        let Some(d) = child(obj, section) else {
-            continue;
-        };
-        if d.is_null() {
-            continue;
+    for (key, kind, namespaced) in ANNOTATION_REFS {
+        let Some(v) = child(ann, key) else { continue };
+        let Some(list) = v.as_str() else { continue };
+        for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let (namespace, name) = match item.split_once('/') {
+                Some((ns, name)) if namespaced => (Some(ns.to_string()), name),
+                _ => (None, item),
+            };
+            out.push(ConfigRef {
+                kind: if kind == "Secret" {
+                    "Secret"
+                } else {
+                    "ConfigMap"
+                },
+                name: name.to_string(),
+                namespace,
+                keys: None,
+                optional: false,
+                pos: v.start,
+            });
         }
-        let Some(entries) = d.entries() else {
+    }
+    out
+}
+
+/// A mapping of strings as sorted `(key, value)` entries.
+fn string_map(
+    text: &str,
+    what: &str,
+    section: &str,
+    d: &Node<'_>,
+) -> Result<Vec<(String, String)>, Error> {
+    let Some(entries) = d.entries() else {
+        return Err(Error::at_byte(
+            text,
+            d.start,
+            format!("{what}: '{section}' is not a mapping"),
+        ));
+    };
+    let mut kv = Vec::with_capacity(entries.len());
+    for (k, v) in entries {
+        let (Some(k), Some(v)) = (k.as_str(), v.as_str()) else {
             return Err(Error::at_byte(
                 text,
-                d.start,
-                format!("{kind} {name}: '{section}' is not a mapping"),
+                k.start,
+                format!("{what}: every '{section}' entry must be a string"),
             ));
         };
-        let mut kv = Vec::with_capacity(entries.len());
-        for (k, v) in entries {
-            let (Some(k), Some(v)) = (k.as_str(), v.as_str()) else {
-                return Err(Error::at_byte(
-                    text,
-                    k.start,
-                    format!("{kind} {name}: every '{section}' entry must be a string"),
-                ));
-            };
-            kv.push((k.to_string(), v.to_string()));
-        }
-        kv.sort();
-        sections.push((section, kv));
+        kv.push((k.to_string(), v.to_string()));
     }
+    kv.sort();
+    Ok(kv)
+}
+
+/// Every scalar under `n` as `(path, value)`, paths like `data[0].key`,
+/// sorted: a whole structure as entries, independent of key order.
+fn flatten(n: &Node<'_>, path: &str, skip: &[&str], out: &mut Vec<(String, String)>) {
+    match &n.kind {
+        Kind::Map(entries, _) => {
+            for (k, v) in entries {
+                let k = k.scalar_text().unwrap_or("?");
+                if path.is_empty() && skip.contains(&k) {
+                    continue;
+                }
+                let p = if path.is_empty() {
+                    k.to_string()
+                } else {
+                    format!("{path}.{k}")
+                };
+                flatten(v, &p, &[], out);
+            }
+        }
+        Kind::Seq(items, _) => {
+            for (i, v) in items.iter().enumerate() {
+                flatten(v, &format!("{path}[{i}]"), &[], out);
+            }
+        }
+        _ => out.push((path.to_string(), n.scalar_text().unwrap_or("").to_string())),
+    }
+}
+
+fn flattened(n: &Node<'_>, skip: &[&str]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    flatten(n, "", skip, &mut out);
+    out.sort();
+    out
+}
+
+/// The ConfigMap or Secret `obj` stands for, if any: a ConfigMap or Secret
+/// (core group; a Secret with a `sops` section is SOPS-encrypted), a
+/// SealedSecret (the Secret it unseals to), or an ExternalSecret (the
+/// Secret it writes: `spec.target.name`, else its own name).
+pub fn object_of(text: &str, obj: &Node<'_>) -> Result<Option<ConfigObject>, Error> {
+    let api = obj.get_str("apiVersion").unwrap_or("");
+    let group = api.split_once('/').map_or("", |(g, _)| g);
+    let meta = child(obj, "metadata");
+    let Some(own_name) = meta.and_then(|m| m.get_str("name")) else {
+        return Ok(None);
+    };
+    let own_namespace = meta.and_then(|m| m.get_str("namespace"));
+    let spec = child(obj, "spec");
+    let (kind, origin, name, namespace) = match obj.get_str("kind") {
+        Some(k @ ("ConfigMap" | "Secret")) if api == "v1" => {
+            let kind = if k == "Secret" { "Secret" } else { "ConfigMap" };
+            let sops = child(obj, "sops").is_some_and(|s| s.entries().is_some());
+            let origin = if sops { Origin::Sops } else { Origin::Plain };
+            (kind, origin, own_name, own_namespace)
+        }
+        Some("SealedSecret") if group == "bitnami.com" => {
+            let tmeta = spec
+                .and_then(|s| child(s, "template"))
+                .and_then(|t| child(t, "metadata"));
+            let name = tmeta.and_then(|m| m.get_str("name")).unwrap_or(own_name);
+            let ns = tmeta.and_then(|m| m.get_str("namespace")).or(own_namespace);
+            ("Secret", Origin::Sealed, name, ns)
+        }
+        Some("ExternalSecret") if group == "external-secrets.io" => {
+            let target = spec
+                .and_then(|s| child(s, "target"))
+                .and_then(|t| t.get_str("name"));
+            (
+                "Secret",
+                Origin::External,
+                target.unwrap_or(own_name),
+                own_namespace,
+            )
+        }
+        _ => return Ok(None),
+    };
+    let what = format!("{kind} {name}");
+    let mut sections = Vec::new();
+    match origin {
+        Origin::Plain | Origin::Sops => {
+            for section in ["data", "binaryData", "stringData"] {
+                match child(obj, section) {
+                    Some(d) if !d.is_null() => {
+                        sections.push((section, string_map(text, &what, section, d)?))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Origin::Sealed => {
+            if let Some(d) = spec
+                .and_then(|s| child(s, "encryptedData"))
+                .filter(|d| !d.is_null())
+            {
+                sections.push((
+                    "encryptedData",
+                    string_map(text, &what, "encryptedData", d)?,
+                ));
+            }
+            if let Some(t) = spec.and_then(|s| child(s, "template")) {
+                if let Some(d) = child(t, "data").filter(|d| !d.is_null()) {
+                    sections.push((
+                        "template.data",
+                        string_map(text, &what, "template.data", d)?,
+                    ));
+                }
+                sections.push(("template", flattened(t, &["metadata", "data"])));
+            }
+        }
+        Origin::External => {
+            if let Some(s) = spec {
+                // How often it is fetched again does not change what it holds.
+                sections.push(("spec", flattened(s, &["refreshInterval"])));
+            }
+        }
+    }
+    let ignored = is_true(
+        meta.and_then(|m| child(m, "annotations"))
+            .and_then(|a| child(a, "reloader.stakater.com/ignore")),
+    );
     Ok(Some(ConfigObject {
         kind,
+        origin,
         name: name.to_string(),
-        namespace,
+        namespace: namespace.map(str::to_string),
         sections,
+        ignored,
         pos: obj.start,
     }))
 }
 
-/// The digest of `objects`, in the layout the module documents.
-pub fn digest(objects: &[&ConfigObject]) -> String {
-    let mut sorted = objects.to_vec();
-    sorted.sort_by(|a, b| (a.kind, &a.name, &a.namespace).cmp(&(b.kind, &b.name, &b.namespace)));
-    sorted.dedup_by(|a, b| a.same_content(b));
-    let mut h = Sha256::new();
-    for o in sorted {
+/// One object of a digest, and the keys a workload uses of it (`None` for
+/// every key).
+pub type Used<'o> = (&'o ConfigObject, Option<BTreeSet<String>>);
+
+/// A keyed digest: HMAC-SHA256 under a team's key.
+pub type Keyed = Hmac<Sha256>;
+
+/// The environment variable that holds the key of a keyed digest.
+pub const KEY_ENV: &str = "RELOAD_STAMP_HMAC_KEY";
+
+/// The key of a keyed digest from [`KEY_ENV`], if it is set and not empty.
+pub fn key_from_env() -> Result<Option<Keyed>, String> {
+    match std::env::var_os(KEY_ENV) {
+        Some(k) if !k.is_empty() => {
+            use std::os::unix::ffi::OsStrExt;
+            <Keyed as Mac>::new_from_slice(k.as_bytes())
+                .map(Some)
+                .map_err(|e| format!("{KEY_ENV}: {e}"))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The digest of `objects`, in the layout the module documents: SHA-256,
+/// or HMAC-SHA256 when `key` is given.
+pub fn digest(objects: &[Used<'_>], key: Option<&Keyed>) -> String {
+    let mut sorted: Vec<&Used<'_>> = objects.iter().collect();
+    sorted.sort_by(|(a, _), (b, _)| {
+        (a.kind, &a.name, &a.namespace).cmp(&(b.kind, &b.name, &b.namespace))
+    });
+    let mut msg = Vec::new();
+    for (o, keys) in sorted {
         for part in [o.kind, o.name.as_str()] {
-            h.update(part.as_bytes());
-            h.update([0]);
+            msg.extend_from_slice(part.as_bytes());
+            msg.push(0);
         }
         for (section, kv) in &o.sections {
-            h.update(section.as_bytes());
-            h.update([0]);
+            msg.extend_from_slice(section.as_bytes());
+            msg.push(0);
+            let keyed = KEYED.contains(section);
             for (k, v) in kv {
-                h.update(k.as_bytes());
-                h.update([0]);
-                h.update(v.as_bytes());
-                h.update([0]);
+                if keyed && keys.as_ref().is_some_and(|used| !used.contains(k)) {
+                    continue;
+                }
+                msg.extend_from_slice(k.as_bytes());
+                msg.push(0);
+                msg.extend_from_slice(v.as_bytes());
+                msg.push(0);
             }
         }
-        h.update([0]);
+        msg.push(0);
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    let bytes: Vec<u8> = match key {
+        Some(mac) => {
+            let mut mac = mac.clone();
+            mac.update(&msg);
+            mac.finalize().into_bytes().to_vec()
+        }
+        None => Sha256::digest(&msg).to_vec(),
+    };
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Every ConfigMap and Secret of the run, by kind, namespace and name.
 #[derive(Default)]
 pub struct Index<'o> {
     map: HashMap<(&'static str, Option<&'o str>, &'o str), Vec<Found<'o>>>,
+    /// For keyed digests.
+    pub key: Option<Keyed>,
 }
 
 /// One definition and where it came from.
@@ -248,6 +510,7 @@ impl<'o> Index<'o> {
     /// an error naming both: which one a cluster gets depends on how the
     /// files are applied, and hashing either would be a guess.
     pub fn get(&self, r: &ConfigRef, ns: Option<&str>) -> Result<Option<&'o ConfigObject>, String> {
+        let ns = r.namespace.as_deref().or(ns);
         match self
             .map
             .get(&(r.kind, ns, r.name.as_str()))
@@ -287,13 +550,24 @@ pub fn workload_hash(
     index: &Index<'_>,
     warnings: &mut Vec<Error>,
 ) -> Result<Option<String>, Error> {
-    let mut found = Vec::new();
+    let mut found: Vec<Used<'_>> = Vec::new();
     for r in &w.refs {
         let got = index
             .get(r, w.namespace.as_deref())
             .map_err(|msg| Error::at_byte(text, r.pos, msg))?;
         match got {
-            Some(o) => found.push(o),
+            Some(o) if o.ignored => {}
+            Some(o) => {
+                // One entry per object: the keys of all its references.
+                let keys = r.keys.as_ref().map(|k| k.iter().cloned().collect());
+                match found.iter_mut().find(|(f, _)| std::ptr::eq(*f, o)) {
+                    Some((_, have)) => match (have.as_mut(), keys) {
+                        (Some(h), Some(k)) => h.extend(k),
+                        _ => *have = None,
+                    },
+                    None => found.push((o, keys)),
+                }
+            }
             None if r.optional => {}
             None => warnings.push(Error::at_byte(
                 text,
@@ -308,7 +582,7 @@ pub fn workload_hash(
             )),
         }
     }
-    Ok((!found.is_empty()).then(|| digest(&found)))
+    Ok((!found.is_empty()).then(|| digest(&found, index.key.as_ref())))
 }
 
 #[cfg(test)]
@@ -318,6 +592,7 @@ mod tests {
     fn obj(kind: &'static str, name: &str, data: &[(&str, &str)]) -> ConfigObject {
         ConfigObject {
             kind,
+            origin: Origin::Plain,
             name: name.into(),
             namespace: None,
             sections: vec![(
@@ -326,26 +601,68 @@ mod tests {
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect(),
             )],
+            ignored: false,
             pos: 0,
         }
+    }
+
+    fn all(o: &ConfigObject) -> Used<'_> {
+        (o, None)
+    }
+
+    fn sha256(msg: &[u8]) -> String {
+        Sha256::digest(msg)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     #[test]
     fn digest_layout_is_the_documented_one() {
         let a = obj("ConfigMap", "app", &[("a", "1"), ("b", "2")]);
-        let mut want = Sha256::new();
-        want.update(b"ConfigMap\0app\0data\0a\x001\0b\x002\0\0");
-        let want: String = want.finalize().iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(digest(&[&a]), want);
+        let want = sha256(b"ConfigMap\0app\0data\0a\x001\0b\x002\0\0");
+        assert_eq!(digest(&[all(&a)], None), want);
+        // Only the keys used, when the references name keys.
+        let used = Some(BTreeSet::from(["b".to_string()]));
+        assert_eq!(
+            digest(&[(&a, used)], None),
+            sha256(b"ConfigMap\0app\0data\0b\x002\0\0")
+        );
     }
 
     #[test]
     fn digest_is_order_independent_and_data_sensitive() {
         let a = obj("ConfigMap", "a", &[("k", "1")]);
         let b = obj("Secret", "a", &[("k", "1")]);
-        assert_eq!(digest(&[&a, &b]), digest(&[&b, &a]));
+        assert_eq!(
+            digest(&[all(&a), all(&b)], None),
+            digest(&[all(&b), all(&a)], None)
+        );
         let a2 = obj("ConfigMap", "a", &[("k", "2")]);
-        assert_ne!(digest(&[&a, &b]), digest(&[&a2, &b]));
-        assert_ne!(digest(&[&a]), digest(&[&b]));
+        assert_ne!(
+            digest(&[all(&a), all(&b)], None),
+            digest(&[all(&a2), all(&b)], None)
+        );
+        assert_ne!(digest(&[all(&a)], None), digest(&[all(&b)], None));
+    }
+
+    #[test]
+    fn keyed_digest_is_hmac_sha256() {
+        // RFC 4231, test case 2: key "Jefe".
+        let mut mac = <Keyed as Mac>::new_from_slice(b"Jefe").unwrap();
+        mac.update(b"what do ya want for nothing?");
+        let got: String = mac
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(
+            got,
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        let a = obj("ConfigMap", "app", &[("a", "1")]);
+        let key = <Keyed as Mac>::new_from_slice(b"k").unwrap();
+        assert_ne!(digest(&[all(&a)], Some(&key)), digest(&[all(&a)], None));
     }
 }

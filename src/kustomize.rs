@@ -282,7 +282,13 @@ impl DirPlan {
 }
 
 /// Builds `dir`, hashes its workloads and plans the patch and listing.
-pub fn plan(dir: &str, builder: &Builder, opts: &Options, jobs: usize) -> Result<DirPlan, String> {
+pub fn plan(
+    dir: &str,
+    builder: &Builder,
+    opts: &Options,
+    key: Option<&confighash::Keyed>,
+    jobs: usize,
+) -> Result<DirPlan, String> {
     let path = Path::new(dir);
     let k = read_kustomization(path)?;
     let built = builder.build(dir)?;
@@ -290,6 +296,7 @@ pub fn plan(dir: &str, builder: &Builder, opts: &Options, jobs: usize) -> Result
     let a = stamp::analyze(built.as_bytes(), opts, None, jobs)
         .map_err(|e| format!("{shown_build} output: {e}"))?;
     let mut index = Index::default();
+    index.key = key.cloned();
     for o in &a.objects {
         index.add(o, &shown_build, a.text);
     }

@@ -8,7 +8,7 @@ use std::cell::RefCell;
 
 use saphyr_parser::ScalarStyle;
 
-use crate::confighash::{refs_of, ConfigRef};
+use crate::confighash::{annotation_refs, refs_of, ConfigRef};
 use crate::document::{Document, Kind, Node};
 use crate::error::Error;
 use crate::select::{template_path, Selector};
@@ -384,10 +384,13 @@ impl Ctx<'_> {
                 }
             }
         };
-        let refs = match template.get("spec") {
+        let mut refs = match template.get("spec") {
             Some((_, spec)) if self.refs => refs_of(spec),
             _ => Vec::new(),
         };
+        if self.refs {
+            refs.extend(annotation_refs(meta));
+        }
         Ok(Some(Workload {
             refs,
             local,

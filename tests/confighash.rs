@@ -63,11 +63,20 @@ fn base() -> Vec<(&'static str, String)> {
 }
 
 #[test]
-fn one_changed_key_changes_exactly_the_workloads_that_use_it() {
+fn one_changed_key_changes_exactly_the_workloads_that_use_that_key() {
     let (before, _) = hashes(&base());
     assert_eq!(before.len(), 3);
+    // uses-a reads all of a (envFrom); uses-ab only its key k.
     let mut changed = base();
     changed[0].1 = configmap("a", "", "  k: one\n  j: three\n");
+    let (after, _) = hashes(&changed);
+    assert_ne!(before["uses-a"], after["uses-a"]);
+    assert_eq!(
+        before["uses-ab"], after["uses-ab"],
+        "an unreferenced key changes nothing"
+    );
+    assert_eq!(before["uses-b"], after["uses-b"]);
+    changed[0].1 = configmap("a", "", "  k: uno\n  j: two\n");
     let (after, _) = hashes(&changed);
     assert_ne!(before["uses-a"], after["uses-a"]);
     assert_ne!(before["uses-ab"], after["uses-ab"]);
@@ -371,4 +380,204 @@ fn two_different_definitions_are_an_error_naming_both() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+}
+
+/// SHA-256 as `sha256sum` prints it, or HMAC-SHA256 as `openssl` does:
+/// digests recomputed outside the tool.
+fn outside(msg: &[u8], hmac_key: Option<&str>) -> String {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut c = match hmac_key {
+        None => Command::new("sha256sum"),
+        Some(k) => {
+            let mut c = Command::new("openssl");
+            c.args(["dgst", "-sha256", "-hmac", k, "-r"]);
+            c
+        }
+    };
+    let mut child = c
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("sha256sum/openssl");
+    child.stdin.take().unwrap().write_all(msg).unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8(out.stdout).unwrap()[..64].to_string()
+}
+
+#[test]
+fn per_key_references_hash_only_their_keys() {
+    // A volume with items, and a secretKeyRef: keys x of cm, p of s.
+    let pod = "      volumes:\n      - name: v\n        configMap:\n          name: cm\n          items:\n          - key: x\n            path: x.conf\n      containers:\n      - name: c\n        env:\n        - name: P\n          valueFrom:\n            secretKeyRef:\n              name: s\n              key: p\n";
+    let files = |x: &str, y: &str, q: &str| {
+        vec![
+            ("cm.yaml", configmap("cm", "", &format!("  x: {x}\n  y: {y}\n"))),
+            ("s.yaml", format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  p: pw\n  q: {q}\n")),
+            ("w.yaml", deployment("w", None, pod)),
+        ]
+    };
+    let (h, _) = hashes(&files("1", "2", "3"));
+    assert_eq!(
+        h["w"],
+        outside(
+            b"ConfigMap\0cm\0data\0x\x001\0\0Secret\0s\0stringData\0p\0pw\0\0",
+            None
+        )
+    );
+    assert_eq!(hashes(&files("1", "changed", "changed")).0["w"], h["w"]);
+    assert_ne!(hashes(&files("changed", "2", "3")).0["w"], h["w"]);
+    // A second reference to all of cm makes every key count.
+    let both = pod.replace("      containers:\n      - name: c\n", "      containers:\n      - name: c\n        envFrom:\n        - configMapRef:\n            name: cm\n");
+    let mut f = files("1", "2", "3");
+    f[2].1 = deployment("w", None, &both);
+    let whole = hashes(&f).0["w"].clone();
+    f[0].1 = configmap("cm", "", "  x: 1\n  y: changed\n");
+    assert_ne!(hashes(&f).0["w"], whole);
+}
+
+#[test]
+fn sealed_external_and_sops_secrets_count_as_the_secret() {
+    let uses_s = "      containers:\n      - name: c\n        envFrom:\n        - secretRef:\n            name: s\n";
+    let w = ("w.yaml", deployment("w", Some("prod"), uses_s));
+    let sealed = |data: &str| {
+        format!("apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: s\n  namespace: prod\nspec:\n  encryptedData:\n    password: {data}\n  template:\n    type: Opaque\n    metadata:\n      labels: {{a: b}}\n")
+    };
+    let (h, err) = hashes(&[("s.yaml", sealed("AgBy3i4OJSWK")), w.clone()]);
+    assert!(!err.contains("not among the inputs"), "{err}");
+    assert_eq!(
+        h["w"],
+        outside(
+            b"Secret\0s\0encryptedData\0password\0AgBy3i4OJSWK\0template\0type\0Opaque\0\0",
+            None
+        )
+    );
+    assert_ne!(
+        hashes(&[("s.yaml", sealed("AgCHANGED")), w.clone()]).0["w"],
+        h["w"]
+    );
+
+    // An ExternalSecret writes the Secret named by spec.target.name.
+    let external = |version: &str| {
+        format!("apiVersion: external-secrets.io/v1beta1\nkind: ExternalSecret\nmetadata:\n  name: from-vault\n  namespace: prod\nspec:\n  refreshInterval: 1h\n  secretStoreRef: {{name: vault, kind: ClusterSecretStore}}\n  target:\n    name: s\n  data:\n  - secretKey: password\n    remoteRef: {{key: db, version: \"{version}\"}}\n")
+    };
+    let (h, err) = hashes(&[("e.yaml", external("1")), w.clone()]);
+    assert!(!err.contains("not among the inputs"), "{err}");
+    assert_eq!(
+        h["w"],
+        outside(b"Secret\0s\0spec\0data[0].remoteRef.key\0db\0data[0].remoteRef.version\x001\0data[0].secretKey\0password\0secretStoreRef.kind\0ClusterSecretStore\0secretStoreRef.name\0vault\0target.name\0s\0\0", None)
+    );
+    assert_ne!(
+        hashes(&[("e.yaml", external("2")), w.clone()]).0["w"],
+        h["w"]
+    );
+    let refresh = external("1").replace("refreshInterval: 1h", "refreshInterval: 5m");
+    assert_eq!(hashes(&[("e.yaml", refresh), w.clone()]).0["w"], h["w"]);
+
+    // A SOPS-encrypted Secret: its encrypted values.
+    let sops = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: prod\ndata:\n  password: ENC[AES256_GCM,data:3Zb0,iv:abc,tag:def,type:str]\nsops:\n  mac: ENC[AES256_GCM,data:xyz]\n  version: 3.8.1\n".to_string();
+    let (h, _) = hashes(&[("s.yaml", sops), w]);
+    assert_eq!(
+        h["w"],
+        outside(
+            b"Secret\0s\0data\0password\0ENC[AES256_GCM,data:3Zb0,iv:abc,tag:def,type:str]\0\0",
+            None
+        )
+    );
+}
+
+#[test]
+fn reloader_and_wave_annotations_add_references_and_ignore_leaves_out() {
+    let annotated = |ann: &str| {
+        format!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: w\n  namespace: prod\n  annotations:\n{ann}spec:\n  template:\n    spec:\n      containers:\n      - name: c\n")
+    };
+    let cm = |name: &str, ns: &str, v: &str| {
+        configmap(
+            name,
+            &format!("  namespace: {ns}\n"),
+            &format!("  k: {v}\n"),
+        )
+    };
+    let secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: prod\nstringData:\n  t: v\n".to_string();
+    // Reloader: names in the workload's namespace.
+    let reloader = annotated("    configmap.reloader.stakater.com/reload: \"a, b\"\n    secret.reloader.stakater.com/reload: s\n");
+    let files = vec![
+        ("a.yaml", cm("a", "prod", "1")),
+        ("b.yaml", cm("b", "prod", "2")),
+        ("s.yaml", secret.clone()),
+        ("w.yaml", reloader),
+    ];
+    let (h, err) = hashes(&files);
+    assert!(!err.contains("warning"), "{err}");
+    assert_eq!(
+        h["w"],
+        outside(b"ConfigMap\0a\0data\0k\x001\0\0ConfigMap\0b\0data\0k\x002\0\0Secret\0s\0stringData\0t\0v\0\0", None)
+    );
+    // wave: `namespace/name` or `name`.
+    let wave = annotated("    wave.pusher.com/extra-configmaps: \"shared/a,b\"\n    wave.pusher.com/extra-secrets: s\n");
+    let files = vec![
+        ("a.yaml", cm("a", "shared", "1")),
+        ("b.yaml", cm("b", "prod", "2")),
+        ("s.yaml", secret),
+        ("w.yaml", wave),
+    ];
+    let (h2, err) = hashes(&files);
+    assert!(!err.contains("warning"), "{err}");
+    assert_eq!(
+        h2["w"], h["w"],
+        "the namespace does not count in the digest"
+    );
+    // reloader.stakater.com/ignore leaves an object out, silently.
+    let mut ignored = files.clone();
+    ignored[0].1 = configmap(
+        "a",
+        "  namespace: shared\n  annotations:\n    reloader.stakater.com/ignore: \"true\"\n",
+        "  k: 1\n",
+    );
+    let (h3, err) = hashes(&ignored);
+    assert!(!err.contains("warning"), "{err}");
+    assert_eq!(
+        h3["w"],
+        outside(
+            b"ConfigMap\0b\0data\0k\x002\0\0Secret\0s\0stringData\0t\0v\0\0",
+            None
+        )
+    );
+}
+
+#[test]
+fn a_keyed_digest_with_the_key_from_the_environment() {
+    let d = tempfile::tempdir().unwrap();
+    for (name, text) in base() {
+        fs::write(d.path().join(name), text).unwrap();
+    }
+    let o = cmd()
+        .args(["--config-hash", "--report", "json"])
+        .arg(d.path())
+        .env("RELOAD_STAMP_HMAC_KEY", "team-secret")
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let uses_a = v["stamped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "uses-a")
+        .unwrap()["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        uses_a,
+        outside(
+            b"ConfigMap\0a\0data\0j\0two\0k\0one\0\0",
+            Some("team-secret")
+        )
+    );
+    assert_ne!(uses_a, hashes(&base()).0["uses-a"]);
 }

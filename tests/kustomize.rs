@@ -352,3 +352,46 @@ fn the_walk_without_kustomize_stops_at_the_two_definitions() {
     );
     assert_eq!(t.read("base/deploy.yaml"), DEPLOY);
 }
+
+/// Points 3 to 5 through a real build: a SealedSecret and an ExternalSecret
+/// in the base, a per-key reference, Reloader's annotation, and an ignored
+/// ConfigMap; only what the workload uses moves its hash.
+#[test]
+fn gitops_secrets_keys_and_annotations_through_a_build() {
+    if !have_kubectl() {
+        return;
+    }
+    let t = Tree::new();
+    t.write(
+        "base/deploy.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  annotations:\n    configmap.reloader.stakater.com/reload: extra,skip\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: nginx\n        env:\n        - name: LOG\n          valueFrom:\n            configMapKeyRef: {name: app, key: LOG}\n        envFrom:\n        - secretRef: {name: sealed}\n        - secretRef: {name: fetched}\n",
+    );
+    t.write("base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  LOG: info\n  UNUSED: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\ndata:\n  k: v\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: skip\n  annotations:\n    reloader.stakater.com/ignore: \"true\"\ndata:\n  k: v\n");
+    t.write("base/secrets.yaml", "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: sealed\nspec:\n  encryptedData:\n    pw: AgAAA\n---\napiVersion: external-secrets.io/v1beta1\nkind: ExternalSecret\nmetadata:\n  name: fetched\nspec:\n  refreshInterval: 1h\n  data:\n  - secretKey: token\n    remoteRef: {key: api}\n");
+    t.write(
+        "base/kustomization.yaml",
+        "resources:\n- deploy.yaml\n- cm.yaml\n- secrets.yaml\n",
+    );
+    let (code, _, err) = t.run(&["--write", "overlays/dev"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!err.contains("warning"), "{err}");
+    let want = sha256sum(
+        b"ConfigMap\0app\0data\0LOG\0info\0\0ConfigMap\0extra\0data\0k\0v\0\0Secret\0fetched\0spec\0data[0].remoteRef.key\0api\0data[0].secretKey\0token\0\0Secret\0sealed\0encryptedData\0pw\0AgAAA\0\0",
+    );
+    assert_eq!(checksum(&t.built("overlays/dev")), Some(want.clone()));
+    // An unused key, or the ignored ConfigMap: nothing to do.
+    let cm = t.read("base/cm.yaml");
+    t.write(
+        "base/cm.yaml",
+        &cm.replace("UNUSED: a", "UNUSED: b")
+            .replace("  k: v\n", "  k: w\n")
+            .replacen("  k: w\n", "  k: v\n", 1),
+    );
+    let (code, _, err) = t.run(&["--check", "overlays/dev"]);
+    assert_eq!(code, Some(0), "{err}");
+    // A new sealed value: the hash moves.
+    let s = t.read("base/secrets.yaml");
+    t.write("base/secrets.yaml", &s.replace("AgAAA", "AgBBB"));
+    let (code, _, err) = t.run(&["--check", "overlays/dev"]);
+    assert_eq!(code, Some(1), "{err}");
+}

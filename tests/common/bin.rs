@@ -11,6 +11,8 @@ pub fn cmd() -> Command {
     c.env_remove("SOURCE_DATE_EPOCH")
         .env_remove("NO_COLOR")
         .env_remove("RELOAD_STAMP_FAILPOINT")
+        .env_remove("RELOAD_STAMP_HMAC_KEY")
+        .env_remove("RELOAD_STAMP_KUSTOMIZE")
         .env("TZ", "UTC")
         .timeout(Duration::from_secs(120));
     c
