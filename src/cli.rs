@@ -11,6 +11,7 @@ use crate::confighash::{self, Index};
 use crate::error::Error;
 use crate::hints;
 use crate::inputs::{self, io_message, Source, WalkOptions};
+use crate::krm;
 use crate::kustomize;
 use crate::labels::LabelSelector;
 use crate::output::{self, ColorChoice, Concat};
@@ -158,6 +159,15 @@ pub enum ReportFormat {
 
 /// Parses the process arguments and runs; returns the exit code.
 pub fn main() -> i32 {
+    // Installed as kustomize's exec plugin, the binary is named after the
+    // config kind, as busybox is named after its applets.
+    let argv0 = std::env::args_os().next().unwrap_or_default();
+    if std::path::Path::new(&argv0)
+        .file_name()
+        .is_some_and(|n| n == krm::CONFIG_KIND)
+    {
+        return run_plugin();
+    }
     run(Args::parse())
 }
 
@@ -193,8 +203,27 @@ pub fn run(args: Args) -> i32 {
             }
         };
     }
+    // A KRM ResourceList on standard input: run as a KRM function.
+    let stream = !(args.write || args.diff || args.check || args.list || args.report.is_some());
+    let mut stdin = None;
+    if stream && (args.paths.is_empty() || args.paths == ["-"]) {
+        let bytes = match Source::Stdin.read() {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("reload-stamp: <stdin>: {}", io_message(&e));
+                return 2;
+            }
+        };
+        if std::str::from_utf8(&bytes).is_ok_and(krm::is_resource_list) {
+            return run_function(&bytes);
+        }
+        stdin = Some(bytes);
+    }
     match Run::new(&args) {
-        Ok(r) => r.execute(&args),
+        Ok(mut r) => {
+            r.stdin = stdin;
+            r.execute(&args)
+        }
         Err(Usage(msg)) => {
             eprintln!("reload-stamp: {msg}");
             2
@@ -203,6 +232,9 @@ pub fn run(args: Args) -> i32 {
 }
 
 struct Run {
+    /// Standard input, when it was read before the run (to tell a
+    /// ResourceList).
+    stdin: Option<Vec<u8>>,
     opts: Options,
     /// The key of keyed config hashes.
     hmac: Option<confighash::Keyed>,
@@ -248,21 +280,7 @@ struct Loaded {
 impl Run {
     fn new(args: &Args) -> Result<Run, Usage> {
         let opts = options(args)?;
-        let epoch = std::env::var("SOURCE_DATE_EPOCH")
-            .ok()
-            .filter(|s| !s.is_empty());
-        let value = value::resolve(
-            &ValueArgs {
-                value: args.value.clone(),
-                at: args.at.clone(),
-                format: args.format.clone(),
-                local: args.local,
-                kubectl: args.kubectl,
-            },
-            epoch.as_deref(),
-            chrono::Utc::now(),
-        )
-        .map_err(Usage)?;
+        let value = resolve_value(args)?;
         let exclude = build_globs(&args.exclude).map_err(Usage)?;
         let found = inputs::collect(
             &args.paths,
@@ -283,6 +301,7 @@ impl Run {
             None
         };
         Ok(Run {
+            stdin: None,
             opts,
             hmac,
             value,
@@ -311,9 +330,16 @@ impl Run {
             !args.quiet && io::stderr().is_terminal(),
         );
         progress.phase("reading");
-        let loaded: Vec<Loaded> = parallel::map(&self.sources, outer, |s| Loaded {
-            source: s.clone(),
-            bytes: s.read().map_err(|e| Error::msg(io_message(&e))),
+        let stdin = std::sync::Mutex::new(self.stdin.clone());
+        let loaded: Vec<Loaded> = parallel::map(&self.sources, outer, |s| {
+            let read = match (s, stdin.lock().ok().and_then(|mut b| b.take())) {
+                (Source::Stdin, Some(bytes)) => Ok(bytes),
+                _ => s.read(),
+            };
+            Loaded {
+                source: s.clone(),
+                bytes: read.map_err(|e| Error::msg(io_message(&e))),
+            }
         });
         let analyses: Vec<Result<Analysis<'_>, Error>> = parallel::map(&loaded, outer, |l| {
             // A time or --value is known now: each thread stamps as it goes.
@@ -542,6 +568,176 @@ impl Run {
     }
 }
 
+/// Options for a function or plugin run: the command line's, then those
+/// its config gives. The value must be reproducible: a render that gives
+/// new output every time breaks kustomize and GitOps diffs.
+fn function_options(
+    config_args: Vec<String>,
+    with_command_line: bool,
+) -> Result<(Options, Option<confighash::Keyed>, String), String> {
+    let mut argv: Vec<std::ffi::OsString> = vec!["reload-stamp".into()];
+    if with_command_line {
+        argv.extend(std::env::args_os().skip(1));
+    }
+    argv.extend(config_args.into_iter().map(Into::into));
+    let mut args = Args::try_parse_from(argv).map_err(|e| {
+        let shown = e.to_string();
+        shown
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim_start_matches("error: ")
+            .to_string()
+    })?;
+    let epoch = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .filter(|s| !s.is_empty());
+    if args.at.as_deref() == Some("now") {
+        // Asked for explicitly: the clock.
+        args.at = None;
+    } else if !args.config_hash && args.value.is_none() && args.at.is_none() && epoch.is_none() {
+        return Err(
+            "a render must give the same output every time: set value, at or configHash \
+                    in the config (at: now asks for the clock), or SOURCE_DATE_EPOCH"
+                .to_string(),
+        );
+    }
+    let opts = options(&args).map_err(|Usage(m)| m)?;
+    let hmac = if args.config_hash {
+        confighash::key_from_env()?
+    } else {
+        None
+    };
+    let value = if args.config_hash {
+        String::new()
+    } else {
+        resolve_value(&args).map_err(|Usage(m)| m)?
+    };
+    Ok((opts, hmac, value))
+}
+
+/// Stamps `bytes` for a function or plugin run.
+fn function_stamp(
+    bytes: &[u8],
+    config_args: Vec<String>,
+    with_command_line: bool,
+) -> Result<stamp::Outcome, String> {
+    let (opts, hmac, value) = function_options(config_args, with_command_line)?;
+    let source = if opts.config_hash {
+        stamp::ValueSource::ConfigHash(hmac.as_ref())
+    } else {
+        stamp::ValueSource::Fixed(&value)
+    };
+    stamp::stamp_bytes(bytes, &opts, source, parallel::default_jobs()).map_err(|e| e.to_string())
+}
+
+/// A KRM function run: `bytes` is a ResourceList; options come from its
+/// `functionConfig`; warnings and errors go into its `results`, and an
+/// error leaves the items as they were, with exit 1.
+fn run_function(bytes: &[u8]) -> i32 {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return 2;
+    };
+    let outcome = krm::function_config_args(text).and_then(|a| function_stamp(bytes, a, true));
+    let (out, findings, code) = match outcome {
+        Ok(o) => {
+            let out = o.rendered.output.unwrap_or_else(|| text.to_string());
+            let findings: Vec<krm::Finding> = o
+                .warnings
+                .iter()
+                .map(|w| krm::Finding {
+                    message: w.to_string(),
+                    severity: "warning",
+                })
+                .collect();
+            (out, findings, 0)
+        }
+        Err(msg) => (
+            text.to_string(),
+            vec![krm::Finding {
+                message: msg,
+                severity: "error",
+            }],
+            1,
+        ),
+    };
+    let shown = match krm::with_results(&out, &findings) {
+        Some(s) => s,
+        None => {
+            // Not a block-style list: the results go to stderr only.
+            for f in &findings {
+                eprintln!("reload-stamp: {}: {}", f.severity, f.message);
+            }
+            out
+        }
+    };
+    let mut stdout = io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(shown.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        if e.kind() != io::ErrorKind::BrokenPipe {
+            eprintln!(
+                "reload-stamp: cannot write to standard output: {}",
+                io_message(&e)
+            );
+            return 2;
+        }
+    }
+    code
+}
+
+/// A kustomize legacy exec plugin run: the config file is the first
+/// argument, the resources come on standard input and go to standard
+/// output; an error is a message on stderr and exit 1, with nothing on
+/// standard output.
+fn run_plugin() -> i32 {
+    let Some(config) = std::env::args_os().nth(1) else {
+        eprintln!("reload-stamp: run as the kustomize plugin {}, it needs the plugin's config file as its argument", krm::CONFIG_KIND);
+        return 2;
+    };
+    let result = std::fs::read_to_string(&config)
+        .map_err(|e| {
+            format!(
+                "{}: {}",
+                std::path::Path::new(&config).display(),
+                io_message(&e)
+            )
+        })
+        .and_then(|c| krm::plugin_config_args(&c))
+        .and_then(|a| {
+            let bytes = Source::Stdin
+                .read()
+                .map_err(|e| format!("<stdin>: {}", io_message(&e)))?;
+            // kustomize passes the config file, not options.
+            let o = function_stamp(&bytes, a, false)?;
+            Ok((o, bytes))
+        });
+    match result {
+        Ok((o, bytes)) => {
+            for w in &o.warnings {
+                eprintln!("reload-stamp: warning: {w}");
+            }
+            let out = o.rendered.output.map_or(bytes, String::into_bytes);
+            let mut stdout = io::stdout().lock();
+            match stdout.write_all(&out).and_then(|()| stdout.flush()) {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!(
+                        "reload-stamp: cannot write to standard output: {}",
+                        io_message(&e)
+                    );
+                    2
+                }
+            }
+        }
+        Err(msg) => {
+            eprintln!("reload-stamp: {msg}");
+            1
+        }
+    }
+}
+
 /// `--kustomize`: each PATH a kustomization directory (see [`kustomize`]).
 fn run_kustomize(args: &Args, opts: &Options) -> i32 {
     if args.paths.is_empty() || args.paths.iter().any(|p| p == "-") {
@@ -722,6 +918,26 @@ fn write_dir_plan(
         restore();
         format!("{msg}; the files were put back as they were")
     })
+}
+
+/// The time stamp's value: `--value`, or the time (`--at`, else
+/// `SOURCE_DATE_EPOCH`, else now) formatted.
+fn resolve_value(args: &Args) -> Result<String, Usage> {
+    let epoch = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .filter(|s| !s.is_empty());
+    value::resolve(
+        &ValueArgs {
+            value: args.value.clone(),
+            at: args.at.clone(),
+            format: args.format.clone(),
+            local: args.local,
+            kubectl: args.kubectl,
+        },
+        epoch.as_deref(),
+        chrono::Utc::now(),
+    )
+    .map_err(Usage)
 }
 
 /// The settings of a run, from the flags.

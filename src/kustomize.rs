@@ -206,9 +206,9 @@ fn add_listing(text: &str) -> Result<String, String> {
             let Some(last) = items.last() else {
                 return Err(format!("its patches are empty: {by_hand}"));
             };
-            // The `-` of the items: the column before the first item's
-            // content, which a block sequence item always has.
-            let dash = text[..v.start].rfind('-').unwrap_or(v.start);
+            let Some(dash) = crate::krm::first_dash(text, items) else {
+                return Err(format!("its patches are not a block list: {by_hand}"));
+            };
             let indent = crate::text::column(text, dash);
             // After the line where the last item ends.
             let at = crate::text::next_line_start(text, last.end.saturating_sub(1).max(last.start))

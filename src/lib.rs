@@ -15,6 +15,7 @@ pub mod document;
 pub mod error;
 pub mod hints;
 pub mod inputs;
+pub mod krm;
 pub mod kustomize;
 pub mod labels;
 pub mod output;

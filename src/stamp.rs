@@ -311,6 +311,67 @@ fn collect_objects(text: &str, node: &Node<'_>, out: &mut Vec<ConfigObject>) -> 
     Ok(())
 }
 
+/// Where the value of one whole input comes from, for [`stamp_bytes`].
+#[derive(Clone, Copy)]
+pub enum ValueSource<'k> {
+    /// One value for every workload.
+    Fixed(&'k str),
+    /// Each workload's config hash, from this input's own ConfigMaps and
+    /// Secrets (keyed when a key is given).
+    ConfigHash(Option<&'k crate::confighash::Keyed>),
+}
+
+/// One input, stamped by [`stamp_bytes`].
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub rendered: Rendered,
+    /// Things the user should know that did not stop the input.
+    pub warnings: Vec<Error>,
+}
+
+/// Analyses and renders one whole input on its own: what the command line
+/// does for one file, and what a KRM function or plugin does with the
+/// stream it is given.
+pub fn stamp_bytes(
+    bytes: &[u8],
+    opts: &Options,
+    value: ValueSource<'_>,
+    jobs: usize,
+) -> Result<Outcome, Error> {
+    match value {
+        ValueSource::Fixed(v) => {
+            let a = analyze(bytes, opts, Some(v), jobs)?;
+            Ok(Outcome {
+                rendered: a.rendered.unwrap_or_default(),
+                warnings: a.warnings,
+            })
+        }
+        ValueSource::ConfigHash(key) => {
+            let a = analyze(bytes, opts, None, jobs)?;
+            let mut index = crate::confighash::Index::default();
+            index.key = key.cloned();
+            for o in &a.objects {
+                index.add(o, "<input>", a.text);
+            }
+            let mut warnings = a.warnings.clone();
+            let mut values = std::collections::HashMap::new();
+            for w in a.docs.iter().flat_map(|d| &d.workloads) {
+                if let Some(v) = crate::confighash::workload_hash(a.text, w, &index, &mut warnings)?
+                {
+                    values.insert(w.start, v);
+                }
+            }
+            let rendered = render(
+                &a,
+                opts,
+                &|w| values.get(&w.start).map(String::as_str),
+                jobs,
+            )?;
+            Ok(Outcome { rendered, warnings })
+        }
+    }
+}
+
 /// One stamped workload, for the summary and reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stamp {

@@ -1,0 +1,285 @@
+//! Running inside the tools that render manifests: as a KRM function (a
+//! `ResourceList` on standard input, options in its `functionConfig`,
+//! `results` in the output, as the KRM Functions Specification says) and
+//! as a kustomize legacy exec plugin (`ReloadStamp`, its config in a file).
+//!
+//! Options are the long command-line options in camelCase (`key`, `value`,
+//! `at`, `format`, `configHash`, `kind`, `name`, `namespace`, `selector`),
+//! as a ConfigMap's `data` or as top-level fields of a
+//! `reload-stamp/v1alpha1` `ReloadStamp`. They become command-line
+//! arguments, so they are checked exactly as flags are.
+
+use crate::document::{parse_all, Kind, Mode, Node};
+
+/// The kind of the typed config, and (with the group below) the name
+/// kustomize gives the exec plugin's file.
+pub const CONFIG_KIND: &str = "ReloadStamp";
+/// The API version of the typed config.
+pub const CONFIG_API_VERSION: &str = "reload-stamp/v1alpha1";
+
+/// Config fields and the flags they become; the last says whether the
+/// field may hold a list (several flags).
+const FIELDS: [(&str, &str, bool); 9] = [
+    ("key", "--key", false),
+    ("value", "--value", false),
+    ("at", "--at", false),
+    ("format", "--format", false),
+    ("configHash", "--config-hash", false),
+    ("kind", "--kind", true),
+    ("name", "--name", true),
+    ("namespace", "--namespace", true),
+    ("selector", "--selector", false),
+];
+
+/// Whether `text` is a KRM `ResourceList` (its first document's kind).
+pub fn is_resource_list(text: &str) -> bool {
+    // Cheap first: most streams never name it.
+    if !text.contains("ResourceList") {
+        return false;
+    }
+    parse_all(text, Mode::Full).is_ok_and(|docs| {
+        docs.iter().find_map(|d| d.root.as_ref()).is_some_and(|r| {
+            r.get_str("kind") == Some("ResourceList")
+                && r.get_str("apiVersion")
+                    .is_some_and(|v| v.starts_with("config.kubernetes.io/"))
+        })
+    })
+}
+
+/// The arguments a `functionConfig` (of the ResourceList `text`) stands
+/// for; none when it has none.
+pub fn function_config_args(text: &str) -> Result<Vec<String>, String> {
+    let docs = parse_all(text, Mode::Full).map_err(|e| e.to_string())?;
+    let Some(root) = docs.iter().find_map(|d| d.root.as_ref()) else {
+        return Ok(Vec::new());
+    };
+    match root.get("functionConfig").map(|(_, v)| v) {
+        None => Ok(Vec::new()),
+        Some(c) if c.is_null() => Ok(Vec::new()),
+        Some(c) => config_args(c),
+    }
+}
+
+/// The arguments of a plugin config file (the typed `ReloadStamp`).
+pub fn plugin_config_args(text: &str) -> Result<Vec<String>, String> {
+    let docs = parse_all(text, Mode::Full).map_err(|e| e.to_string())?;
+    match docs.iter().find_map(|d| d.root.as_ref()) {
+        Some(c) => config_args(c),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// A ConfigMap's `data`, or a typed config's top-level fields, as
+/// arguments. Unknown fields are an error, so a typo is not ignored.
+fn config_args(c: &Node<'_>) -> Result<Vec<String>, String> {
+    let kind = c.get_str("kind").unwrap_or("");
+    let (fields, from_configmap) = match kind {
+        "ConfigMap" => match c.get("data").map(|(_, v)| v) {
+            Some(d) if !d.is_null() => (d, true),
+            _ => return Ok(Vec::new()),
+        },
+        CONFIG_KIND => (c, false),
+        other => {
+            return Err(format!(
+                "functionConfig: a ConfigMap or a {CONFIG_API_VERSION} {CONFIG_KIND} is expected, not '{other}'"
+            ))
+        }
+    };
+    let Some(entries) = fields.entries() else {
+        return Err("functionConfig: the options must be a mapping".to_string());
+    };
+    let mut args = Vec::new();
+    for (k, v) in entries {
+        let Some(name) = k.scalar_text() else {
+            return Err("functionConfig: a key that is not a string".to_string());
+        };
+        if !from_configmap && matches!(name, "apiVersion" | "kind" | "metadata") {
+            continue;
+        }
+        let Some(&(_, flag, list)) = FIELDS.iter().find(|(f, _, _)| *f == name) else {
+            let known: Vec<&str> = FIELDS.iter().map(|(f, _, _)| *f).collect();
+            return Err(format!(
+                "functionConfig: unknown option '{name}' (known: {})",
+                known.join(", ")
+            ));
+        };
+        let values: Vec<String> = match &v.kind {
+            Kind::Seq(items, _) if list => items
+                .iter()
+                .map(|i| i.scalar_text().map(str::to_string))
+                .collect::<Option<_>>()
+                .ok_or_else(|| format!("functionConfig: '{name}' must be a list of strings"))?,
+            _ => {
+                let Some(s) = v.scalar_text() else {
+                    return Err(format!("functionConfig: '{name}' must be a string"));
+                };
+                // A ConfigMap holds a list as a comma-separated string.
+                if list && from_configmap {
+                    s.split(',')
+                        .map(str::trim)
+                        .filter(|x| !x.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                } else {
+                    vec![s.to_string()]
+                }
+            }
+        };
+        if name == "configHash" {
+            match values.first().map(String::as_str) {
+                Some("true") => args.push(flag.to_string()),
+                Some("false") => {}
+                _ => return Err("functionConfig: 'configHash' must be true or false".to_string()),
+            }
+            continue;
+        }
+        // `--flag=value`: a value may start with `-`.
+        args.extend(values.into_iter().map(|v| format!("{flag}={v}")));
+    }
+    Ok(args)
+}
+
+/// One entry of a ResourceList's `results`.
+pub struct Finding {
+    pub message: String,
+    /// `error`, `warning` or `info`.
+    pub severity: &'static str,
+}
+
+/// `text` (a ResourceList) with `results` added: after the last item of
+/// its `results`, or as a new `results:` at its end. `None` when the list
+/// is not in block style (the results then go to standard error only).
+pub fn with_results(text: &str, results: &[Finding]) -> Option<String> {
+    if results.is_empty() {
+        return Some(text.to_string());
+    }
+    let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let docs = parse_all(text, Mode::Full).ok()?;
+    let [doc] = docs.as_slice() else { return None };
+    let root = doc.root.as_ref()?;
+    if !matches!(root.kind, Kind::Map(_, false)) || crate::text::column(text, root.start) != 0 {
+        return None;
+    }
+    let mut items = String::new();
+    for r in results {
+        items.push_str("- message: ");
+        crate::text::double_quote(&r.message, &mut items);
+        items.push_str(nl);
+        items.push_str(&format!("  severity: {}{nl}", r.severity));
+    }
+    let mut out = String::with_capacity(text.len() + items.len() + 16);
+    match root.get("results").map(|(_, v)| v) {
+        None => {
+            let tail = &text[root.end..];
+            if tail
+                .lines()
+                .any(|l| l.starts_with("---") || l.starts_with("..."))
+            {
+                return None;
+            }
+            out.push_str(text);
+            if !out.is_empty() && !out.ends_with('\n') {
+                out.push_str(nl);
+            }
+            out.push_str("results:");
+            out.push_str(nl);
+            out.push_str(&items);
+        }
+        Some(v) => {
+            let Kind::Seq(list, false) = &v.kind else {
+                return None;
+            };
+            let last = list.last()?;
+            let indent = crate::text::column(text, first_dash(text, list)?);
+            let at = crate::text::next_line_start(text, last.end.saturating_sub(1).max(last.start))
+                .unwrap_or(text.len());
+            out.push_str(&text[..at]);
+            if !out.ends_with('\n') {
+                out.push_str(nl);
+            }
+            for line in items.split_inclusive('\n') {
+                out.push_str(&" ".repeat(indent));
+                out.push_str(line);
+            }
+            out.push_str(&text[at..]);
+        }
+    }
+    // What was added must read as the results and nothing else moved.
+    let again = parse_all(&out, Mode::Full).ok()?;
+    let n = again
+        .first()
+        .and_then(|d| d.root.as_ref())
+        .and_then(|r| r.get("results"))
+        .and_then(|(_, v)| match &v.kind {
+            Kind::Seq(items, _) => Some(items.len()),
+            _ => None,
+        })?;
+    let before = match root.get("results").map(|(_, v)| &v.kind) {
+        Some(Kind::Seq(items, _)) => items.len(),
+        _ => 0,
+    };
+    (n == before + results.len()).then_some(out)
+}
+
+/// The offset of the `-` before the first item of a block sequence: the
+/// last character before the item that is not a space (an item may start
+/// on the dash's line, after spaces, or on a later line).
+pub(crate) fn first_dash(text: &str, items: &[Node<'_>]) -> Option<usize> {
+    let first = items.first()?;
+    let before = text[..first.start].trim_end_matches([' ', '\t', '\n', '\r']);
+    before.ends_with('-').then(|| before.len() - 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(config: &str) -> Result<Vec<String>, String> {
+        let list = format!("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n{config}");
+        function_config_args(&list)
+    }
+
+    #[test]
+    fn options_from_either_config_form() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "  apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: c}\n  data:\n    key: example.com/rev\n    value: \"42\"\n    kind: Deployment, CronJob\n",
+                &["--key=example.com/rev", "--value=42", "--kind=Deployment", "--kind=CronJob"],
+            ),
+            (
+                "  apiVersion: reload-stamp/v1alpha1\n  kind: ReloadStamp\n  metadata: {name: c}\n  configHash: true\n  namespace: [prod, staging]\n  selector: app=web\n",
+                &["--config-hash", "--namespace=prod", "--namespace=staging", "--selector=app=web"],
+            ),
+            ("  apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: c}\n", &[]),
+        ];
+        for (config, want) in cases {
+            assert_eq!(args(config).unwrap(), *want, "{config}");
+        }
+        for bad in [
+            "  apiVersion: v1\n  kind: ConfigMap\n  data:\n    vaule: x\n",
+            "  apiVersion: v1\n  kind: Secret\n",
+            "  apiVersion: reload-stamp/v1alpha1\n  kind: ReloadStamp\n  configHash: yes-please\n",
+        ] {
+            assert!(args(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn results_are_added_as_lines() {
+        let r = [Finding {
+            message: "a \"b\"".to_string(),
+            severity: "warning",
+        }];
+        let list = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n";
+        assert_eq!(
+            with_results(list, &r).unwrap(),
+            format!("{list}results:\n- message: \"a \\\"b\\\"\"\n  severity: warning\n")
+        );
+        let with = format!("{list}results:\n  - message: earlier\n    severity: info\n");
+        assert_eq!(
+            with_results(&with, &r).unwrap(),
+            format!("{with}  - message: \"a \\\"b\\\"\"\n    severity: warning\n")
+        );
+        assert!(with_results("{\"kind\": \"ResourceList\", \"items\": []}\n", &r).is_none());
+    }
+}
