@@ -146,88 +146,20 @@ pub struct Finding {
     pub severity: &'static str,
 }
 
-/// `text` (a ResourceList) with `results` added: after the last item of
-/// its `results`, or as a new `results:` at its end. `None` when the list
-/// is not in block style (the results then go to standard error only).
+/// `text` (a ResourceList) with `results` added, as new lines only.
+/// `None` when the list is not in block style (the results then go to
+/// standard error only).
 pub fn with_results(text: &str, results: &[Finding]) -> Option<String> {
     if results.is_empty() {
         return Some(text.to_string());
-    }
-    let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
-    let docs = parse_all(text, Mode::Full).ok()?;
-    let [doc] = docs.as_slice() else { return None };
-    let root = doc.root.as_ref()?;
-    if !matches!(root.kind, Kind::Map(_, false)) || crate::text::column(text, root.start) != 0 {
-        return None;
     }
     let mut items = String::new();
     for r in results {
         items.push_str("- message: ");
         crate::text::double_quote(&r.message, &mut items);
-        items.push_str(nl);
-        items.push_str(&format!("  severity: {}{nl}", r.severity));
+        items.push_str(&format!("\n  severity: {}\n", r.severity));
     }
-    let mut out = String::with_capacity(text.len() + items.len() + 16);
-    match root.get("results").map(|(_, v)| v) {
-        None => {
-            let tail = &text[root.end..];
-            if tail
-                .lines()
-                .any(|l| l.starts_with("---") || l.starts_with("..."))
-            {
-                return None;
-            }
-            out.push_str(text);
-            if !out.is_empty() && !out.ends_with('\n') {
-                out.push_str(nl);
-            }
-            out.push_str("results:");
-            out.push_str(nl);
-            out.push_str(&items);
-        }
-        Some(v) => {
-            let Kind::Seq(list, false) = &v.kind else {
-                return None;
-            };
-            let last = list.last()?;
-            let indent = crate::text::column(text, first_dash(text, list)?);
-            let at = crate::text::next_line_start(text, last.end.saturating_sub(1).max(last.start))
-                .unwrap_or(text.len());
-            out.push_str(&text[..at]);
-            if !out.ends_with('\n') {
-                out.push_str(nl);
-            }
-            for line in items.split_inclusive('\n') {
-                out.push_str(&" ".repeat(indent));
-                out.push_str(line);
-            }
-            out.push_str(&text[at..]);
-        }
-    }
-    // What was added must read as the results and nothing else moved.
-    let again = parse_all(&out, Mode::Full).ok()?;
-    let n = again
-        .first()
-        .and_then(|d| d.root.as_ref())
-        .and_then(|r| r.get("results"))
-        .and_then(|(_, v)| match &v.kind {
-            Kind::Seq(items, _) => Some(items.len()),
-            _ => None,
-        })?;
-    let before = match root.get("results").map(|(_, v)| &v.kind) {
-        Some(Kind::Seq(items, _)) => items.len(),
-        _ => 0,
-    };
-    (n == before + results.len()).then_some(out)
-}
-
-/// The offset of the `-` before the first item of a block sequence: the
-/// last character before the item that is not a space (an item may start
-/// on the dash's line, after spaces, or on a later line).
-pub(crate) fn first_dash(text: &str, items: &[Node<'_>]) -> Option<usize> {
-    let first = items.first()?;
-    let before = text[..first.start].trim_end_matches([' ', '\t', '\n', '\r']);
-    before.ends_with('-').then(|| before.len() - 1)
+    crate::listedit::append_items(text, "results", &items).ok()
 }
 
 #[cfg(test)]

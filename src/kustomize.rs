@@ -162,82 +162,12 @@ fn patch_items<'n, 'a>(root: &'n Node<'a>, key: &str) -> impl Iterator<Item = &'
     items.iter()
 }
 
-/// `text` (a kustomization) with `- path: PATCH_FILE` added to `patches`:
-/// after its last item, or as a new `patches:` at the end. Only lines are
-/// added; anything else is left to the user, with the line to add.
+/// `text` (a kustomization) with `- path: PATCH_FILE` added to `patches`,
+/// as new lines only; anything else is left to the user, with the line to
+/// add.
 fn add_listing(text: &str) -> Result<String, String> {
-    let by_hand = format!("add `- path: {PATCH_FILE}` to its patches");
-    let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
-    let docs = parse_all(text, Mode::Full).map_err(|e| e.to_string())?;
-    let [doc] = docs.as_slice() else {
-        return Err(format!("it holds several documents: {by_hand}"));
-    };
-    let Some(root) = &doc.root else {
-        return Ok(format!("patches:{nl}- path: {PATCH_FILE}{nl}"));
-    };
-    match &root.kind {
-        Kind::Map(_, false) if crate::text::column(text, root.start) == 0 => {}
-        _ => return Err(format!("it is not a block mapping: {by_hand}")),
-    }
-    let mut out = String::with_capacity(text.len() + 40);
-    match root.get("patches") {
-        None => {
-            // After the document's last line (a `...` or `---` after it
-            // would end the document first: refuse).
-            let tail = &text[root.end..];
-            if tail
-                .lines()
-                .any(|l| l.starts_with("---") || l.starts_with("..."))
-            {
-                return Err(format!(
-                    "it has a document marker after its content: {by_hand}"
-                ));
-            }
-            out.push_str(text);
-            if !out.is_empty() && !out.ends_with('\n') {
-                out.push_str(nl);
-            }
-            out.push_str(&format!("patches:{nl}- path: {PATCH_FILE}{nl}"));
-        }
-        Some((_, v)) => {
-            let Kind::Seq(items, false) = &v.kind else {
-                return Err(format!("its patches are not a block list: {by_hand}"));
-            };
-            let Some(last) = items.last() else {
-                return Err(format!("its patches are empty: {by_hand}"));
-            };
-            let Some(dash) = crate::krm::first_dash(text, items) else {
-                return Err(format!("its patches are not a block list: {by_hand}"));
-            };
-            let indent = crate::text::column(text, dash);
-            // After the line where the last item ends.
-            let at = crate::text::next_line_start(text, last.end.saturating_sub(1).max(last.start))
-                .unwrap_or(text.len());
-            out.push_str(&text[..at]);
-            if !out.ends_with('\n') {
-                out.push_str(nl);
-            }
-            out.push_str(&" ".repeat(indent));
-            out.push_str(&format!("- path: {PATCH_FILE}{nl}"));
-            out.push_str(&text[at..]);
-        }
-    }
-    // The edit must read as the listing added and nothing else.
-    let again = read_listed(&out)?;
-    if !again {
-        return Err(format!("the edit could not be checked: {by_hand}"));
-    }
-    Ok(out)
-}
-
-fn read_listed(text: &str) -> Result<bool, String> {
-    let docs = parse_all(text, Mode::Full)
-        .map_err(|e| format!("internal error: the edit does not parse: {e}"))?;
-    Ok(docs.iter().filter_map(|d| d.root.as_ref()).any(|r| {
-        patch_items(r, "patches").last().is_some_and(|i| {
-            i.get_str("path") == Some(PATCH_FILE) && i.entries().is_some_and(|e| e.len() == 1)
-        })
-    }))
+    crate::listedit::append_items(text, "patches", &format!("- path: {PATCH_FILE}\n"))
+        .map_err(|why| format!("{why}: add `- path: {PATCH_FILE}` to its patches"))
 }
 
 /// A workload of the build with its hash, and how a patch names it.
@@ -543,30 +473,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn listing_is_added_with_lines_only() {
-        let cases: &[(&str, Option<&str>)] = &[
-            ("resources:\n- a.yaml\n", Some("resources:\n- a.yaml\npatches:\n- path: reload-stamp-patch.yaml\n")),
-            ("resources:\n- a.yaml", Some("resources:\n- a.yaml\npatches:\n- path: reload-stamp-patch.yaml\n")),
-            (
-                "patches:\n  - path: p.yaml  # mine\n    target: {kind: Deployment}\nresources: [a.yaml]\n",
-                Some("patches:\n  - path: p.yaml  # mine\n    target: {kind: Deployment}\n  - path: reload-stamp-patch.yaml\nresources: [a.yaml]\n"),
-            ),
-            (
-                "patches:\n- patch: |-\n    - op: add\n      path: /x\n  target:\n    kind: X\n\n# end\n",
-                Some("patches:\n- patch: |-\n    - op: add\n      path: /x\n  target:\n    kind: X\n- path: reload-stamp-patch.yaml\n\n# end\n"),
-            ),
-            ("resources:\r\n- a.yaml\r\n", Some("resources:\r\n- a.yaml\r\npatches:\r\n- path: reload-stamp-patch.yaml\r\n")),
-            ("patches: []\n", None),
-            ("{\"resources\": [\"a.yaml\"]}\n", None),
-        ];
-        for (text, want) in cases {
-            match (add_listing(text), want) {
-                (Ok(got), Some(w)) => assert_eq!(&got, w, "{text:?}"),
-                (Err(e), None) => {
-                    assert!(e.contains("add `- path: reload-stamp-patch.yaml`"), "{e}")
-                }
-                (got, _) => panic!("{text:?}: {got:?}"),
-            }
-        }
+    fn the_listing_says_what_to_add_by_hand() {
+        assert_eq!(
+            add_listing("resources:\n- a.yaml\n").unwrap(),
+            "resources:\n- a.yaml\npatches:\n- path: reload-stamp-patch.yaml\n"
+        );
+        let e = add_listing("patches: []\n").unwrap_err();
+        assert!(
+            e.ends_with("add `- path: reload-stamp-patch.yaml` to its patches"),
+            "{e}"
+        );
     }
 }

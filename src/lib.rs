@@ -18,6 +18,7 @@ pub mod inputs;
 pub mod krm;
 pub mod kustomize;
 pub mod labels;
+pub mod listedit;
 pub mod output;
 pub mod parallel;
 pub mod plan;

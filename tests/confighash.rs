@@ -382,29 +382,6 @@ fn two_different_definitions_are_an_error_naming_both() {
     );
 }
 
-/// SHA-256 as `sha256sum` prints it, or HMAC-SHA256 as `openssl` does:
-/// digests recomputed outside the tool.
-fn outside(msg: &[u8], hmac_key: Option<&str>) -> String {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let mut c = match hmac_key {
-        None => Command::new("sha256sum"),
-        Some(k) => {
-            let mut c = Command::new("openssl");
-            c.args(["dgst", "-sha256", "-hmac", k, "-r"]);
-            c
-        }
-    };
-    let mut child = c
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("sha256sum/openssl");
-    child.stdin.take().unwrap().write_all(msg).unwrap();
-    let out = child.wait_with_output().unwrap();
-    String::from_utf8(out.stdout).unwrap()[..64].to_string()
-}
-
 #[test]
 fn per_key_references_hash_only_their_keys() {
     // A volume with items, and a secretKeyRef: keys x of cm, p of s.
@@ -419,7 +396,7 @@ fn per_key_references_hash_only_their_keys() {
     let (h, _) = hashes(&files("1", "2", "3"));
     assert_eq!(
         h["w"],
-        outside(
+        common::digest_outside(
             b"ConfigMap\0cm\0data\0x\x001\0\0Secret\0s\0stringData\0p\0pw\0\0",
             None
         )
@@ -446,7 +423,7 @@ fn sealed_external_and_sops_secrets_count_as_the_secret() {
     assert!(!err.contains("not among the inputs"), "{err}");
     assert_eq!(
         h["w"],
-        outside(
+        common::digest_outside(
             b"Secret\0s\0encryptedData\0password\0AgBy3i4OJSWK\0template\0type\0Opaque\0\0",
             None
         )
@@ -464,7 +441,7 @@ fn sealed_external_and_sops_secrets_count_as_the_secret() {
     assert!(!err.contains("not among the inputs"), "{err}");
     assert_eq!(
         h["w"],
-        outside(b"Secret\0s\0spec\0data[0].remoteRef.key\0db\0data[0].remoteRef.version\x001\0data[0].secretKey\0password\0secretStoreRef.kind\0ClusterSecretStore\0secretStoreRef.name\0vault\0target.name\0s\0\0", None)
+        common::digest_outside(b"Secret\0s\0spec\0data[0].remoteRef.key\0db\0data[0].remoteRef.version\x001\0data[0].secretKey\0password\0secretStoreRef.kind\0ClusterSecretStore\0secretStoreRef.name\0vault\0target.name\0s\0\0", None)
     );
     assert_ne!(
         hashes(&[("e.yaml", external("2")), w.clone()]).0["w"],
@@ -478,7 +455,7 @@ fn sealed_external_and_sops_secrets_count_as_the_secret() {
     let (h, _) = hashes(&[("s.yaml", sops), w]);
     assert_eq!(
         h["w"],
-        outside(
+        common::digest_outside(
             b"Secret\0s\0data\0password\0ENC[AES256_GCM,data:3Zb0,iv:abc,tag:def,type:str]\0\0",
             None
         )
@@ -510,7 +487,7 @@ fn reloader_and_wave_annotations_add_references_and_ignore_leaves_out() {
     assert!(!err.contains("warning"), "{err}");
     assert_eq!(
         h["w"],
-        outside(b"ConfigMap\0a\0data\0k\x001\0\0ConfigMap\0b\0data\0k\x002\0\0Secret\0s\0stringData\0t\0v\0\0", None)
+        common::digest_outside(b"ConfigMap\0a\0data\0k\x001\0\0ConfigMap\0b\0data\0k\x002\0\0Secret\0s\0stringData\0t\0v\0\0", None)
     );
     // wave: `namespace/name` or `name`.
     let wave = annotated("    wave.pusher.com/extra-configmaps: \"shared/a,b\"\n    wave.pusher.com/extra-secrets: s\n");
@@ -537,7 +514,7 @@ fn reloader_and_wave_annotations_add_references_and_ignore_leaves_out() {
     assert!(!err.contains("warning"), "{err}");
     assert_eq!(
         h3["w"],
-        outside(
+        common::digest_outside(
             b"ConfigMap\0b\0data\0k\x002\0\0Secret\0s\0stringData\0t\0v\0\0",
             None
         )
@@ -574,7 +551,7 @@ fn a_keyed_digest_with_the_key_from_the_environment() {
         .to_string();
     assert_eq!(
         uses_a,
-        outside(
+        common::digest_outside(
             b"ConfigMap\0a\0data\0j\0two\0k\0one\0\0",
             Some("team-secret")
         )

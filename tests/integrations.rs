@@ -211,20 +211,7 @@ fn kustomize_exec_plugin_through_the_real_kubectl() {
     // kustomize runs transformers before it adds a generated ConfigMap's
     // hash suffix: the plugin hashes the name as generated (`app`).
     assert!(out.contains("name: app-"), "{out}");
-    let digest = {
-        use std::io::Write;
-        let mut c = Command::new("sha256sum")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        c.stdin
-            .take()
-            .unwrap()
-            .write_all(b"ConfigMap\0app\0data\0LOG\0info\0\0")
-            .unwrap();
-        String::from_utf8(c.wait_with_output().unwrap().stdout).unwrap()[..64].to_string()
-    };
+    let digest = common::digest_outside(b"ConfigMap\0app\0data\0LOG\0info\0\0", None);
     assert!(out.contains(&format!("checksum/config: {digest}")), "{out}");
 
     // A time value from the config; none at all is an error kustomize shows.
@@ -299,20 +286,10 @@ fn helm_post_renderer_contract() {
         .unwrap()
         .trim_matches('"')
         .to_string();
-    let outside = {
-        use std::io::Write;
-        let mut c = Command::new("sha256sum")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        c.stdin
-            .take()
-            .unwrap()
-            .write_all(b"ConfigMap\0rel-app\0data\0app.conf\0listen 80;\n\0\0")
-            .unwrap();
-        String::from_utf8(c.wait_with_output().unwrap().stdout).unwrap()[..64].to_string()
-    };
+    let outside = common::digest_outside(
+        b"ConfigMap\0rel-app\0data\0app.conf\0listen 80;\n\0\0",
+        None,
+    );
     assert_eq!(got_digest, outside);
     // Only the stamp lines are new: the postrender-filename annotations and
     // the `# Source:` comments come back untouched.

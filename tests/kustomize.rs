@@ -4,9 +4,8 @@
 mod common;
 
 use std::fs;
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use common::bin::cmd;
 
@@ -24,19 +23,6 @@ fn have_kubectl() -> bool {
         eprintln!("kubectl not found: skipped");
     }
     ok
-}
-
-/// SHA-256 of `bytes` as `sha256sum` prints it: the digest recomputed
-/// outside the tool.
-fn sha256sum(bytes: &[u8]) -> String {
-    let mut c = Command::new("sha256sum")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("sha256sum");
-    c.stdin.take().unwrap().write_all(bytes).unwrap();
-    let out = c.wait_with_output().unwrap();
-    String::from_utf8(out.stdout).unwrap()[..64].to_string()
 }
 
 const DEPLOY: &str = "apiVersion: apps/v1
@@ -155,8 +141,8 @@ fn each_overlay_gets_the_hash_of_its_own_build() {
     );
     // prod hashes its patched ConfigMap (prefixed by the overlay); dev the
     // base's. Recomputed with sha256sum over the documented layout.
-    let prod = sha256sum(b"ConfigMap\0prod-app\0data\0LOG\0debug\0\0");
-    let dev = sha256sum(b"ConfigMap\0app\0data\0LOG\0info\0\0");
+    let prod = common::digest_outside(b"ConfigMap\0prod-app\0data\0LOG\0debug\0\0", None);
+    let dev = common::digest_outside(b"ConfigMap\0app\0data\0LOG\0info\0\0", None);
     assert_eq!(
         t.read("overlays/prod/reload-stamp-patch.yaml"),
         patch(&prod, "")
@@ -213,7 +199,7 @@ fn each_overlay_gets_the_hash_of_its_own_build() {
     assert!(!err.contains("overlays/dev/"), "{err}");
     let (code, _, err) = t.run(&["--write", "overlays/prod", "overlays/dev"]);
     assert_eq!(code, Some(0), "{err}");
-    let warn = sha256sum(b"ConfigMap\0prod-app\0data\0LOG\0warn\0\0");
+    let warn = common::digest_outside(b"ConfigMap\0prod-app\0data\0LOG\0warn\0\0", None);
     assert_eq!(
         t.read("overlays/prod/reload-stamp-patch.yaml"),
         patch(&warn, "")
@@ -238,7 +224,7 @@ fn a_base_namespace_is_named_in_the_patch_and_diff_shows_both_files() {
     );
     let (code, out, err) = t.run(&["--diff", "overlays/prod"]);
     assert_eq!(code, Some(0), "{err}");
-    let prod = sha256sum(b"ConfigMap\0prod-app\0data\0LOG\0debug\0\0");
+    let prod = common::digest_outside(b"ConfigMap\0prod-app\0data\0LOG\0debug\0\0", None);
     assert!(out.starts_with("--- a/overlays/prod/reload-stamp-patch.yaml\n+++ b/overlays/prod/reload-stamp-patch.yaml\n"), "{out}");
     assert!(out.contains("+  namespace: \"shop\"\n"), "{out}");
     assert!(
@@ -269,7 +255,7 @@ fn without_a_mode_the_stamped_build_is_printed() {
     let t = Tree::new();
     let (code, out, err) = t.run(&["overlays/prod"]);
     assert_eq!(code, Some(0), "{err}");
-    let prod = sha256sum(b"ConfigMap\0prod-app\0data\0LOG\0debug\0\0");
+    let prod = common::digest_outside(b"ConfigMap\0prod-app\0data\0LOG\0debug\0\0", None);
     assert_eq!(checksum(&out), Some(prod));
     assert!(out.contains("name: prod-web\n  namespace: prod\n"), "{out}");
     assert!(!t
@@ -375,8 +361,9 @@ fn gitops_secrets_keys_and_annotations_through_a_build() {
     let (code, _, err) = t.run(&["--write", "overlays/dev"]);
     assert_eq!(code, Some(0), "{err}");
     assert!(!err.contains("warning"), "{err}");
-    let want = sha256sum(
+    let want = common::digest_outside(
         b"ConfigMap\0app\0data\0LOG\0info\0\0ConfigMap\0extra\0data\0k\0v\0\0Secret\0fetched\0spec\0data[0].remoteRef.key\0api\0data[0].secretKey\0token\0\0Secret\0sealed\0encryptedData\0pw\0AgAAA\0\0",
+        None,
     );
     assert_eq!(checksum(&t.built("overlays/dev")), Some(want.clone()));
     // An unused key, or the ignored ConfigMap: nothing to do.

@@ -12,6 +12,30 @@ use serde_yaml::Value;
 
 pub const VALUE: &str = "20261124093000";
 
+/// The SHA-256 of `msg` as `sha256sum` prints it, or with `hmac_key` the
+/// HMAC-SHA256 as `openssl dgst -hmac` does: digests recomputed outside
+/// the tool, to check its own.
+pub fn digest_outside(msg: &[u8], hmac_key: Option<&str>) -> String {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut c = match hmac_key {
+        None => Command::new("sha256sum"),
+        Some(k) => {
+            let mut c = Command::new("openssl");
+            c.args(["dgst", "-sha256", "-hmac", k, "-r"]);
+            c
+        }
+    };
+    let mut child = c
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("sha256sum or openssl");
+    child.stdin.take().unwrap().write_all(msg).unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8(out.stdout).unwrap()[..64].to_string()
+}
+
 /// Stamps `input` with [`VALUE`] through the library, the way the binary
 /// does (stamped while analysed); `full_check` forces whole-document checks.
 /// Unchanged input comes back as it was.
