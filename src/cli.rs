@@ -376,7 +376,7 @@ impl Run {
             } else if self.opts.config_hash {
                 let mut values: HashMap<usize, String> = HashMap::new();
                 for w in a.docs.iter().flat_map(|d| &d.workloads) {
-                    if let Some(v) = confighash::workload_hash(a.text, w, &index, &mut warnings)? {
+                    if let Some(v) = stamp::workload_hash(a.text, w, &index, &mut warnings)? {
                         values.insert(w.start, v);
                     }
                 }

@@ -236,7 +236,7 @@ pub fn plan(
     let mut ids = None;
     for w in a.docs.iter().flat_map(|d| &d.workloads) {
         let mut warn = Vec::new();
-        let hash = confighash::workload_hash(a.text, w, &index, &mut warn)
+        let hash = stamp::workload_hash(a.text, w, &index, &mut warn)
             .map_err(|e| format!("{shown_build} output: {e}"))?;
         warnings.extend(warn.iter().map(|e| format!("{shown_build} output: {e}")));
         let Some(hash) = hash else { continue };

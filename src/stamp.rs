@@ -356,8 +356,7 @@ pub fn stamp_bytes(
             let mut warnings = a.warnings.clone();
             let mut values = std::collections::HashMap::new();
             for w in a.docs.iter().flat_map(|d| &d.workloads) {
-                if let Some(v) = crate::confighash::workload_hash(a.text, w, &index, &mut warnings)?
-                {
+                if let Some(v) = workload_hash(a.text, w, &index, &mut warnings)? {
                     values.insert(w.start, v);
                 }
             }
@@ -370,6 +369,50 @@ pub fn stamp_bytes(
             Ok(Outcome { rendered, warnings })
         }
     }
+}
+
+/// The config hash of workload `w`, or `None` when none of its references
+/// is among the inputs. A missing reference that is not optional warns; a
+/// reference with two different definitions is an error.
+pub fn workload_hash(
+    text: &str,
+    w: &Workload,
+    index: &crate::confighash::Index<'_>,
+    warnings: &mut Vec<Error>,
+) -> Result<Option<String>, Error> {
+    let mut found: Vec<crate::confighash::Used<'_>> = Vec::new();
+    for r in &w.refs {
+        let got = index
+            .get(r, w.namespace.as_deref())
+            .map_err(|msg| Error::at_byte(text, r.pos, msg))?;
+        match got {
+            Some(o) if o.ignored => {}
+            Some(o) => {
+                // One entry per object: the keys of all its references.
+                let keys = r.keys.as_ref().map(|k| k.iter().cloned().collect());
+                match found.iter_mut().find(|(f, _)| std::ptr::eq(*f, o)) {
+                    Some((_, have)) => match (have.as_mut(), keys) {
+                        (Some(h), Some(k)) => h.extend(k),
+                        _ => *have = None,
+                    },
+                    None => found.push((o, keys)),
+                }
+            }
+            None if r.optional => {}
+            None => warnings.push(Error::at_byte(
+                text,
+                r.pos,
+                format!(
+                    "{} {} references {} '{}', which is not among the inputs",
+                    w.kind,
+                    crate::plan::qualified(w.name.as_deref(), w.namespace.as_deref()),
+                    r.kind,
+                    r.name
+                ),
+            )),
+        }
+    }
+    Ok((!found.is_empty()).then(|| crate::confighash::digest(&found, index.key.as_ref())))
 }
 
 /// One stamped workload, for the summary and reports.
