@@ -1037,35 +1037,7 @@ fn build_globs(globs: &[String]) -> Result<GlobSet, String> {
     b.build().map_err(|e| e.to_string())
 }
 
-/// An annotation key: an optional DNS-subdomain prefix and `/`, then a name
-/// of at most 63 characters (what the API server accepts).
+/// An annotation key, as the API server accepts it.
 fn check_key(key: &str) -> Result<(), String> {
-    let (prefix, name) = key
-        .rsplit_once('/')
-        .map_or((None, key), |(p, n)| (Some(p), n));
-    let name_ok = !name.is_empty()
-        && name.len() <= 63
-        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name.ends_with(|c: char| c.is_ascii_alphanumeric())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    let prefix_ok = prefix.is_none_or(|p| {
-        !p.is_empty()
-            && p.len() <= 253
-            && p.split('.').all(|l| {
-                !l.is_empty()
-                    && !l.starts_with('-')
-                    && !l.ends_with('-')
-                    && l.chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-            })
-    });
-    if name_ok && prefix_ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "invalid --key '{key}': an annotation key is [prefix/]name, the name at most 63 characters of [A-Za-z0-9-_.]"
-        ))
-    }
+    crate::labels::qualified_name(key).map_err(|why| format!("invalid --key '{key}': {why}"))
 }

@@ -260,31 +260,38 @@ fn is_name(s: &str) -> bool {
 }
 
 fn check_key(k: &str) -> Result<(), String> {
-    let (prefix, name) = match k.split_once('/') {
-        Some((p, n)) => (Some(p), n),
-        None => (None, k),
+    qualified_name(k).map_err(|why| format!("invalid label key '{k}': {why}"))
+}
+
+/// Checks a Kubernetes qualified name (a label or annotation key) as
+/// apimachinery's `IsQualifiedName` does: `[prefix/]name`, the prefix a DNS
+/// subdomain (`IsDNS1123Subdomain`: at most 253 characters of lowercase
+/// dot-separated labels, with no length limit per label), the name at most
+/// 63 characters of `[A-Za-z0-9-_.]`, starting and ending alphanumeric.
+pub fn qualified_name(s: &str) -> Result<(), &'static str> {
+    let (prefix, name) = match s.split('/').collect::<Vec<_>>().as_slice() {
+        [name] => (None, *name),
+        [prefix, name] => (Some(*prefix), *name),
+        _ => return Err("a qualified name is [prefix/]name, with at most one '/'"),
     };
     if let Some(p) = prefix {
         let dns = !p.is_empty()
             && p.len() <= 253
             && p.split('.').all(|l| {
                 !l.is_empty()
-                    && l.len() <= 63
                     && l.bytes()
                         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
                     && !l.starts_with('-')
                     && !l.ends_with('-')
             });
         if !dns {
-            return Err(format!(
-                "invalid label key '{k}': the prefix must be a DNS subdomain"
-            ));
+            return Err("the prefix must be a DNS subdomain: at most 253 characters of [a-z0-9-.], each dot-separated part starting and ending alphanumeric");
         }
     }
     if !is_name(name) {
-        return Err(format!(
-            "invalid label key '{k}': a name is at most 63 characters of [A-Za-z0-9-_.], starting and ending alphanumeric"
-        ));
+        return Err(
+            "the name is at most 63 characters of [A-Za-z0-9-_.], starting and ending alphanumeric",
+        );
     }
     Ok(())
 }
@@ -296,5 +303,47 @@ fn check_value(v: &str) -> Result<(), String> {
         Err(format!(
             "invalid label value '{v}': at most 63 characters of [A-Za-z0-9-_.], starting and ending alphanumeric"
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::qualified_name;
+
+    /// Edge cases of apimachinery's `IsQualifiedName`; `true` for valid.
+    #[test]
+    fn qualified_names_as_apimachinery_checks_them() {
+        let label63 = "a".repeat(63);
+        let label64 = "a".repeat(64);
+        let long_prefix = format!("{}.com", "a".repeat(249)); // 253
+        let too_long_prefix = format!("{}.com", "a".repeat(250)); // 254
+        let cases: &[(&str, bool)] = &[
+            ("reloaded-at", true),
+            ("checksum/config", true),
+            ("kubectl.kubernetes.io/restartedAt", true),
+            ("A_b.c-9", true),
+            (&label63, true),
+            (&label64, false),
+            // A prefix label longer than 63: IsDNS1123Subdomain checks only
+            // the 253 total, so this is valid.
+            (&format!("{label64}.example.com/x"), true),
+            (&format!("{long_prefix}/x"), true),
+            (&format!("{too_long_prefix}/x"), false),
+            ("", false),
+            ("/x", false),
+            ("example.com/", false),
+            ("a/b/c", false),
+            ("Example.com/x", false),
+            ("-a.com/x", false),
+            ("a-.com/x", false),
+            ("a..com/x", false),
+            ("-x", false),
+            ("x-", false),
+            ("x y", false),
+            ("x.y_z", true),
+        ];
+        for (name, valid) in cases {
+            assert_eq!(qualified_name(name).is_ok(), *valid, "{name:?}");
+        }
     }
 }

@@ -417,3 +417,51 @@ fn selector_table() {
         }
     }
 }
+
+/// `--key` and `-l` check keys with one validator (apimachinery's
+/// `IsQualifiedName`): a prefix label longer than 63 characters is valid
+/// in both, as the API server accepts it.
+#[test]
+fn key_and_selector_agree_on_qualified_names() {
+    let key = format!("{}.example.com/rev", "a".repeat(64));
+    let deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: w\nspec:\n  template:\n    spec:\n      containers: []\n";
+    for args in [
+        vec![
+            "--key".to_string(),
+            key.clone(),
+            "--value".into(),
+            "v".into(),
+        ],
+        vec![
+            "-l".to_string(),
+            format!("!{key}"),
+            "--value".into(),
+            "v".into(),
+        ],
+    ] {
+        let o = cmd().args(&args).write_stdin(deploy).output().unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    for args in [
+        vec![
+            "--key".to_string(),
+            "a/b/c".into(),
+            "--value".into(),
+            "v".into(),
+        ],
+        vec![
+            "-l".to_string(),
+            "a/b/c".into(),
+            "--value".into(),
+            "v".into(),
+        ],
+    ] {
+        let o = cmd().args(&args).write_stdin(deploy).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+    }
+}
