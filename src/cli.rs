@@ -8,7 +8,7 @@ use clap::{ArgAction, Parser, ValueEnum};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use crate::confighash::{self, Index};
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::hints;
 use crate::inputs::{self, io_message, Source, WalkOptions};
 use crate::krm;
@@ -338,7 +338,7 @@ impl Run {
             };
             Loaded {
                 source: s.clone(),
-                bytes: read.map_err(|e| Error::msg(io_message(&e))),
+                bytes: read.map_err(|e| Error::new(ErrorKind::Io, io_message(&e))),
             }
         });
         let analyses: Vec<Result<Analysis<'_>, Error>> = parallel::map(&loaded, outer, |l| {
@@ -376,7 +376,7 @@ impl Run {
             } else if self.opts.config_hash {
                 let mut values: HashMap<usize, String> = HashMap::new();
                 for w in a.docs.iter().flat_map(|d| &d.workloads) {
-                    if let Some(v) = stamp::workload_hash(a.text, w, &index, &mut warnings)? {
+                    if let Some(v) = stamp::workload_hash(w, &index, &mut warnings)? {
                         values.insert(w.start, v);
                     }
                 }
@@ -434,12 +434,13 @@ impl Run {
             let (a, r, warnings, write_error) = match res {
                 Ok(d) => (d.analysis, d.rendered(), &d.warnings, &d.write_error),
                 Err(e) => {
+                    // Places are offsets into the text after any BOM.
                     let text = l
                         .bytes
                         .as_deref()
                         .ok()
-                        .and_then(|b| std::str::from_utf8(b).ok())
-                        .unwrap_or("");
+                        .and_then(|b| crate::text::decode(b).ok())
+                        .map_or("", |(_, t)| t);
                     if !l.source.named() && hints::is_template(text, e) {
                         // Met on a walk: not a manifest, so not an error.
                         note(args, &format!("{name}: skipped, a Helm/Go template ({{{{ … }}}} actions, not YAML)"));
@@ -447,14 +448,14 @@ impl Run {
                         continue;
                     }
                     let e = hints::explain(text, e.clone());
-                    eprintln!("reload-stamp: {}", e.with_path(name));
+                    eprintln!("reload-stamp: {}", e.render(name, text));
                     failed = true;
                     errored += 1;
                     continue;
                 }
             };
             for w in warnings {
-                eprintln!("reload-stamp: warning: {}", w.with_path(name));
+                eprintln!("reload-stamp: warning: {}", w.render(name, a.text));
             }
             if r.output.is_some() {
                 changed_files += 1;
@@ -628,14 +629,18 @@ fn function_stamp(
     } else {
         stamp::ValueSource::Fixed(&value)
     };
-    stamp::stamp_bytes(bytes, &opts, source, parallel::default_jobs()).map_err(|e| e.to_string())
+    stamp::stamp_bytes(bytes, &opts, source, parallel::default_jobs()).map_err(|e| {
+        let text = crate::text::decode(bytes).map_or("", |(_, t)| t);
+        e.located(text)
+    })
 }
 
 /// A KRM function run: `bytes` is a ResourceList; options come from its
 /// `functionConfig`; warnings and errors go into its `results`, and an
 /// error leaves the items as they were, with exit 1.
 fn run_function(bytes: &[u8]) -> i32 {
-    let Ok(text) = std::str::from_utf8(bytes) else {
+    // Places are offsets into the text after any BOM.
+    let Ok((_, text)) = crate::text::decode(bytes) else {
         return 2;
     };
     let outcome = krm::function_config_args(text).and_then(|a| function_stamp(bytes, a, true));
@@ -646,7 +651,7 @@ fn run_function(bytes: &[u8]) -> i32 {
                 .warnings
                 .iter()
                 .map(|w| krm::Finding {
-                    message: w.to_string(),
+                    message: w.located(text),
                     severity: "warning",
                 })
                 .collect();
@@ -715,8 +720,9 @@ fn run_plugin() -> i32 {
         });
     match result {
         Ok((o, bytes)) => {
+            let text = crate::text::decode(&bytes).map_or("", |(_, t)| t);
             for w in &o.warnings {
-                eprintln!("reload-stamp: warning: {w}");
+                eprintln!("reload-stamp: warning: {}", w.located(text));
             }
             let out = o.rendered.output.map_or(bytes, String::into_bytes);
             let mut stdout = io::stdout().lock();

@@ -26,7 +26,7 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use crate::document::{Kind, Node};
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 
 /// A reference from a pod template (or a workload annotation) to a
 /// ConfigMap or Secret.
@@ -249,15 +249,10 @@ pub fn annotation_refs(workload_meta: Option<&Node<'_>>) -> Vec<ConfigRef> {
 }
 
 /// A mapping of strings as sorted `(key, value)` entries.
-fn string_map(
-    text: &str,
-    what: &str,
-    section: &str,
-    d: &Node<'_>,
-) -> Result<Vec<(String, String)>, Error> {
+fn string_map(what: &str, section: &str, d: &Node<'_>) -> Result<Vec<(String, String)>, Error> {
     let Some(entries) = d.entries() else {
-        return Err(Error::at_byte(
-            text,
+        return Err(Error::at(
+            ErrorKind::Refused,
             d.start,
             format!("{what}: '{section}' is not a mapping"),
         ));
@@ -265,8 +260,8 @@ fn string_map(
     let mut kv = Vec::with_capacity(entries.len());
     for (k, v) in entries {
         let (Some(k), Some(v)) = (k.as_str(), v.as_str()) else {
-            return Err(Error::at_byte(
-                text,
+            return Err(Error::at(
+                ErrorKind::Refused,
                 k.start,
                 format!("{what}: every '{section}' entry must be a string"),
             ));
@@ -315,7 +310,7 @@ fn flattened(n: &Node<'_>, skip: &[&str]) -> Vec<(String, String)> {
 /// (core group; a Secret with a `sops` section is SOPS-encrypted), a
 /// SealedSecret (the Secret it unseals to), or an ExternalSecret (the
 /// Secret it writes: `spec.target.name`, else its own name).
-pub fn object_of(text: &str, obj: &Node<'_>) -> Result<Option<ConfigObject>, Error> {
+pub fn object_of(obj: &Node<'_>) -> Result<Option<ConfigObject>, Error> {
     let api = obj.get_str("apiVersion").unwrap_or("");
     let group = api.split_once('/').map_or("", |(g, _)| g);
     let meta = child(obj, "metadata");
@@ -359,7 +354,7 @@ pub fn object_of(text: &str, obj: &Node<'_>) -> Result<Option<ConfigObject>, Err
             for section in ["data", "binaryData", "stringData"] {
                 match child(obj, section) {
                     Some(d) if !d.is_null() => {
-                        sections.push((section, string_map(text, &what, section, d)?))
+                        sections.push((section, string_map(&what, section, d)?))
                     }
                     _ => {}
                 }
@@ -370,17 +365,11 @@ pub fn object_of(text: &str, obj: &Node<'_>) -> Result<Option<ConfigObject>, Err
                 .and_then(|s| child(s, "encryptedData"))
                 .filter(|d| !d.is_null())
             {
-                sections.push((
-                    "encryptedData",
-                    string_map(text, &what, "encryptedData", d)?,
-                ));
+                sections.push(("encryptedData", string_map(&what, "encryptedData", d)?));
             }
             if let Some(t) = spec.and_then(|s| child(s, "template")) {
                 if let Some(d) = child(t, "data").filter(|d| !d.is_null()) {
-                    sections.push((
-                        "template.data",
-                        string_map(text, &what, "template.data", d)?,
-                    ));
+                    sections.push(("template.data", string_map(&what, "template.data", d)?));
                 }
                 sections.push(("template", flattened(t, &["metadata", "data"])));
             }

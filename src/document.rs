@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span, Tag};
 
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::text::{self, Offsets};
 
 /// Deeper nesting than this in a candidate document is refused: no
@@ -187,7 +187,7 @@ pub fn parse_stream_with<'a>(
     loop {
         let (ev, span) = match parser.next_event() {
             None => break,
-            Some(Err(e)) => return Err(scan_error(text, &off, &e)),
+            Some(Err(e)) => return Err(scan_error(&off, &e)),
             Some(Ok(x)) => x,
         };
         match ev {
@@ -273,15 +273,8 @@ pub fn parse_all(text: &str, mode: Mode) -> Result<Vec<Document<'_>>, Error> {
     Ok(docs)
 }
 
-fn scan_error(text: &str, off: &Offsets<'_>, e: &ScanError) -> Error {
-    let m = e.marker();
-    let pos = off.at(m);
-    let (line, col) = text::line_col(text, pos);
-    // Prefer the parser's own line/column; fall back to ours if they disagree
-    // with the text (they count the same way, so this is belt and braces).
-    let line = if m.line() > 0 { m.line() } else { line };
-    let col = if m.line() > 0 { m.col() + 1 } else { col };
-    Error::syntax(line, col, e.info().to_string())
+fn scan_error(off: &Offsets<'_>, e: &ScanError) -> Error {
+    Error::at(ErrorKind::Syntax, off.at(e.marker()), e.info().to_string())
 }
 
 /// Which paths of a document the edit needs (see [`Mode::Spine`]).
@@ -414,9 +407,7 @@ impl<'a> Builder<'a, '_> {
                     self.portable_name(s, b'&')?;
                 }
                 if style == ScalarStyle::Plain && value.starts_with(['?', ':']) && self.in_flow() {
-                    return Err(Error::at_byte(
-                        self.text,
-                        s,
+                    return Err(Error::at(ErrorKind::Refused, s,
                         format!("'{}' in a flow collection: YAML 1.2 reads a plain scalar, YAML 1.1 parsers (libyaml, kubectl's go-yaml) an indicator; quote it", value.chars().take(40).collect::<String>()),
                     ));
                 }
@@ -565,9 +556,7 @@ impl<'a> Builder<'a, '_> {
         {
             return Ok(());
         }
-        Err(Error::at_byte(
-            self.text,
-            i,
+        Err(Error::at(ErrorKind::Refused, i,
             format!(
                 "the {} name '{}' has characters that YAML 1.1 parsers (kubectl's among them) read differently; refusing to edit",
                 if sigil == b'&' { "anchor" } else { "alias" },
@@ -617,8 +606,8 @@ impl<'a> Builder<'a, '_> {
             return Ok(());
         };
         if self.stack.len() >= MAX_DEPTH {
-            return Err(Error::at_byte(
-                self.text,
+            return Err(Error::at(
+                ErrorKind::Refused,
                 s,
                 format!("document nests deeper than {MAX_DEPTH} levels"),
             ));
@@ -971,8 +960,10 @@ mod tests {
 
     #[test]
     fn errors_are_located() {
-        let e = parse_all("a: b\nc: [d\n", Mode::Validate).unwrap_err();
-        assert!(e.line >= 2, "{e:?}");
+        let text = "a: b\nc: [d\n";
+        let e = parse_all(text, Mode::Validate).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Syntax);
+        assert!(e.line_col(text).is_some_and(|(line, _)| line >= 2), "{e:?}");
     }
 
     #[test]

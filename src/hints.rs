@@ -27,77 +27,68 @@ pub fn explain(text: &str, e: Error) -> Error {
     if e.kind != ErrorKind::Syntax {
         return e;
     }
-    if let Some(line) = conflict_marker(text) {
-        return Error {
-            line,
-            col: 1,
-            msg: format!(
+    if let Some(marker) = conflict_marker(text) {
+        let stopped = e.located(text);
+        return Error::at(
+            e.kind,
+            marker,
+            format!(
                 "a git merge conflict marker: resolve the conflict, then run again \
-                 (the YAML parser stopped at line {}: {})",
-                e.line, e.msg
+                 (the YAML parser stopped at {stopped})"
             ),
-            kind: e.kind,
-        };
+        );
     }
     if has_template_actions(text) {
-        return Error {
-            msg: format!(
-                "a Helm/Go template ({{{{ … }}}} actions), not YAML: {HELM_HOWTO} \
-                 (the YAML parser stopped here: {})",
-                e.msg
-            ),
-            ..e
-        };
+        let msg = format!(
+            "a Helm/Go template ({{{{ … }}}} actions), not YAML: {HELM_HOWTO} \
+             (the YAML parser stopped here: {})",
+            e.msg
+        );
+        let mut e = e;
+        e.msg = msg;
+        return e;
     }
-    let line_text = nth_line(text, e.line);
-    let hint = if line_text
+    let Some(at) = e.offset() else { return e };
+    let at = at.min(text.len());
+    let line_start = crate::text::line_start(text, at);
+    let line = &text[line_start..];
+    let line = &line[..line.find('\n').unwrap_or(line.len())];
+    let hint = if line
         .bytes()
         .take_while(|b| matches!(b, b' ' | b'\t'))
         .any(|b| b == b'\t')
     {
         Some("the line is indented with a tab: indent with spaces")
-    } else if looks_like_json(text) && comma_before(line_text, e.col) {
+    } else if looks_like_json(text) && text[line_start..at].trim_end().ends_with(',') {
         Some("JSON allows no trailing or doubled comma: remove the comma before this point")
     } else {
         None
     };
-    match hint {
-        Some(h) => Error {
-            msg: format!("{}; {h}", e.msg),
-            ..e
-        },
-        None => e,
+    let mut e = e;
+    if let Some(h) = hint {
+        e.msg = format!("{}; {h}", e.msg);
     }
+    e
 }
 
-/// The 1-based line of the first git conflict marker, if any.
+/// The byte offset of the first git conflict marker line, if any.
 fn conflict_marker(text: &str) -> Option<usize> {
-    text.lines()
-        .position(|l| {
-            let l = l.trim_end_matches('\r');
-            ["<<<<<<<", ">>>>>>>", "|||||||"]
-                .iter()
-                .any(|m| l == *m || l.strip_prefix(m).is_some_and(|r| r.starts_with(' ')))
-        })
-        .map(|i| i + 1)
-}
-
-/// Line `n` (1-based) of `text`, empty when there is none.
-fn nth_line(text: &str, n: usize) -> &str {
-    n.checked_sub(1)
-        .and_then(|i| text.lines().nth(i))
-        .unwrap_or("")
+    let mut start = 0;
+    for l in text.split_inclusive('\n') {
+        let t = l.trim_end_matches(['\r', '\n']);
+        if ["<<<<<<<", ">>>>>>>", "|||||||"]
+            .iter()
+            .any(|m| t == *m || t.strip_prefix(m).is_some_and(|r| r.starts_with(' ')))
+        {
+            return Some(start);
+        }
+        start += l.len();
+    }
+    None
 }
 
 fn looks_like_json(text: &str) -> bool {
     text.trim_start().starts_with(['{', '['])
-}
-
-/// Whether the last non-blank character before 1-based column `col` of
-/// `line` is a comma (the error sits at what follows a dangling comma).
-fn comma_before(line: &str, col: usize) -> bool {
-    let before: String = line.chars().take(col.saturating_sub(1)).collect();
-    before.trim_end().ends_with(',')
 }
 
 #[cfg(test)]
@@ -107,34 +98,33 @@ mod tests {
     /// The hint each syntax error gets, `None` for none.
     #[test]
     fn hints_by_cause() {
-        let cases: &[(&str, usize, usize, Option<&str>)] = &[
+        let cases: &[(&str, usize, Option<&str>)] = &[
             (
                 "a: 1\n<<<<<<< HEAD\nb: 2\n=======\nb: 3\n>>>>>>> x\n",
-                3,
-                1,
+                13,
                 Some("2:1: a git merge conflict marker"),
             ),
-            ("a:\n\tb: 1\n", 2, 2, Some("indented with a tab")),
-            ("a:\n  b: 1\n", 2, 2, None),
-            ("[1,2,,]", 1, 6, Some("trailing or doubled comma")),
-            ("a: [1,2,,]", 1, 9, None),
-            ("- {{ .Values.x }}\n", 1, 3, Some("a Helm/Go template")),
-            ("on: {{ x\n", 1, 3, None),
-            ("a: '<<<<<<< x'\n", 1, 3, None),
+            ("a:\n\tb: 1\n", 4, Some("indented with a tab")),
+            ("a:\n  b: 1\n", 4, None),
+            ("[1,2,,]", 5, Some("trailing or doubled comma")),
+            ("a: [1,2,,]", 8, None),
+            ("- {{ .Values.x }}\n", 2, Some("a Helm/Go template")),
+            ("on: {{ x\n", 2, None),
+            ("a: '<<<<<<< x'\n", 2, None),
         ];
-        for (text, line, col, want) in cases {
-            let got = explain(text, Error::syntax(*line, *col, "parser says"));
-            let shown = got.to_string();
+        for (text, at, want) in cases {
+            let got = explain(text, Error::at(ErrorKind::Syntax, *at, "parser says"));
+            let shown = got.located(text);
             match want {
                 Some(w) => assert!(shown.contains(w), "{text:?}: {shown}"),
-                None => assert_eq!(shown, format!("{line}:{col}: parser says"), "{text:?}"),
+                None => assert!(shown.ends_with(": parser says"), "{text:?}: {shown}"),
             }
         }
     }
 
     #[test]
     fn other_errors_are_left_alone() {
-        let e = Error::at(2, 2, "refused");
+        let e = Error::at(ErrorKind::Refused, 4, "refused");
         assert_eq!(explain("a:\n\tb: 1\n", e.clone()), e);
     }
 }

@@ -123,7 +123,7 @@ fn read_kustomization(dir: &Path) -> Result<Kustomization, String> {
     let text = std::fs::read_to_string(&path)
         .map_err(|e| format!("{}: {}", path.display(), crate::inputs::io_message(&e)))?;
     let shown = path.display().to_string();
-    let docs = parse_all(&text, Mode::Full).map_err(|e| e.with_path(&shown))?;
+    let docs = parse_all(&text, Mode::Full).map_err(|e| e.render(&shown, &text))?;
     let root = docs.iter().find_map(|d| d.root.as_ref());
     let get = |k: &str| root.and_then(|r| r.get_str(k)).map(str::to_string);
     let strings = |k: &str| -> Vec<String> {
@@ -224,7 +224,7 @@ pub fn plan(
     let built = builder.build(dir)?;
     let shown_build = format!("`{}`", builder.shown(dir));
     let a = stamp::analyze(built.as_bytes(), opts, None, jobs)
-        .map_err(|e| format!("{shown_build} output: {e}"))?;
+        .map_err(|e| format!("{shown_build} output: {}", e.located(&built)))?;
     let mut index = Index::default();
     index.key = key.cloned();
     for o in &a.objects {
@@ -236,9 +236,12 @@ pub fn plan(
     let mut ids = None;
     for w in a.docs.iter().flat_map(|d| &d.workloads) {
         let mut warn = Vec::new();
-        let hash = stamp::workload_hash(a.text, w, &index, &mut warn)
-            .map_err(|e| format!("{shown_build} output: {e}"))?;
-        warnings.extend(warn.iter().map(|e| format!("{shown_build} output: {e}")));
+        let hash = stamp::workload_hash(w, &index, &mut warn)
+            .map_err(|e| format!("{shown_build} output: {}", e.located(a.text)))?;
+        warnings.extend(
+            warn.iter()
+                .map(|e| format!("{shown_build} output: {}", e.located(a.text))),
+        );
         let Some(hash) = hash else { continue };
         if ids.is_none() {
             ids = Some(resource_workloads(path, &k, builder, opts)?);
@@ -262,7 +265,7 @@ pub fn plan(
         &|w| values.get(&w.start).map(String::as_str),
         jobs,
     )
-    .map_err(|e| format!("{shown_build} output: {e}"))?;
+    .map_err(|e| format!("{shown_build} output: {}", e.located(a.text)))?;
     let stamped_build = rendered.output.unwrap_or_else(|| built.clone());
     let nl = if k.text.contains("\r\n") {
         "\r\n"
@@ -340,7 +343,7 @@ fn resource_workloads(
             builder.build(&target)?
         };
         let a = stamp::analyze(text.as_bytes(), &plain, None, 1)
-            .map_err(|e| format!("resource {r}: {e}"))?;
+            .map_err(|e| format!("resource {r}: {}", e.located(&text)))?;
         out.extend(
             a.docs
                 .iter()

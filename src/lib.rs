@@ -13,6 +13,7 @@ pub mod cli;
 pub mod confighash;
 pub mod document;
 pub mod error;
+pub mod fingerprint;
 pub mod hints;
 pub mod inputs;
 pub mod krm;

@@ -10,7 +10,7 @@ use saphyr_parser::ScalarStyle;
 
 use crate::confighash::{annotation_refs, refs_of, ConfigRef};
 use crate::document::{Document, Kind, Node};
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::select::{template_path, Selector};
 use crate::text::{self, at_line_start, column, newline_near, next_line_start};
 
@@ -117,18 +117,6 @@ pub fn plan_document(
     Ok(out)
 }
 
-/// Follows `items` indices through `*List` documents.
-pub fn follow_items<'n, 'a>(root: &'n Node<'a>, items: &[usize]) -> Option<&'n Node<'a>> {
-    let mut cur = root;
-    for &i in items {
-        match &cur.get("items")?.1.kind {
-            Kind::Seq(v, _) => cur = v.get(i)?,
-            _ => return None,
-        }
-    }
-    Some(cur)
-}
-
 /// `? key` alone in a block mapping: its `:` would need a line of its own.
 const EXPLICIT_KEY: &str =
     "an explicit key ('? ...') with an empty value; refusing to guess where the value goes";
@@ -157,7 +145,7 @@ type Entry<'n, 'a> = &'n (Node<'a>, Node<'a>);
 
 impl Ctx<'_> {
     fn err(&self, pos: usize, msg: impl Into<String>) -> Error {
-        Error::at_byte(self.text, pos, msg)
+        Error::at(ErrorKind::Refused, pos, msg)
     }
 
     fn visit(
@@ -377,7 +365,7 @@ impl Ctx<'_> {
                     if let (false, Some((fk, _))) =
                         (is_flow(mv), mv.entries().and_then(|e| e.first()))
                     {
-                        let fp = crate::verify::fingerprint_metadata(mv, self.key);
+                        let fp = crate::fingerprint::fingerprint_metadata(mv, self.key);
                         local = self.local(fk, mv.end, &edits, Expect::Metadata(fp));
                     }
                     edits

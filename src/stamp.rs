@@ -5,12 +5,13 @@ use std::ops::Range;
 
 use crate::confighash::{object_of, ConfigObject};
 use crate::document::{parse_stream, parse_stream_with, split_regions, Kind, Mode, Node};
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
+use crate::fingerprint::{fingerprint, Site};
 use crate::parallel;
 use crate::plan::{plan_document, Workload, VALUE};
 use crate::select::Selector;
 use crate::text::{self, decode};
-use crate::verify::{self, Site};
+use crate::verify;
 
 /// A document that holds at least one selected workload.
 #[derive(Debug)]
@@ -125,7 +126,7 @@ pub fn analyze<'a>(
         if !wanted.contains(&true) {
             return parse_stream(&text[span.clone()], Mode::Validate, |_| Ok(()))
                 .map(|()| (Part::default(), span))
-                .map_err(|e| relocate(e, text, base));
+                .map_err(|e| e.shifted(base));
         }
         let mode_at = |off: usize| {
             let i = batch
@@ -137,8 +138,8 @@ pub fn analyze<'a>(
                 Mode::Validate
             }
         };
-        let mut part = analyze_batch(&text[span.clone()], &mode_at, opts)
-            .map_err(|e| relocate(e, text, base))?;
+        let mut part =
+            analyze_batch(&text[span.clone()], &mode_at, opts).map_err(|e| e.shifted(base))?;
         if let Some(v) = value {
             let local = Analysis {
                 bom: "",
@@ -148,7 +149,7 @@ pub fn analyze<'a>(
                 objects: Vec::new(),
                 rendered: None,
             };
-            let r = render(&local, opts, &|_| Some(v), 1).map_err(|e| relocate(e, text, base))?;
+            let r = render(&local, opts, &|_| Some(v), 1).map_err(|e| e.shifted(base))?;
             part.rendered = Some(r);
         }
         for d in &mut part.docs {
@@ -157,11 +158,7 @@ pub fn analyze<'a>(
         for o in &mut part.objects {
             o.pos += base;
         }
-        part.warnings = part
-            .warnings
-            .into_iter()
-            .map(|w| relocate(w, text, base))
-            .collect();
+        part.warnings = part.warnings.into_iter().map(|w| w.shifted(base)).collect();
         Ok::<(Part, Range<usize>), Error>((part, span))
     });
     let mut a = Analysis {
@@ -247,14 +244,14 @@ fn analyze_batch(
         )?;
         let Some(root) = &doc.root else { return Ok(()) };
         if opts.config_hash {
-            collect_objects(text, root, &mut part.objects)?;
+            collect_objects(root, &mut part.objects)?;
         }
         if !workloads.is_empty() {
             let sites = workloads.iter().map(|w| Site {
                 items: &w.items,
                 kind: &w.kind,
             });
-            let fingerprint = verify::fingerprint(root, sites, &opts.key);
+            let fingerprint = fingerprint(root, sites, &opts.key);
             part.docs.push(DocPlan {
                 region: doc.region,
                 fingerprint,
@@ -281,17 +278,8 @@ fn shift(d: &mut DocPlan, by: usize) {
     }
 }
 
-/// An error located in a region, located in the whole text. Regions start
-/// at line starts, so only the line moves.
-fn relocate(mut e: Error, text: &str, region_start: usize) -> Error {
-    if e.line > 0 {
-        e.line += memchr::memchr_iter(b'\n', &text.as_bytes()[..region_start]).count();
-    }
-    e
-}
-
 /// Adds the ConfigMaps and Secrets of a document (and of its `*List` items).
-fn collect_objects(text: &str, node: &Node<'_>, out: &mut Vec<ConfigObject>) -> Result<(), Error> {
+fn collect_objects(node: &Node<'_>, out: &mut Vec<ConfigObject>) -> Result<(), Error> {
     if node.get_str("kind").is_some_and(|k| k.ends_with("List")) {
         if let Some((
             _,
@@ -302,10 +290,10 @@ fn collect_objects(text: &str, node: &Node<'_>, out: &mut Vec<ConfigObject>) -> 
         )) = node.get("items")
         {
             for item in items {
-                collect_objects(text, item, out)?;
+                collect_objects(item, out)?;
             }
         }
-    } else if let Some(o) = object_of(text, node)? {
+    } else if let Some(o) = object_of(node)? {
         out.push(o);
     }
     Ok(())
@@ -356,7 +344,7 @@ pub fn stamp_bytes(
             let mut warnings = a.warnings.clone();
             let mut values = std::collections::HashMap::new();
             for w in a.docs.iter().flat_map(|d| &d.workloads) {
-                if let Some(v) = workload_hash(a.text, w, &index, &mut warnings)? {
+                if let Some(v) = workload_hash(w, &index, &mut warnings)? {
                     values.insert(w.start, v);
                 }
             }
@@ -375,7 +363,6 @@ pub fn stamp_bytes(
 /// is among the inputs. A missing reference that is not optional warns; a
 /// reference with two different definitions is an error.
 pub fn workload_hash(
-    text: &str,
     w: &Workload,
     index: &crate::confighash::Index<'_>,
     warnings: &mut Vec<Error>,
@@ -384,7 +371,7 @@ pub fn workload_hash(
     for r in &w.refs {
         let got = index
             .get(r, w.namespace.as_deref())
-            .map_err(|msg| Error::at_byte(text, r.pos, msg))?;
+            .map_err(|msg| Error::at(ErrorKind::Refused, r.pos, msg))?;
         match got {
             Some(o) if o.ignored => {}
             Some(o) => {
@@ -399,8 +386,8 @@ pub fn workload_hash(
                 }
             }
             None if r.optional => {}
-            None => warnings.push(Error::at_byte(
-                text,
+            None => warnings.push(Error::at(
+                ErrorKind::Refused,
                 r.pos,
                 format!(
                     "{} {} references {} '{}', which is not among the inputs",
@@ -440,9 +427,9 @@ pub struct Rendered {
 
 /// A planned edit that is wrong, caught before anything is written: a bug
 /// in reload-stamp, not in the input.
-fn internal(text: &str, at: usize, why: &str) -> Error {
-    Error::at_byte(
-        text,
+fn internal(at: usize, why: &str) -> Error {
+    Error::at(
+        ErrorKind::Internal,
         at,
         format!("internal error, nothing written: {why}; please report this with the input"),
     )
@@ -503,7 +490,7 @@ pub fn render<'v>(
             out.push_str(a.bom);
         }
         let Some(between) = a.text.get(copied..doc.region.start) else {
-            return Err(internal(a.text, doc.region.start, "documents overlap"));
+            return Err(internal(doc.region.start, "documents overlap"));
         };
         out.push_str(between);
         let from = out.len();
@@ -513,7 +500,7 @@ pub fn render<'v>(
         let mut moved: Vec<(usize, usize, isize)> = Vec::with_capacity(edits.len());
         for (e, v) in &edits {
             if e.start < pos {
-                return Err(internal(a.text, e.start, "two edits overlap"));
+                return Err(internal(e.start, "two edits overlap"));
             }
             out.push_str(&a.text[pos..e.start]);
             let at = out.len();
@@ -526,11 +513,7 @@ pub fn render<'v>(
             pos = e.end;
         }
         let Some(rest) = a.text.get(pos..doc.region.end) else {
-            return Err(internal(
-                a.text,
-                doc.region.start,
-                "an edit runs past its document",
-            ));
+            return Err(internal(doc.region.start, "an edit runs past its document"));
         };
         out.push_str(rest);
         copied = doc.region.end;
@@ -598,7 +581,7 @@ pub fn render<'v>(
             key,
             doc.fingerprint,
         )
-        .map_err(|why| internal(a.text, doc.workloads[0].start, &why))
+        .map_err(|why| internal(doc.workloads[0].start, &why))
     });
     checks.into_iter().collect::<Result<Vec<()>, Error>>()?;
     Ok(Rendered {

@@ -1,7 +1,7 @@
 //! Byte-level helpers over the source text: BOM, UTF-8, lines, columns, and
 //! the conversion from the parser's character indices to byte offsets.
 
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 
 /// The UTF-8 byte-order mark.
 pub const BOM: &str = "\u{feff}";
@@ -20,7 +20,8 @@ pub fn decode(bytes: &[u8]) -> Result<(&str, &str), Error> {
             let b = text.as_bytes();
             if let Some(i) = memchr::memchr_iter(b'\r', b).find(|&i| b.get(i + 1) != Some(&b'\n')) {
                 let (line, col) = line_col(text, i);
-                return Err(Error::at(
+                return Err(Error::at_line_col(
+                    ErrorKind::Syntax,
                     line,
                     col,
                     "a carriage return without a line feed (old Mac line ending) is not supported; use LF or CRLF line endings",
@@ -35,7 +36,8 @@ pub fn decode(bytes: &[u8]) -> Result<(&str, &str), Error> {
                     .find(|(_, c)| matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}'))
                 {
                     let (line, col) = line_col(text, i);
-                    return Err(Error::at(
+                    return Err(Error::at_line_col(
+                    ErrorKind::Syntax,
                         line,
                         col,
                         format!(
@@ -52,7 +54,8 @@ pub fn decode(bytes: &[u8]) -> Result<(&str, &str), Error> {
             // The valid prefix is UTF-8 by construction.
             let prefix = std::str::from_utf8(&rest[..good]).unwrap_or_default();
             let (line, col) = line_col(prefix, good);
-            Err(Error::at(
+            Err(Error::at_line_col(
+                ErrorKind::Syntax,
                 line,
                 col,
                 format!("input is not valid UTF-8 (byte 0x{:02x})", rest[good]),
@@ -61,22 +64,7 @@ pub fn decode(bytes: &[u8]) -> Result<(&str, &str), Error> {
     }
 }
 
-/// 1-based line and column (in characters) of byte offset `pos`.
-pub fn line_col(text: &str, pos: usize) -> (usize, usize) {
-    let pos = floor_char_boundary(text, pos.min(text.len()));
-    let before = &text.as_bytes()[..pos];
-    let line = memchr::memchr_iter(b'\n', before).count() + 1;
-    let start = line_start(text, pos);
-    let col = text[start..pos].chars().count() + 1;
-    (line, col)
-}
-
-fn floor_char_boundary(text: &str, mut pos: usize) -> usize {
-    while !text.is_char_boundary(pos) {
-        pos -= 1;
-    }
-    pos
-}
+pub use crate::error::line_col;
 
 /// Byte offset of the start of the line holding `pos`.
 pub fn line_start(text: &str, pos: usize) -> usize {
@@ -215,13 +203,13 @@ mod tests {
     #[test]
     fn decode_reports_invalid_byte_position() {
         let e = decode(b"a: b\nc: \xff\n").unwrap_err();
-        assert_eq!((e.line, e.col), (2, 4));
+        assert_eq!(e.line_col("").unwrap(), (2, 4));
         assert_eq!(decode(b"\xef\xbb\xbfa").unwrap(), (BOM, "a"));
         assert_eq!(decode(b"a\r\nb\r\n").unwrap(), ("", "a\r\nb\r\n"));
         let e = decode(b"a: b\r\nc: d\re: f\n").unwrap_err();
-        assert_eq!((e.line, e.col), (2, 5));
+        assert_eq!(e.line_col("").unwrap(), (2, 5));
         let e = decode("a: é\nb: x\u{85}c\n".as_bytes()).unwrap_err();
-        assert_eq!((e.line, e.col), (2, 5));
+        assert_eq!(e.line_col("").unwrap(), (2, 5));
         assert!(e.msg.starts_with("U+0085"));
     }
 
