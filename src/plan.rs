@@ -49,7 +49,7 @@ pub struct Workload {
     /// ConfigMaps and Secrets its pod spec references (config-hash mode).
     pub refs: Vec<ConfigRef>,
     /// A part of the document that shows the whole edit when parsed alone,
-    /// if the edit is in block style (see [`crate::verify::check_local`]).
+    /// if the edit is in block style (the self-check in `verify` reads it).
     pub local: Option<Local>,
 }
 
