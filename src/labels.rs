@@ -308,7 +308,80 @@ fn check_value(v: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::qualified_name;
+    use std::collections::HashMap;
+
+    use super::{qualified_name, LabelSelector};
+
+    /// Kubernetes label-selector cases: what matches, and where an invalid
+    /// selector is reported.
+    #[test]
+    fn selector_table() {
+        let labels: HashMap<&str, &str> = [
+            ("app", "web"),
+            ("tier", "frontend"),
+            ("env", "prod"),
+            ("n", "5"),
+            ("example.com/team", "a"),
+        ]
+        .into_iter()
+        .collect();
+        let get = |k: &str| labels.get(k).copied();
+        let valid: &[(&str, bool)] = &[
+            ("", true),
+            ("app=web", true),
+            ("app==web", true),
+            ("app=api", false),
+            ("app!=api", true),
+            ("app!=web", false),
+            ("missing!=x", true),
+            ("app", true),
+            ("missing", false),
+            ("!missing", true),
+            ("!app", false),
+            ("env in (prod,staging)", true),
+            ("env in (staging)", false),
+            ("missing in (a)", false),
+            ("env notin (prod)", false),
+            ("env notin (dev, staging)", true),
+            ("missing notin (a)", true),
+            ("app=web,tier=frontend", true),
+            ("app=web,tier=backend", false),
+            (" app = web , env in ( prod ) ", true),
+            ("example.com/team=a", true),
+            ("n>3", true),
+            ("n<3", false),
+            ("app>3", false),
+            ("app=", false),
+            ("missing=", false),
+            ("app=web,!canary,env in (prod,staging),tier!=db", true),
+        ];
+        for (sel, want) in valid {
+            let s = LabelSelector::parse(sel).unwrap_or_else(|e| panic!("{sel:?}: {e}"));
+            assert_eq!(s.matches(&get), *want, "{sel:?}");
+        }
+        let invalid: &[(&str, usize)] = &[
+            ("app=web,", 9),
+            (",app", 1),
+            ("app in (a", 10),
+            ("app in a", 8),
+            ("app notin ()", 12),
+            ("app =! web", 6),
+            ("app is web", 5),
+            ("!app=web", 5),
+            ("-app=web", 1),
+            ("app=-web", 5),
+            ("a b", 3),
+            ("Example.com/x=y", 1),
+            ("n>x", 3),
+            ("app in (a b)", 11),
+        ];
+        for (sel, col) in invalid {
+            match LabelSelector::parse(sel) {
+                Ok(s) => panic!("{sel:?} parsed as {s:?}"),
+                Err(e) => assert_eq!(e.col, *col, "{sel:?}: {e}"),
+            }
+        }
+    }
 
     /// Edge cases of apimachinery's `IsQualifiedName`; `true` for valid.
     #[test]

@@ -1,34 +1,61 @@
 //! reload-stamp: offline, format-preserving rollout stamps for Kubernetes
 //! manifests.
 //!
-//! The pipeline, one module a step: [`inputs`] lists the inputs,
-//! [`document`] parses a stream into documents and span-carrying trees,
-//! [`select`] (with [`labels`]) says which objects are workloads to stamp,
-//! [`plan`] decides the edit for each, [`stamp`] applies the edits and has
-//! [`verify`] check every edited document, [`output`] prints, diffs or
-//! writes, and [`cli`] ties them to the command line. [`confighash`]
-//! computes the config-hash mode's value.
+//! A new value in a pod template's annotations makes the Deployment (or
+//! StatefulSet, DaemonSet) roll its pods. This library adds or rewrites
+//! that annotation in the text of manifests, touching nothing but the
+//! stamp's lines: comments, quoting, key order and layout stay, and every
+//! edit is parsed again and checked. [`stamp_str`] is the entry point;
+//! [`Options`] says what to stamp and with what.
+//!
+//! ```
+//! use reload_stamp::{stamp_str, Options};
+//!
+//! let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    metadata:\n      annotations:\n        reloaded-at: \"1\"\n";
+//! let out = stamp_str(text, &Options::new("2"))?;
+//! assert!(out.output.unwrap().ends_with("        reloaded-at: \"2\"\n"));
+//! # Ok::<(), reload_stamp::Error>(())
+//! ```
+//!
+//! Inside, one module a step, data flowing one way: `inputs` lists the
+//! inputs, `document` parses a stream into documents and span-carrying
+//! trees, `select` (with `labels`) says which objects are workloads, `plan`
+//! decides each edit, `stamp` applies them and has `verify` check every
+//! edited document against its `fingerprint`, and `output` prints, diffs or
+//! writes. `confighash` computes config-hash values, `kustomize` and `krm`
+//! join kustomize and KRM pipelines, and `cli` ties them to the command
+//! line.
 
-pub mod cli;
-pub mod confighash;
-pub mod document;
-pub mod error;
-pub mod fingerprint;
-pub mod hints;
-pub mod inputs;
-pub mod krm;
-pub mod kustomize;
-pub mod labels;
-pub mod listedit;
-pub mod output;
-pub mod parallel;
-pub mod plan;
-pub mod progress;
-pub mod select;
-pub mod stamp;
-pub mod text;
-pub mod value;
-pub mod verify;
+#![warn(missing_docs)]
 
+mod api;
+mod cli;
+mod confighash;
+mod document;
+mod error;
+mod fingerprint;
+mod hints;
+mod inputs;
+mod krm;
+mod kustomize;
+mod labels;
+mod listedit;
+mod output;
+mod parallel;
+mod plan;
+mod progress;
+mod select;
+mod stamp;
+mod text;
+mod value;
+mod verify;
+
+pub use api::{stamp_bytes, stamp_str, Options, Outcome, Stamp};
 pub use error::{Error, ErrorKind};
-pub use stamp::{analyze, render, Options};
+
+/// The command line, for the `reload-stamp` binary: parses the process
+/// arguments, runs, and returns the exit code.
+#[doc(hidden)]
+pub fn cli_main() -> i32 {
+    cli::main()
+}

@@ -1,3 +1,3 @@
 fn main() {
-    std::process::exit(reload_stamp::cli::main());
+    std::process::exit(reload_stamp::cli_main());
 }

@@ -405,12 +405,17 @@ pub fn workload_hash(
 /// One stamped workload, for the summary and reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stamp {
+    /// The workload's kind.
     pub kind: String,
+    /// Its `metadata.name`.
     pub name: Option<String>,
+    /// Its `metadata.namespace`, as written (none when absent).
     pub namespace: Option<String>,
     /// 1-based line of the workload in the input.
     pub line: usize,
+    /// The stamp's value before, if it had one.
     pub previous: Option<String>,
+    /// The value stamped.
     pub value: String,
 }
 

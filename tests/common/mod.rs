@@ -40,20 +40,17 @@ pub fn digest_outside(msg: &[u8], hmac_key: Option<&str>) -> String {
 /// does (stamped while analysed); `full_check` forces whole-document checks.
 /// Unchanged input comes back as it was.
 pub fn stamp(input: &[u8], full_check: bool, jobs: usize) -> Result<Vec<u8>, String> {
-    let opts = reload_stamp::Options {
-        selector: reload_stamp::select::Selector::default(),
-        key: "reloaded-at".to_string(),
-        config_hash: false,
-        records: false,
-        full_check,
-    };
-    let a = reload_stamp::analyze(input, &opts, Some(VALUE), jobs).map_err(|e| {
+    let opts = reload_stamp::Options::new(VALUE)
+        .full_check(full_check)
+        .jobs(jobs);
+    let out = reload_stamp::stamp_bytes(input, &opts).map_err(|e| {
         // A refusal is fine; a wrong edit caught by the self-check is a bug.
         assert_ne!(e.kind, reload_stamp::ErrorKind::Internal, "{e}");
         e.to_string()
     })?;
-    let r = a.rendered.ok_or("not rendered")?;
-    Ok(r.output.map_or_else(|| input.to_vec(), String::into_bytes))
+    Ok(out
+        .output
+        .map_or_else(|| input.to_vec(), String::into_bytes))
 }
 
 /// Checks a successful result: the output means the input plus the stamp
