@@ -205,10 +205,10 @@ pub fn stamp_bytes(bytes: &[u8], options: &Options) -> Result<Outcome, Error> {
         Some(v) => ValueSource::Fixed(v),
         None => ValueSource::ConfigHash(options.hmac.as_ref()),
     };
-    let o = stamp::stamp_bytes(bytes, &options.inner, source, options.jobs)?;
+    let f = stamp::stamp_bytes(bytes, &options.inner, source, options.jobs)?;
     Ok(Outcome {
-        output: o.rendered.output,
-        stamps: o.rendered.stamps,
-        warnings: o.warnings,
+        output: f.rendered.output,
+        stamps: f.rendered.stamps,
+        warnings: f.warnings,
     })
 }

@@ -1,7 +1,6 @@
 //! The command line: options, and the run that ties inputs, stamping and
 //! output together.
 
-use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
 
 use clap::{ArgAction, Parser, ValueEnum};
@@ -19,7 +18,7 @@ use crate::parallel;
 use crate::plan::qualified;
 use crate::progress::Progress;
 use crate::select::{KindSpec, Selector};
-use crate::stamp::{self, Analysis, Options, Rendered, Stamp};
+use crate::stamp::{self, Analysis, Finished, Options, Stamp};
 use crate::value::{self, ValueArgs};
 
 const EXAMPLES: &str = "\
@@ -245,32 +244,6 @@ struct Run {
     chart_templates: Vec<String>,
 }
 
-/// One input, stamped.
-struct Done<'a> {
-    analysis: &'a Analysis<'a>,
-    /// The result, unless the analysis already stamped it.
-    own: Option<Rendered>,
-    warnings: Vec<Error>,
-    /// Why `--write` failed, if it did.
-    write_error: Option<String>,
-}
-
-impl Done<'_> {
-    fn rendered(&self) -> &Rendered {
-        match (&self.own, &self.analysis.rendered) {
-            (Some(r), _) | (None, Some(r)) => r,
-            (None, None) => unreachable_rendered(),
-        }
-    }
-}
-
-/// Every input is rendered by the analysis or after it; an empty result is
-/// the safe answer should that ever not hold.
-fn unreachable_rendered() -> &'static Rendered {
-    static EMPTY: std::sync::OnceLock<Rendered> = std::sync::OnceLock::new();
-    EMPTY.get_or_init(Rendered::default)
-}
-
 /// Per input: its bytes, or the error that stopped it.
 struct Loaded {
     source: Source,
@@ -311,12 +284,9 @@ impl Run {
         })
     }
 
+    /// Read, analyse, render, write, then tell: one stage after another,
+    /// each spread over the threads.
     fn execute(self, args: &Args) -> i32 {
-        let mut failed = false;
-        for (path, msg) in &self.walk_errors {
-            eprintln!("reload-stamp: {path}: {msg}");
-            failed = true;
-        }
         // Many inputs: one thread per input. One input: its documents spread
         // over the threads instead.
         let jobs = jobs(args);
@@ -330,8 +300,51 @@ impl Run {
             !args.quiet && io::stderr().is_terminal(),
         );
         progress.phase("reading");
+        let loaded = self.read(outer);
+        let mut analyses = self.analyse(&loaded, outer, inner, &progress);
+        progress.phase(if args.write { "writing" } else { "stamping" });
+        // Config-hash mode looks references up among all inputs together;
+        // the objects leave the analyses, which the next stage consumes.
+        let objects: Vec<_> = analyses
+            .iter_mut()
+            .map(|a| {
+                a.as_mut()
+                    .map(|a| std::mem::take(&mut a.objects))
+                    .unwrap_or_default()
+            })
+            .collect();
+        let mut index = Index::default();
+        index.key.clone_from(&self.hmac);
+        for ((l, a), objects) in loaded.iter().zip(&analyses).zip(&objects) {
+            if let Ok(a) = a {
+                objects
+                    .iter()
+                    .for_each(|o| index.add(o, l.source.name(), a.text));
+            }
+        }
+        let values = if self.opts.config_hash {
+            stamp::Values::Hashes(&index)
+        } else {
+            stamp::Values::Fixed(&self.value)
+        };
+        let finished = parallel::map_into(analyses, outer, |a| {
+            let f = a.and_then(|a| stamp::finish(a, &self.opts, values, inner));
+            progress.inc();
+            f
+        });
+        let written = if args.write {
+            write_all(&loaded, &finished, outer)
+        } else {
+            vec![None; finished.len()]
+        };
+        progress.finish();
+        self.tell(args, &loaded, &finished, &written)
+    }
+
+    /// Stage 1: every input's bytes.
+    fn read(&self, outer: usize) -> Vec<Loaded> {
         let stdin = std::sync::Mutex::new(self.stdin.clone());
-        let loaded: Vec<Loaded> = parallel::map(&self.sources, outer, |s| {
+        parallel::map(&self.sources, outer, |s| {
             let read = match (s, stdin.lock().ok().and_then(|mut b| b.take())) {
                 (Source::Stdin, Some(bytes)) => Ok(bytes),
                 _ => s.read(),
@@ -340,126 +353,75 @@ impl Run {
                 source: s.clone(),
                 bytes: read.map_err(|e| Error::new(ErrorKind::Io, io_message(&e))),
             }
-        });
-        let analyses: Vec<Result<Analysis<'_>, Error>> = parallel::map(&loaded, outer, |l| {
-            // A time or --value is known now: each thread stamps as it goes.
-            let value = (!self.opts.config_hash).then_some(self.value.as_str());
-            let a = stamp::analyze(
-                l.bytes.as_ref().map_err(Clone::clone)?,
-                &self.opts,
-                value,
-                inner,
-            );
+        })
+    }
+
+    /// Stage 2: every input parsed and planned; with a value known up front
+    /// (not config-hash), stamped as well, by the thread that analysed it.
+    fn analyse<'l>(
+        &self,
+        loaded: &'l [Loaded],
+        outer: usize,
+        inner: usize,
+        progress: &Progress,
+    ) -> Vec<Result<Analysis<'l>, Error>> {
+        let value = (!self.opts.config_hash).then_some(self.value.as_str());
+        parallel::map(loaded, outer, |l| {
+            let a = l
+                .bytes
+                .as_ref()
+                .map_err(Clone::clone)
+                .and_then(|b| stamp::analyze(b, &self.opts, value, inner));
             progress.inc();
             a
-        });
-        progress.phase(if args.write { "writing" } else { "stamping" });
-        // Config-hash mode looks references up among all inputs together.
-        let mut index = Index::default();
-        index.key.clone_from(&self.hmac);
-        if self.opts.config_hash {
-            for (l, a) in loaded.iter().zip(&analyses) {
-                if let Ok(a) = a {
-                    a.objects
-                        .iter()
-                        .for_each(|o| index.add(o, l.source.name(), a.text));
-                }
-            }
+        })
+    }
+
+    /// Stage 5: warnings, errors, the stream or diff or list or report, and
+    /// the summary; the exit code.
+    fn tell(
+        &self,
+        args: &Args,
+        loaded: &[Loaded],
+        finished: &[Result<Finished<'_>, Error>],
+        written: &[Option<String>],
+    ) -> i32 {
+        let mut t = Tally {
+            errored: self.walk_errors.len(),
+            templates: self.chart_templates.len(),
+            ..Tally::default()
+        };
+        for (path, msg) in &self.walk_errors {
+            eprintln!("reload-stamp: {path}: {msg}");
         }
-        let work: Vec<(&Loaded, &Result<Analysis<'_>, Error>)> =
-            loaded.iter().zip(&analyses).collect();
-        let results: Vec<Result<Done<'_>, Error>> = parallel::map(&work, outer, |(l, a)| {
-            let a = a.as_ref().map_err(Clone::clone)?;
-            let mut warnings = a.warnings.clone();
-            let own = if a.rendered.is_some() {
-                None
-            } else if self.opts.config_hash {
-                let mut values: HashMap<usize, String> = HashMap::new();
-                for w in a.docs.iter().flat_map(|d| &d.workloads) {
-                    if let Some(v) = stamp::workload_hash(w, &index, &mut warnings)? {
-                        values.insert(w.start, v);
-                    }
-                }
-                Some(stamp::render(
-                    a,
-                    &self.opts,
-                    &|w| values.get(&w.start).map(String::as_str),
-                    inner,
-                )?)
-            } else {
-                Some(stamp::render(
-                    a,
-                    &self.opts,
-                    &|_| Some(self.value.as_str()),
-                    inner,
-                )?)
-            };
-            let r = match (&own, &a.rendered) {
-                (Some(r), _) | (None, Some(r)) => r,
-                (None, None) => unreachable_rendered(),
-            };
-            let mut write_error = None;
-            if let (true, Some(new), Source::File { path, .. }) = (args.write, &r.output, &l.source)
-            {
-                write_error = output::write_atomic(path, new.as_bytes())
-                    .err()
-                    .map(|e| io_message(&e));
-            }
-            progress.inc();
-            Ok(Done {
-                analysis: a,
-                own,
-                warnings,
-                write_error,
-            })
-        });
-        progress.finish();
         for path in &self.chart_templates {
             note(args, &format!("{path}: skipped, a Helm chart template"));
         }
-        let mut templates = self.chart_templates.len();
-
         let stdout = io::stdout();
-        let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
-        let color = args.color.enabled(io::stdout().is_terminal());
-        let stream = !(args.diff || args.check || args.list || args.report.is_some() || args.write);
-        let mut concat = Concat::default();
-        let mut changed_files = 0;
-        let mut errored = self.walk_errors.len();
-        let mut stamped = 0;
-        let mut report = Vec::new();
+        let mut out = Emit {
+            args,
+            out: io::BufWriter::with_capacity(1 << 16, stdout.lock()),
+            color: args.color.enabled(io::stdout().is_terminal()),
+            concat: Concat::default(),
+            report: Vec::new(),
+        };
         let mut io_result = Ok(());
-        for (l, res) in loaded.iter().zip(&results) {
+        for ((l, f), write_error) in loaded.iter().zip(finished).zip(written) {
             let name = l.source.name();
-            let (a, r, warnings, write_error) = match res {
-                Ok(d) => (d.analysis, d.rendered(), &d.warnings, &d.write_error),
+            let f = match f {
+                Ok(f) => f,
                 Err(e) => {
-                    // Places are offsets into the text after any BOM.
-                    let text = l
-                        .bytes
-                        .as_deref()
-                        .ok()
-                        .and_then(|b| crate::text::decode(b).ok())
-                        .map_or("", |(_, t)| t);
-                    if !l.source.named() && hints::is_template(text, e) {
-                        // Met on a walk: not a manifest, so not an error.
-                        note(args, &format!("{name}: skipped, a Helm/Go template ({{{{ … }}}} actions, not YAML)"));
-                        templates += 1;
-                        continue;
-                    }
-                    let e = hints::explain(text, e.clone());
-                    eprintln!("reload-stamp: {}", e.render(name, text));
-                    failed = true;
-                    errored += 1;
+                    tell_error(args, l, e, &mut t);
                     continue;
                 }
             };
-            for w in warnings {
-                eprintln!("reload-stamp: warning: {}", w.render(name, a.text));
+            for w in &f.warnings {
+                eprintln!("reload-stamp: warning: {}", w.render(name, f.text));
             }
+            let r = &f.rendered;
             if r.output.is_some() {
-                changed_files += 1;
-                stamped += r.count;
+                t.changed += 1;
+                t.stamped += r.count;
                 if args.check {
                     eprintln!(
                         "reload-stamp: {name}: {} would be stamped",
@@ -468,45 +430,18 @@ impl Run {
                 }
                 if let Some(e) = write_error {
                     eprintln!("reload-stamp: {name}: cannot write: {e}");
-                    failed = true;
-                    errored += 1;
+                    t.errored += 1;
                 }
             }
-            let step = (|| -> io::Result<()> {
-                if stream {
-                    match &r.output {
-                        Some(new) => concat.push(&mut out, "", new)?,
-                        None => concat.push(&mut out, a.bom, a.text)?,
-                    }
-                }
-                if args.diff {
-                    if let Some(new) = &r.output {
-                        let old = [a.bom, a.text].concat();
-                        out.write_all(output::diff(name, &old, new, color).as_bytes())?;
-                    }
-                }
-                if args.list {
-                    for s in &r.stamps {
-                        writeln!(out, "{name}: {} {}", s.kind, qualified_stamp(s))?;
-                    }
-                }
-                Ok(())
-            })();
-            if args.report.is_some() {
-                report.extend(r.stamps.iter().map(|s| (name.to_string(), s.clone())));
-            }
-            if let Err(e) = step {
+            if let Err(e) = out.input(name, f) {
                 io_result = Err(e);
                 break;
             }
         }
         if io_result.is_ok() && args.report.is_some() {
-            io_result = write_report(&mut out, &self.opts.key, &report, changed_files);
+            io_result = write_report(&mut out.out, &self.opts.key, &out.report, t.changed);
         }
-        if io_result.is_ok() {
-            io_result = out.flush();
-        }
-        if let Err(e) = io_result {
+        if let Err(e) = io_result.and_then(|()| out.out.flush()) {
             if e.kind() != io::ErrorKind::BrokenPipe {
                 eprintln!(
                     "reload-stamp: cannot write to standard output: {}",
@@ -516,56 +451,158 @@ impl Run {
             }
         }
         if !args.quiet {
-            let files = plural(
-                self.sources.len() + self.chart_templates.len() - templates,
-                "input",
-            );
-            let msg = if stamped == 0 {
-                format!("nothing to stamp in {files}")
-            } else if args.check {
-                format!(
-                    "{} in {changed_files} of {files} would be stamped",
-                    plural(stamped, "workload")
-                )
-            } else {
-                let value = if self.opts.config_hash {
-                    "config hash".to_string()
-                } else {
-                    format!("\"{}\"", self.value)
-                };
-                format!(
-                    "stamped {} in {changed_files} of {files} ({}: {value}){}",
-                    plural(stamped, "workload"),
-                    self.opts.key,
-                    if args.write || stream {
-                        ""
-                    } else {
-                        ", nothing written"
-                    }
-                )
-            };
-            let errors = if errored > 0 {
-                format!(
-                    "; {} with errors, left as they were",
-                    plural(errored, "input")
-                )
-            } else {
-                String::new()
-            };
-            let skipped = if templates > 0 {
-                format!("; skipped {}", plural(templates, "Helm template"))
-            } else {
-                String::new()
-            };
-            eprintln!("reload-stamp: {msg}{errors}{skipped}");
+            eprintln!("reload-stamp: {}", self.summary(args, &t));
         }
-        if failed {
+        if t.errored > 0 {
             2
-        } else if args.check && changed_files > 0 {
+        } else if args.check && t.changed > 0 {
             1
         } else {
             0
         }
+    }
+
+    /// The one-line summary of a run.
+    fn summary(&self, args: &Args, t: &Tally) -> String {
+        let files = plural(
+            self.sources.len() + self.chart_templates.len() - t.templates,
+            "input",
+        );
+        let stream = !(args.diff || args.check || args.list || args.report.is_some() || args.write);
+        let msg = if t.stamped == 0 {
+            format!("nothing to stamp in {files}")
+        } else if args.check {
+            format!(
+                "{} in {} of {files} would be stamped",
+                plural(t.stamped, "workload"),
+                t.changed
+            )
+        } else {
+            let value = if self.opts.config_hash {
+                "config hash".to_string()
+            } else {
+                format!("\"{}\"", self.value)
+            };
+            format!(
+                "stamped {} in {} of {files} ({}: {value}){}",
+                plural(t.stamped, "workload"),
+                t.changed,
+                self.opts.key,
+                if args.write || stream {
+                    ""
+                } else {
+                    ", nothing written"
+                }
+            )
+        };
+        let mut line = msg;
+        if t.errored > 0 {
+            line += &format!(
+                "; {} with errors, left as they were",
+                plural(t.errored, "input")
+            );
+        }
+        if t.templates > 0 {
+            line += &format!("; skipped {}", plural(t.templates, "Helm template"));
+        }
+        line
+    }
+}
+
+/// What a run counted, for its summary and exit code.
+#[derive(Default)]
+struct Tally {
+    /// Inputs that changed (or would).
+    changed: usize,
+    stamped: usize,
+    /// Inputs with an error, and walk errors.
+    errored: usize,
+    /// Helm templates skipped.
+    templates: usize,
+}
+
+/// Stage 4: each changed file rewritten in place; per input, why writing
+/// failed, if it did.
+fn write_all(
+    loaded: &[Loaded],
+    finished: &[Result<Finished<'_>, Error>],
+    outer: usize,
+) -> Vec<Option<String>> {
+    let work: Vec<(&Loaded, &Result<Finished<'_>, Error>)> = loaded.iter().zip(finished).collect();
+    parallel::map(&work, outer, |(l, f)| match (f, &l.source) {
+        (Ok(f), Source::File { path, .. }) => {
+            let new = f.rendered.output.as_ref()?;
+            output::write_atomic(path, new.as_bytes())
+                .err()
+                .map(|e| io_message(&e))
+        }
+        _ => None,
+    })
+}
+
+/// An input that failed: a Helm template met on a walk is a note; anything
+/// else an error, with its cause named where the text shows it.
+fn tell_error(args: &Args, l: &Loaded, e: &Error, t: &mut Tally) {
+    let name = l.source.name();
+    // Places are offsets into the text after any BOM.
+    let text = l
+        .bytes
+        .as_deref()
+        .ok()
+        .and_then(|b| crate::text::decode(b).ok())
+        .map_or("", |(_, t)| t);
+    if !l.source.named() && hints::is_template(text, e) {
+        // Met on a walk: not a manifest, so not an error.
+        note(
+            args,
+            &format!("{name}: skipped, a Helm/Go template ({{{{ … }}}} actions, not YAML)"),
+        );
+        t.templates += 1;
+        return;
+    }
+    let e = hints::explain(text, e.clone());
+    eprintln!("reload-stamp: {}", e.render(name, text));
+    t.errored += 1;
+}
+
+/// What goes to standard output, input by input.
+struct Emit<'a, W: Write> {
+    args: &'a Args,
+    out: W,
+    color: bool,
+    concat: Concat,
+    /// `--report`'s items, written at the end.
+    report: Vec<(String, Stamp)>,
+}
+
+impl<W: Write> Emit<'_, W> {
+    fn input(&mut self, name: &str, f: &Finished<'_>) -> io::Result<()> {
+        let args = self.args;
+        let r = &f.rendered;
+        let stream = !(args.diff || args.check || args.list || args.report.is_some() || args.write);
+        if stream {
+            match &r.output {
+                Some(new) => self.concat.push(&mut self.out, "", new)?,
+                None => self.concat.push(&mut self.out, f.bom, f.text)?,
+            }
+        }
+        if args.diff {
+            if let Some(new) = &r.output {
+                let old = [f.bom, f.text].concat();
+                self.out
+                    .write_all(output::diff(name, &old, new, self.color).as_bytes())?;
+            }
+        }
+        if args.list {
+            for s in &r.stamps {
+                writeln!(self.out, "{name}: {} {}", s.kind, qualified_stamp(s))?;
+            }
+        }
+        if args.report.is_some() {
+            self.report
+                .extend(r.stamps.iter().map(|s| (name.to_string(), s.clone())));
+        }
+        Ok(())
     }
 }
 
@@ -617,22 +654,28 @@ fn function_options(
     Ok((opts, hmac, value))
 }
 
-/// Stamps `bytes` for a function or plugin run.
+/// Stamps `bytes` for a function or plugin run: the new text (`None`:
+/// unchanged) and the warnings, placed as `LINE:COL: message`.
 fn function_stamp(
     bytes: &[u8],
     config_args: Vec<String>,
     with_command_line: bool,
-) -> Result<stamp::Outcome, String> {
+) -> Result<(Option<String>, Vec<String>), String> {
     let (opts, hmac, value) = function_options(config_args, with_command_line)?;
     let source = if opts.config_hash {
         stamp::ValueSource::ConfigHash(hmac.as_ref())
     } else {
         stamp::ValueSource::Fixed(&value)
     };
-    stamp::stamp_bytes(bytes, &opts, source, parallel::default_jobs()).map_err(|e| {
-        let text = crate::text::decode(bytes).map_or("", |(_, t)| t);
-        e.located(text)
-    })
+    // Places are offsets into the text after any BOM.
+    let text = crate::text::decode(bytes).map_or("", |(_, t)| t);
+    match stamp::stamp_bytes(bytes, &opts, source, parallel::default_jobs()) {
+        Ok(f) => Ok((
+            f.rendered.output,
+            f.warnings.iter().map(|w| w.located(text)).collect(),
+        )),
+        Err(e) => Err(e.located(text)),
+    }
 }
 
 /// A KRM function run: `bytes` is a ResourceList; options come from its
@@ -645,13 +688,12 @@ fn run_function(bytes: &[u8]) -> i32 {
     };
     let outcome = krm::function_config_args(text).and_then(|a| function_stamp(bytes, a, true));
     let (out, findings, code) = match outcome {
-        Ok(o) => {
-            let out = o.rendered.output.unwrap_or_else(|| text.to_string());
-            let findings: Vec<krm::Finding> = o
-                .warnings
-                .iter()
-                .map(|w| krm::Finding {
-                    message: w.located(text),
+        Ok((output, warnings)) => {
+            let out = output.unwrap_or_else(|| text.to_string());
+            let findings: Vec<krm::Finding> = warnings
+                .into_iter()
+                .map(|message| krm::Finding {
+                    message,
                     severity: "warning",
                 })
                 .collect();
@@ -715,16 +757,14 @@ fn run_plugin() -> i32 {
                 .read()
                 .map_err(|e| format!("<stdin>: {}", io_message(&e)))?;
             // kustomize passes the config file, not options.
-            let o = function_stamp(&bytes, a, false)?;
-            Ok((o, bytes))
+            let (output, warnings) = function_stamp(&bytes, a, false)?;
+            Ok((output.map_or(bytes, String::into_bytes), warnings))
         });
     match result {
-        Ok((o, bytes)) => {
-            let text = crate::text::decode(&bytes).map_or("", |(_, t)| t);
-            for w in &o.warnings {
-                eprintln!("reload-stamp: warning: {}", w.located(text));
+        Ok((out, warnings)) => {
+            for w in &warnings {
+                eprintln!("reload-stamp: warning: {w}");
             }
-            let out = o.rendered.output.map_or(bytes, String::into_bytes);
             let mut stdout = io::stdout().lock();
             match stdout.write_all(&out).and_then(|()| stdout.flush()) {
                 Ok(()) => 0,

@@ -16,7 +16,7 @@ use crate::confighash::{self, Index};
 use crate::document::{parse_all, Kind, Mode, Node};
 use crate::plan::qualified;
 use crate::select::template_path;
-use crate::stamp::{self, Options, Rendered};
+use crate::stamp::{self, Options};
 use crate::text::double_quote;
 
 /// The patch file reload-stamp writes in each kustomization directory.
@@ -223,31 +223,24 @@ pub fn plan(
     let k = read_kustomization(path)?;
     let built = builder.build(dir)?;
     let shown_build = format!("`{}`", builder.shown(dir));
-    let a = stamp::analyze(built.as_bytes(), opts, None, jobs)
-        .map_err(|e| format!("{shown_build} output: {}", e.located(&built)))?;
+    let in_build = |e: crate::error::Error| format!("{shown_build} output: {}", e.located(&built));
+    let mut a = stamp::analyze(built.as_bytes(), opts, None, jobs).map_err(in_build)?;
+    let objects = std::mem::take(&mut a.objects);
     let mut index = Index::default();
     index.key = key.cloned();
-    for o in &a.objects {
+    for o in &objects {
         index.add(o, &shown_build, a.text);
     }
-    let mut warnings = Vec::new();
-    let mut values: HashMap<usize, String> = HashMap::new();
     let mut hashed = Vec::new();
     let mut ids = None;
     for w in a.docs.iter().flat_map(|d| &d.workloads) {
-        let mut warn = Vec::new();
-        let hash = stamp::workload_hash(w, &index, &mut warn)
-            .map_err(|e| format!("{shown_build} output: {}", e.located(a.text)))?;
-        warnings.extend(
-            warn.iter()
-                .map(|e| format!("{shown_build} output: {}", e.located(a.text))),
-        );
+        // Warnings come once, from `finish` below.
+        let hash = stamp::workload_hash(w, &index, &mut Vec::new()).map_err(in_build)?;
         let Some(hash) = hash else { continue };
         if ids.is_none() {
             ids = Some(resource_workloads(path, &k, builder, opts)?);
         }
         let (patch_name, patch_namespace) = patch_id(&k, w, ids.as_deref().unwrap_or(&[]))?;
-        values.insert(w.start, hash.clone());
         hashed.push(Hashed {
             kind: w.kind.clone(),
             api_version: w.api_version.clone().unwrap_or_default(),
@@ -259,14 +252,14 @@ pub fn plan(
             previous: w.current.as_ref().map(|c| c.value.clone()),
         });
     }
-    let rendered: Rendered = stamp::render(
-        &a,
-        opts,
-        &|w| values.get(&w.start).map(String::as_str),
-        jobs,
-    )
-    .map_err(|e| format!("{shown_build} output: {}", e.located(a.text)))?;
-    let stamped_build = rendered.output.unwrap_or_else(|| built.clone());
+    // The stamped build, made as any input's output is.
+    let f = stamp::finish(a, opts, stamp::Values::Hashes(&index), jobs).map_err(in_build)?;
+    let warnings = f
+        .warnings
+        .iter()
+        .map(|w| format!("{shown_build} output: {}", w.located(f.text)))
+        .collect();
+    let stamped_build = f.rendered.output.unwrap_or_else(|| built.clone());
     let nl = if k.text.contains("\r\n") {
         "\r\n"
     } else {

@@ -45,6 +45,27 @@ pub fn map<'t, T: Sync, R: Send>(
     all.into_iter().map(|(_, r)| r).collect()
 }
 
+/// [`map`] that takes each item by value, for steps that consume what an
+/// earlier step made.
+pub fn map_into<T: Send, R: Send>(items: Vec<T>, jobs: usize, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let cells: Vec<std::sync::Mutex<Option<T>>> = items
+        .into_iter()
+        .map(|t| std::sync::Mutex::new(Some(t)))
+        .collect();
+    map(&cells, jobs, |c| {
+        // Each cell is taken exactly once (`map` visits every index once),
+        // so every item is there and the results keep their order.
+        let item = c
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        item.map(&f)
+    })
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -57,5 +78,13 @@ mod tests {
             );
         }
         assert!(super::map(&[] as &[u8], 4, |x| *x).is_empty());
+        for jobs in [1, 3] {
+            let owned: Vec<String> = (0..100).map(|i| i.to_string()).collect();
+            let got = super::map_into(owned.clone(), jobs, |s| s + "!");
+            assert_eq!(
+                got,
+                owned.iter().map(|s| format!("{s}!")).collect::<Vec<_>>()
+            );
+        }
     }
 }

@@ -309,52 +309,84 @@ pub enum ValueSource<'k> {
     ConfigHash(Option<&'k crate::confighash::Keyed>),
 }
 
-/// One input, stamped by [`stamp_bytes`].
-#[derive(Debug, Default)]
-pub struct Outcome {
+/// How each workload's value is found when an input is finished.
+#[derive(Clone, Copy)]
+pub enum Values<'v, 'o> {
+    /// One value for every workload.
+    Fixed(&'v str),
+    /// Each workload's config hash, from the run's ConfigMaps and Secrets.
+    Hashes(&'v crate::confighash::Index<'o>),
+}
+
+/// One input, stamped.
+#[derive(Debug)]
+pub struct Finished<'a> {
+    pub bom: &'a str,
+    pub text: &'a str,
     pub rendered: Rendered,
     /// Things the user should know that did not stop the input.
     pub warnings: Vec<Error>,
 }
 
+/// Makes the output of an analysed input: the result its analysis already
+/// rendered (a value known up front), or rendered now with `values`. The
+/// one way an input becomes output.
+pub fn finish<'a>(
+    mut a: Analysis<'a>,
+    opts: &Options,
+    values: Values<'_, '_>,
+    jobs: usize,
+) -> Result<Finished<'a>, Error> {
+    let mut warnings = std::mem::take(&mut a.warnings);
+    let rendered = match (a.rendered.take(), values) {
+        (Some(r), _) => r,
+        (None, Values::Fixed(v)) => render(&a, opts, &|_| Some(v), jobs)?,
+        (None, Values::Hashes(index)) => {
+            let mut hashes = std::collections::HashMap::new();
+            for w in a.docs.iter().flat_map(|d| &d.workloads) {
+                if let Some(v) = workload_hash(w, index, &mut warnings)? {
+                    hashes.insert(w.start, v);
+                }
+            }
+            render(
+                &a,
+                opts,
+                &|w| hashes.get(&w.start).map(String::as_str),
+                jobs,
+            )?
+        }
+    };
+    Ok(Finished {
+        bom: a.bom,
+        text: a.text,
+        rendered,
+        warnings,
+    })
+}
+
 /// Analyses and renders one whole input on its own: what the command line
-/// does for one file, and what a KRM function or plugin does with the
-/// stream it is given.
-pub fn stamp_bytes(
-    bytes: &[u8],
+/// does for one file, and what the library, a KRM function or a plugin do
+/// with the text they are given.
+pub fn stamp_bytes<'a>(
+    bytes: &'a [u8],
     opts: &Options,
     value: ValueSource<'_>,
     jobs: usize,
-) -> Result<Outcome, Error> {
+) -> Result<Finished<'a>, Error> {
     match value {
         ValueSource::Fixed(v) => {
             let a = analyze(bytes, opts, Some(v), jobs)?;
-            Ok(Outcome {
-                rendered: a.rendered.unwrap_or_default(),
-                warnings: a.warnings,
-            })
+            finish(a, opts, Values::Fixed(v), jobs)
         }
         ValueSource::ConfigHash(key) => {
-            let a = analyze(bytes, opts, None, jobs)?;
+            let mut a = analyze(bytes, opts, None, jobs)?;
+            let objects = std::mem::take(&mut a.objects);
             let mut index = crate::confighash::Index::default();
             index.key = key.cloned();
-            for o in &a.objects {
+            for o in &objects {
                 index.add(o, "<input>", a.text);
             }
-            let mut warnings = a.warnings.clone();
-            let mut values = std::collections::HashMap::new();
-            for w in a.docs.iter().flat_map(|d| &d.workloads) {
-                if let Some(v) = workload_hash(w, &index, &mut warnings)? {
-                    values.insert(w.start, v);
-                }
-            }
-            let rendered = render(
-                &a,
-                opts,
-                &|w| values.get(&w.start).map(String::as_str),
-                jobs,
-            )?;
-            Ok(Outcome { rendered, warnings })
+            finish(a, opts, Values::Hashes(&index), jobs)
         }
     }
 }
