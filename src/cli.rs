@@ -790,15 +790,10 @@ fn run_kustomize(args: &Args, opts: &Options) -> i32 {
         eprintln!("reload-stamp: --kustomize needs kustomization directories, not standard input");
         return 2;
     }
-    let builder = match kustomize::Builder::choose(args.kustomize_command.as_deref()) {
-        Ok(b) => b,
-        Err(msg) => {
-            eprintln!("reload-stamp: {msg}");
-            return 2;
-        }
-    };
-    let hmac = match confighash::key_from_env() {
-        Ok(k) => k,
+    let setup = kustomize::Builder::choose(args.kustomize_command.as_deref())
+        .and_then(|b| Ok((b, confighash::key_from_env()?)));
+    let (builder, hmac) = match setup {
+        Ok(s) => s,
         Err(msg) => {
             eprintln!("reload-stamp: {msg}");
             return 2;
@@ -808,75 +803,20 @@ fn run_kustomize(args: &Args, opts: &Options) -> i32 {
     let plans = parallel::map(&args.paths, jobs(args), |d| {
         kustomize::plan(d, &builder, opts, hmac.as_ref(), 1)
     });
-    let stream = !(args.diff || args.check || args.write);
-    let color = args.color.enabled(io::stdout().is_terminal());
+    let mut t = Tally::default();
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut concat = Concat::default();
-    let (mut failed, mut changed, mut stamped, mut errored) = (false, 0, 0, 0);
     let mut io_result = Ok(());
     for (dir, plan) in args.paths.iter().zip(plans) {
-        let p = match plan {
-            Ok(p) => p,
-            Err(msg) => {
+        match plan.map(|p| kustomize_dir(args, &p, &builder, opts, &mut t).map(|()| p)) {
+            Ok(Ok(p)) => io_result = kustomize_emit(args, &p, &mut out, &mut concat),
+            Ok(Err(msg)) | Err(msg) => {
                 eprintln!("reload-stamp: {dir}: {msg}");
-                failed = true;
-                errored += 1;
-                continue;
-            }
-        };
-        for w in &p.warnings {
-            eprintln!("reload-stamp: warning: {dir}: {w}");
-        }
-        let fresh = p
-            .hashed
-            .iter()
-            .filter(|h| h.previous.as_deref() != Some(h.hash.as_str()))
-            .count();
-        let patch_name = p.patch_path.display().to_string();
-        let kust_name = p.kustomization_path.display().to_string();
-        if p.changes() {
-            changed += 1;
-            stamped += fresh;
-            if args.check {
-                eprintln!(
-                    "reload-stamp: {patch_name}: {} would be stamped",
-                    plural(p.hashed.len(), "workload")
-                );
-                if p.new_kustomization.is_some() {
-                    eprintln!(
-                        "reload-stamp: {kust_name}: would list {} in its patches",
-                        kustomize::PATCH_FILE
-                    );
-                }
+                t.errored += 1;
             }
         }
-        if args.write && p.changes() {
-            if let Err(msg) = write_dir_plan(&p, &builder, opts) {
-                eprintln!("reload-stamp: {dir}: {msg}");
-                failed = true;
-                errored += 1;
-                continue;
-            }
-        }
-        let step = (|| -> io::Result<()> {
-            if stream {
-                concat.push(&mut out, "", &p.stamped_build)?;
-            }
-            if args.diff {
-                let old = p.old_patch.as_deref().unwrap_or("");
-                if old != p.new_patch {
-                    out.write_all(output::diff(&patch_name, old, &p.new_patch, color).as_bytes())?;
-                }
-                if let Some(new) = &p.new_kustomization {
-                    let d = output::diff(&kust_name, &p.old_kustomization, new, color);
-                    out.write_all(d.as_bytes())?;
-                }
-            }
-            Ok(())
-        })();
-        if let Err(e) = step {
-            io_result = Err(e);
+        if io_result.is_err() {
             break;
         }
     }
@@ -890,39 +830,110 @@ fn run_kustomize(args: &Args, opts: &Options) -> i32 {
         }
     }
     if !args.quiet {
-        let dirs = plural(args.paths.len(), "kustomization");
-        let msg = if changed == 0 {
-            format!("nothing to stamp in {dirs}")
-        } else if args.check {
-            format!(
-                "{} in {changed} of {dirs} would be stamped",
-                plural(stamped, "workload")
-            )
-        } else {
-            format!(
-                "stamped {} in {changed} of {dirs} ({}: config hash){}",
-                plural(stamped, "workload"),
-                opts.key,
-                if args.write { "" } else { ", nothing written" }
-            )
-        };
-        let errors = if errored > 0 {
-            format!(
-                "; {} with errors, left as they were",
-                plural(errored, "kustomization")
-            )
-        } else {
-            String::new()
-        };
-        eprintln!("reload-stamp: {msg}{errors}");
+        eprintln!("reload-stamp: {}", kustomize_summary(args, opts, &t));
     }
-    if failed {
+    if t.errored > 0 {
         2
-    } else if args.check && changed > 0 {
+    } else if args.check && t.changed > 0 {
         1
     } else {
         0
     }
+}
+
+/// One kustomization's plan: its warnings, what `--check` says, and with
+/// `--write` its files written and checked.
+fn kustomize_dir(
+    args: &Args,
+    p: &kustomize::DirPlan,
+    builder: &kustomize::Builder,
+    opts: &Options,
+    t: &mut Tally,
+) -> Result<(), String> {
+    for w in &p.warnings {
+        eprintln!("reload-stamp: warning: {}: {w}", p.dir);
+    }
+    if !p.changes() {
+        return Ok(());
+    }
+    t.changed += 1;
+    t.stamped += p
+        .hashed
+        .iter()
+        .filter(|h| h.previous.as_deref() != Some(h.hash.as_str()))
+        .count();
+    if args.check {
+        eprintln!(
+            "reload-stamp: {}: {} would be stamped",
+            p.patch_path.display(),
+            plural(p.hashed.len(), "workload")
+        );
+        if p.new_kustomization.is_some() {
+            eprintln!(
+                "reload-stamp: {}: would list {} in its patches",
+                p.kustomization_path.display(),
+                kustomize::PATCH_FILE
+            );
+        }
+    }
+    if args.write {
+        write_dir_plan(p, builder, opts)?;
+    }
+    Ok(())
+}
+
+/// What a kustomization puts on standard output: the stamped build, or
+/// the diffs of its two files.
+fn kustomize_emit(
+    args: &Args,
+    p: &kustomize::DirPlan,
+    out: &mut dyn Write,
+    concat: &mut Concat,
+) -> io::Result<()> {
+    if !(args.diff || args.check || args.write) {
+        concat.push(out, "", &p.stamped_build)?;
+    }
+    if args.diff {
+        let color = args.color.enabled(io::stdout().is_terminal());
+        let old = p.old_patch.as_deref().unwrap_or("");
+        if old != p.new_patch {
+            let name = p.patch_path.display().to_string();
+            out.write_all(output::diff(&name, old, &p.new_patch, color).as_bytes())?;
+        }
+        if let Some(new) = &p.new_kustomization {
+            let name = p.kustomization_path.display().to_string();
+            out.write_all(output::diff(&name, &p.old_kustomization, new, color).as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+fn kustomize_summary(args: &Args, opts: &Options, t: &Tally) -> String {
+    let dirs = plural(args.paths.len(), "kustomization");
+    let mut line = if t.changed == 0 {
+        format!("nothing to stamp in {dirs}")
+    } else if args.check {
+        format!(
+            "{} in {} of {dirs} would be stamped",
+            plural(t.stamped, "workload"),
+            t.changed
+        )
+    } else {
+        format!(
+            "stamped {} in {} of {dirs} ({}: config hash){}",
+            plural(t.stamped, "workload"),
+            t.changed,
+            opts.key,
+            if args.write { "" } else { ", nothing written" }
+        )
+    };
+    if t.errored > 0 {
+        line += &format!(
+            "; {} with errors, left as they were",
+            plural(t.errored, "kustomization")
+        );
+    }
+    line
 }
 
 /// Writes a directory's patch file and listing, then builds it again to
