@@ -480,7 +480,6 @@ pub fn render<'v>(
     value_of: &dyn Fn(&Workload) -> Option<&'v str>,
     jobs: usize,
 ) -> Result<Rendered, Error> {
-    let key = opts.key.as_str();
     let mut stamps = Vec::new();
     let mut count = 0;
     let mut lines = LineCounter::default();
@@ -490,38 +489,24 @@ pub fn render<'v>(
     let mut copied = 0;
     let mut changed: Vec<Changed<'_, 'v>> = Vec::new();
     for doc in &a.docs {
-        let values: Vec<Option<&str>> = doc
-            .workloads
-            .iter()
-            .map(|w| {
-                value_of(w).filter(|v| {
-                    !w.current
-                        .as_ref()
-                        .is_some_and(|c| c.canonical && c.value == *v)
-                })
-            })
-            .collect();
+        let values = new_values(doc, value_of);
         if values.iter().all(Option::is_none) {
             continue;
         }
-        let mut edits: Vec<(&crate::plan::Edit, &str)> = Vec::new();
         for (w, v) in doc.workloads.iter().zip(&values) {
-            if let Some(v) = v {
-                edits.extend(w.edits.iter().map(|e| (e, *v)));
-                count += 1;
-                if opts.records {
-                    stamps.push(Stamp {
-                        kind: w.kind.clone(),
-                        name: w.name.clone(),
-                        namespace: w.namespace.clone(),
-                        line: lines.line_of(a.text, w.start),
-                        previous: w.current.as_ref().map(|c| c.value.clone()),
-                        value: v.to_string(),
-                    });
-                }
+            let Some(v) = v else { continue };
+            count += 1;
+            if opts.records {
+                stamps.push(Stamp {
+                    kind: w.kind.clone(),
+                    name: w.name.clone(),
+                    namespace: w.namespace.clone(),
+                    line: lines.line_of(a.text, w.start),
+                    previous: w.current.as_ref().map(|c| c.value.clone()),
+                    value: v.to_string(),
+                });
             }
         }
-        edits.sort_by_key(|(e, _)| (e.start, e.end));
         if out.is_empty() {
             out.reserve(a.bom.len() + a.text.len() + a.text.len() / 16);
             out.push_str(a.bom);
@@ -531,64 +516,127 @@ pub fn render<'v>(
         };
         out.push_str(between);
         let from = out.len();
-        let mut pos = doc.region.start;
-        // (original start, original end, growth) of each edit, to map
-        // original offsets into the output.
-        let mut moved: Vec<(usize, usize, isize)> = Vec::with_capacity(edits.len());
-        for (e, v) in &edits {
-            if e.start < pos {
-                return Err(internal(e.start, "two edits overlap"));
-            }
-            out.push_str(&a.text[pos..e.start]);
-            let at = out.len();
-            push_with_value(&mut out, &e.text, v);
-            moved.push((
-                e.start,
-                e.end,
-                (out.len() - at) as isize - (e.end - e.start) as isize,
-            ));
-            pos = e.end;
-        }
-        let Some(rest) = a.text.get(pos..doc.region.end) else {
-            return Err(internal(doc.region.start, "an edit runs past its document"));
-        };
-        out.push_str(rest);
+        let moved = splice(&mut out, a.text, doc, &values)?;
         copied = doc.region.end;
-        let place = |p: usize, with_insertions_at_p: bool| {
-            let grown: isize = moved
-                .iter()
-                .filter(|(s, e, _)| *e < p || (*e == p && (with_insertions_at_p || *s < p)))
-                .map(|(_, _, d)| d)
-                .sum();
-            (from as isize + (p - doc.region.start) as isize + grown) as usize
-        };
-        let locals = doc
-            .workloads
-            .iter()
-            .zip(&values)
-            .map(|(w, v)| match (&w.local, v) {
-                (Some(l), Some(_))
-                    if !opts.full_check
-                        && doc.region.start <= l.start
-                        && l.end <= doc.region.end =>
-                {
-                    Some(place(l.start, false)..place(l.end, true))
-                }
-                _ => None,
-            })
-            .collect();
+        let locals = local_ranges(doc, &values, from, &moved, opts.full_check);
         changed.push((doc, values, from..out.len(), locals));
     }
     if changed.is_empty() {
         return Ok(Rendered::default());
     }
     out.push_str(&a.text[copied..]);
+    check_all(&out, &changed, opts, jobs)?;
+    Ok(Rendered {
+        output: Some(out),
+        stamps,
+        count,
+    })
+}
 
-    // Every value must read back where it was put, and nothing else may
-    // change: block-style edits are checked on their own lines where that is
-    // provably the same (verify::check_local), the rest by parsing the whole
-    // document again and comparing its fingerprint.
-    let checks = parallel::map(&changed, jobs, |(doc, values, range, locals)| {
+/// The value each workload of `doc` gets: `None` where it has none, or
+/// already holds it as we would write it.
+fn new_values<'v>(
+    doc: &DocPlan,
+    value_of: &dyn Fn(&Workload) -> Option<&'v str>,
+) -> Vec<Option<&'v str>> {
+    doc.workloads
+        .iter()
+        .map(|w| {
+            value_of(w).filter(|v| {
+                !w.current
+                    .as_ref()
+                    .is_some_and(|c| c.canonical && c.value == *v)
+            })
+        })
+        .collect()
+}
+
+/// An edit applied: its original start and end, and how much it grew.
+type Moved = (usize, usize, isize);
+
+/// Appends `doc`'s region of `text` to `out` with the edits of the
+/// workloads that get a value; returns how each edit moved the text.
+fn splice(
+    out: &mut String,
+    text: &str,
+    doc: &DocPlan,
+    values: &[Option<&str>],
+) -> Result<Vec<Moved>, Error> {
+    let mut edits: Vec<(&crate::plan::Edit, &str)> = Vec::new();
+    for (w, v) in doc.workloads.iter().zip(values) {
+        if let Some(v) = v {
+            edits.extend(w.edits.iter().map(|e| (e, *v)));
+        }
+    }
+    edits.sort_by_key(|(e, _)| (e.start, e.end));
+    let mut pos = doc.region.start;
+    let mut moved = Vec::with_capacity(edits.len());
+    for (e, v) in &edits {
+        if e.start < pos {
+            return Err(internal(e.start, "two edits overlap"));
+        }
+        out.push_str(&text[pos..e.start]);
+        let at = out.len();
+        push_with_value(out, &e.text, v);
+        moved.push((
+            e.start,
+            e.end,
+            (out.len() - at) as isize - (e.end - e.start) as isize,
+        ));
+        pos = e.end;
+    }
+    let Some(rest) = text.get(pos..doc.region.end) else {
+        return Err(internal(doc.region.start, "an edit runs past its document"));
+    };
+    out.push_str(rest);
+    Ok(moved)
+}
+
+/// Where, in the output, the lines of each workload's block-style edit are
+/// (see [`verify::check_local`]); `None` where the whole document must be
+/// parsed again.
+fn local_ranges(
+    doc: &DocPlan,
+    values: &[Option<&str>],
+    from: usize,
+    moved: &[Moved],
+    full_check: bool,
+) -> Vec<Option<Range<usize>>> {
+    // An original offset of the document, placed in the output.
+    let place = |p: usize, with_insertions_at_p: bool| {
+        let grown: isize = moved
+            .iter()
+            .filter(|(s, e, _)| *e < p || (*e == p && (with_insertions_at_p || *s < p)))
+            .map(|(_, _, d)| d)
+            .sum();
+        (from as isize + (p - doc.region.start) as isize + grown) as usize
+    };
+    doc.workloads
+        .iter()
+        .zip(values)
+        .map(|(w, v)| match (&w.local, v) {
+            (Some(l), Some(_))
+                if !full_check && doc.region.start <= l.start && l.end <= doc.region.end =>
+            {
+                Some(place(l.start, false)..place(l.end, true))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Every value must read back where it was put, and nothing else may
+/// change: block-style edits are checked on their own lines where that is
+/// provably the same (verify::check_local), the rest by parsing the whole
+/// document again and comparing its fingerprint.
+fn check_all(
+    out: &str,
+    changed: &[Changed<'_, '_>],
+    opts: &Options,
+    jobs: usize,
+) -> Result<(), Error> {
+    let key = opts.key.as_str();
+    let checks = parallel::map(changed, jobs, |(doc, values, range, locals)| {
         let all_local = doc
             .workloads
             .iter()
@@ -621,11 +669,7 @@ pub fn render<'v>(
         .map_err(|why| internal(doc.workloads[0].start, &why))
     });
     checks.into_iter().collect::<Result<Vec<()>, Error>>()?;
-    Ok(Rendered {
-        output: Some(out),
-        stamps,
-        count,
-    })
+    Ok(())
 }
 
 /// A changed document: its plan, each workload's new value (`None`: left
