@@ -755,7 +755,11 @@ impl<'input, T: Input> Scanner<'input, T> {
             }
         }
 
-        if (self.mark.col as isize) < self.indent {
+        // FORK (reload-stamp, see FORK.md, change 1): inside a flow collection
+        // indentation does not matter, as in libyaml and go-yaml (kubectl):
+        // `args: [\n  "a"\n]` closes the sequence at its key's column, and
+        // a flow entry may sit left of it. Upstream saphyr-rs/saphyr#55.
+        if self.flow_level == 0 && (self.mark.col as isize) < self.indent {
             return Err(ScanError::new_str(self.mark, "invalid indentation"));
         }
 
@@ -893,7 +897,11 @@ impl<'input, T: Input> Scanner<'input, T> {
                 // whitespaces outside of indentation.
                 // If a flow-style construct is in an indented block, its contents must still be
                 // indented. Also, tabs are allowed anywhere in it if it has no content.
-                '\t' if self.is_within_block()
+                // FORK (change 3): inside a flow collection a tab is white
+                // space like a space, even at the start of a line, as in
+                // libyaml and go-yaml (kubectl).
+                '\t' if self.flow_level == 0
+                    && self.is_within_block()
                     && self.leading_whitespace
                     && (self.mark.col as isize) < self.indent =>
                 {
@@ -998,6 +1006,24 @@ impl<'input, T: Input> Scanner<'input, T> {
         }
 
         result.map_err(|msg| ScanError::new_str(self.mark, msg))
+    }
+
+    /// FORK (change 5): [`Self::skip_ws_to_eol`] after a token that cannot
+    /// continue on its line (`[`, `{`, `]`, `}`, `,`, a quoted scalar, a block
+    /// scalar header): there a `#` starts a comment even with no blank before
+    /// it (`[a, b]#c`, `"v"#c`, `>#c`), as in libyaml and go-yaml (kubectl).
+    /// A plain scalar is not concerned (`a#b` stays one scalar), nor is a
+    /// directive line (go-yaml refuses `%YAML 1.1#c`).
+    fn skip_ws_and_comment_to_eol(&mut self) -> ScanResult {
+        if let Err(e) = self.skip_ws_to_eol(SkipTabs::Yes) {
+            if self.input.look_ch() != '#' {
+                return Err(e);
+            }
+            let comment_length = self.input.skip_while_non_breakz();
+            self.mark.index += comment_length;
+            self.mark.col += comment_length;
+        }
+        Ok(())
     }
 
     fn fetch_stream_start(&mut self) {
@@ -1503,7 +1529,7 @@ impl<'input, T: Input> Scanner<'input, T> {
             Some(ImplicitMappingState::Possible)
         });
 
-        self.skip_ws_to_eol(SkipTabs::Yes)?;
+        self.skip_ws_and_comment_to_eol()?;
 
         self.tokens
             .push_back(Token(Span::new(start_mark, self.mark), tok));
@@ -1531,7 +1557,7 @@ impl<'input, T: Input> Scanner<'input, T> {
 
         let start_mark = self.mark;
         self.skip_non_blank();
-        self.skip_ws_to_eol(SkipTabs::Yes)?;
+        self.skip_ws_and_comment_to_eol()?;
 
         // A flow collection within a flow mapping can be a key. In that case, the value may be
         // adjacent to the `:`.
@@ -1556,7 +1582,7 @@ impl<'input, T: Input> Scanner<'input, T> {
 
         let start_mark = self.mark;
         self.skip_non_blank();
-        self.skip_ws_to_eol(SkipTabs::Yes)?;
+        self.skip_ws_and_comment_to_eol()?;
 
         self.tokens.push_back(Token(
             Span::new(start_mark, self.mark),
@@ -1741,7 +1767,7 @@ impl<'input, T: Input> Scanner<'input, T> {
             }
         }
 
-        self.skip_ws_to_eol(SkipTabs::Yes)?;
+        self.skip_ws_and_comment_to_eol()?;
 
         // Check if we are at the end of the line.
         self.input.lookahead(1);
@@ -1805,7 +1831,13 @@ impl<'input, T: Input> Scanner<'input, T> {
             ));
         }
 
-        if self.mark.col < indent && (self.mark.col as isize) > self.indent {
+        // FORK (change 6): a comment line left of the indentation that the
+        // leading blank lines set ends the (then empty) scalar, as in libyaml
+        // and go-yaml (kubectl); YAML 1.2 forbids the over-indented blanks.
+        if self.mark.col < indent
+            && (self.mark.col as isize) > self.indent
+            && self.input.peek() != '#'
+        {
             return Err(ScanError::new_str(
                 self.mark,
                 "wrongly indented line in block scalar",
@@ -2047,12 +2079,12 @@ impl<'input, T: Input> Scanner<'input, T> {
                 ));
             }
 
-            if (self.mark.col as isize) < self.indent {
-                return Err(ScanError::new_str(
-                    start_mark,
-                    "invalid indentation in quoted scalar",
-                ));
-            }
+            // FORK (change 2): a continuation line of a quoted scalar may
+            // start at any column, as in libyaml and go-yaml (kubectl):
+            // `a: "x\ny"`, or a nested value continued at its key's column.
+            // The scalar ends only at its closing quote, so the reading does
+            // not depend on the indentation (only a document marker at column
+            // 0 still ends the document, above).
 
             leading_blanks = false;
             self.consume_flow_scalar_non_whitespace_chars(
@@ -2073,12 +2105,8 @@ impl<'input, T: Input> Scanner<'input, T> {
                 if self.input.next_is_blank() {
                     // Consume a space or a tab character.
                     if leading_blanks {
-                        if self.input.peek() == '\t' && (self.mark.col as isize) < self.indent {
-                            return Err(ScanError::new_str(
-                                self.mark,
-                                "tab cannot be used as indentation",
-                            ));
-                        }
+                        // FORK (change 2): a tab may start a continuation
+                        // line too (libyaml, go-yaml).
                         self.skip_blank();
                     } else {
                         whitespaces.push(self.input.peek());
@@ -2123,7 +2151,7 @@ impl<'input, T: Input> Scanner<'input, T> {
         // Eat the right quote.
         self.skip_non_blank();
         // Ensure there is no invalid trailing content.
-        self.skip_ws_to_eol(SkipTabs::Yes)?;
+        self.skip_ws_and_comment_to_eol()?;
         match self.input.peek() {
             // These can be encountered in flow sequences or mappings.
             ',' | '}' | ']' if self.flow_level > 0 => {}
@@ -2296,12 +2324,8 @@ impl<'input, T: Input> Scanner<'input, T> {
         let indent = self.indent + 1;
         let start_mark = self.mark;
 
-        if self.flow_level > 0 && (start_mark.col as isize) < indent {
-            return Err(ScanError::new_str(
-                start_mark,
-                "invalid indentation in flow construct",
-            ));
-        }
+        // FORK (change 1): no indentation check for a plain scalar inside a
+        // flow collection (libyaml has none); see `fetch_next_token`.
 
         let mut string = String::with_capacity(32);
         self.buf_whitespaces.clear();
@@ -2328,12 +2352,9 @@ impl<'input, T: Input> Scanner<'input, T> {
                 break;
             }
 
-            if self.flow_level > 0 && self.input.peek() == '-' && is_flow(self.input.peek_nth(1)) {
-                return Err(ScanError::new_str(
-                    self.mark,
-                    "plain scalar cannot start with '-' followed by ,[]{}",
-                ));
-            }
+            // FORK (change 4): inside a flow collection `-` followed by
+            // `,[]{}` is the plain scalar `-` (`[-]`, `[a -]`), as in
+            // libyaml and go-yaml (kubectl); YAML 1.2 has no reading for it.
 
             if !self.input.next_is_blank_or_breakz()
                 && self.input.next_can_be_plain_scalar(self.flow_level > 0)
