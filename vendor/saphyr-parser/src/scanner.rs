@@ -773,6 +773,10 @@ impl<'input, T: Input> Scanner<'input, T> {
             ',' => self.fetch_flow_entry(),
             '-' if is_blank_or_breakz(nc) => self.fetch_block_entry(),
             '?' if is_blank_or_breakz(nc) => self.fetch_key(),
+            // FORK (change 7): inside a flow collection `?` always starts an
+            // explicit key, as in libyaml and go-yaml (kubectl): `{?a: b}` is
+            // the key `a`, where YAML 1.2 reads the plain scalar `?a`.
+            '?' if self.flow_level > 0 => self.fetch_key(),
             ':' if is_blank_or_breakz(nc) => self.fetch_value(),
             ':' if self.flow_level > 0
                 && (is_flow(nc) || self.mark.index == self.adjacent_value_allowed_at) =>
@@ -2505,7 +2509,13 @@ impl<'input, T: Input> Scanner<'input, T> {
         }
 
         self.skip_non_blank();
-        self.skip_yaml_whitespace()?;
+        // FORK (change 7): no blank needed after `?` in a flow collection.
+        if self.flow_level == 0
+            || self.input.next_is_blank()
+            || self.input.next_is_break()
+        {
+            self.skip_yaml_whitespace()?;
+        }
         if self.input.peek() == '\t' {
             return Err(ScanError::new_str(
                 self.mark(),
