@@ -2510,10 +2510,7 @@ impl<'input, T: Input> Scanner<'input, T> {
 
         self.skip_non_blank();
         // FORK (change 7): no blank needed after `?` in a flow collection.
-        if self.flow_level == 0
-            || self.input.next_is_blank()
-            || self.input.next_is_break()
-        {
+        if self.flow_level == 0 || self.input.next_is_blank() || self.input.next_is_break() {
             self.skip_yaml_whitespace()?;
         }
         if self.input.peek() == '\t' {
