@@ -406,8 +406,14 @@ impl<'a> Builder<'a, '_> {
                 if anchor != 0 {
                     self.portable_name(s, b'&')?;
                 }
-                if style == ScalarStyle::Plain && value.starts_with(['?', ':']) && self.in_flow() {
-                    return Err(Error::at(ErrorKind::Refused, s,
+                // `?x` in a flow collection is an explicit key to the parser
+                // (as to kubectl's go-yaml); `:x` is a plain scalar to YAML
+                // 1.2 but an indicator to go-yaml, which then reads another
+                // document or none.
+                if style == ScalarStyle::Plain && value.starts_with(':') && self.in_flow() {
+                    return Err(Error::at(
+                        ErrorKind::Refused,
+                        s,
                         format!("'{}' in a flow collection: YAML 1.2 reads a plain scalar, YAML 1.1 parsers (libyaml, kubectl's go-yaml) an indicator; quote it", value.chars().take(40).collect::<String>()),
                     ));
                 }

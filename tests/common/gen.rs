@@ -151,7 +151,7 @@ fn block_object(c: &mut dyn Choices, name: usize) -> String {
             }
             s.push_str(&filler(c, &ind(3)));
             let ann = key(c, "annotations");
-            match c.pick(9) {
+            match c.pick(11) {
                 0 => {}
                 1 => s.push_str(&format!("{}{ann}:\n", ind(3))),
                 2 => s.push_str(&format!("{}{ann}: ~{}\n", ind(3), comment(c))),
@@ -186,6 +186,24 @@ fn block_object(c: &mut dyn Choices, name: usize) -> String {
                         key(c, "reloaded-at")
                     ))
                 }
+                // What kubectl reads and YAML 1.2 refuses: a flow mapping
+                // closed at its key's column (or column 0), a quoted value
+                // continued at its key's column (or column 0).
+                9 => s.push_str(&format!(
+                    "{}{ann}: {{\n{}a: b,\n{}\"c\": 'd'\n{}}}{}\n",
+                    ind(3),
+                    ind(4),
+                    ["", &ind(4)][c.pick(2) as usize],
+                    [ind(3), String::new()][c.pick(2) as usize],
+                    comment(c)
+                )),
+                10 => s.push_str(&format!(
+                    "{}{ann}:\n{}k0: \"line one\n{}line two\"{}\n",
+                    ind(3),
+                    ind(4),
+                    [ind(4), String::new()][c.pick(2) as usize],
+                    comment(c)
+                )),
                 _ => {
                     s.push_str(&format!("{}{ann}:\n", ind(3)));
                     for i in 0..=c.pick(3) {
@@ -212,6 +230,13 @@ fn block_object(c: &mut dyn Choices, name: usize) -> String {
         "{}containers:\n{dash}name: c\n{cont}image: nginx\n",
         ind(3)
     ));
+    if c.pick(4) == 0 {
+        // A flow sequence closed at its key's column, as kubectl reads it.
+        s.push_str(&format!(
+            "{cont}args: [\n{cont}  \"-a\", \"b\"\n{cont}]{}\n",
+            comment(c)
+        ));
+    }
     s
 }
 
