@@ -166,7 +166,11 @@ impl Walk<'_> {
                     self.node(i);
                 }
             }
-            Kind::Opaque { hash, map, flow } => {
+            Kind::Opaque {
+                hash,
+                map,
+                style: flow,
+            } => {
                 7u8.hash(&mut self.h);
                 map.hash(&mut self.h);
                 flow.hash(&mut self.h);

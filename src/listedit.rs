@@ -3,7 +3,7 @@
 //! `results` to a KRM ResourceList. Nothing else of the text changes, and
 //! the result is parsed again to check it.
 
-use crate::document::{parse_all, Kind, Mode, Node};
+use crate::document::{parse_all, Kind, Mode, Node, Style};
 
 /// `text` with `items` (block sequence items, each line ending with a
 /// newline, written at column 0) added to the top-level list `key`: after
@@ -36,7 +36,7 @@ pub fn append_items(text: &str, key: &str, items: &str) -> Result<String, String
                 return Err("it is empty".to_string());
             };
             match &root.kind {
-                Kind::Map(_, false) if crate::text::column(text, root.start) == 0 => {}
+                Kind::Map(_, Style::Block) if crate::text::column(text, root.start) == 0 => {}
                 _ => return Err("it is not a block mapping".to_string()),
             }
             match root.get(key).map(|(_, v)| v) {
@@ -55,7 +55,7 @@ pub fn append_items(text: &str, key: &str, items: &str) -> Result<String, String
                     out.push_str(&format!("{key}:{nl}{items}"));
                 }
                 Some(v) => {
-                    let Kind::Seq(list, false) = &v.kind else {
+                    let Kind::Seq(list, Style::Block) = &v.kind else {
                         return Err(format!("its {key} are not a block list"));
                     };
                     let (Some(last), Some(dash)) = (list.last(), first_dash(text, list)) else {

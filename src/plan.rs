@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use saphyr_parser::ScalarStyle;
 
 use crate::confighash::{annotation_refs, refs_of, ConfigRef};
-use crate::document::{Document, Kind, Node};
+use crate::document::{Document, Kind, Node, Style};
 use crate::error::{Error, ErrorKind};
 use crate::select::{template_path, Selector};
 use crate::text::{self, at_line_start, column, newline_near, next_line_start};
@@ -88,7 +88,7 @@ pub fn plan_document(
     let Some(root) = &doc.root else {
         return Ok(Vec::new());
     };
-    let json = matches!(&root.kind, Kind::Map(e, true)
+    let json = matches!(&root.kind, Kind::Map(e, Style::Flow)
         if e.first().is_none_or(|(k, _)| matches!(k.kind, Kind::Scalar(_, ScalarStyle::DoubleQuoted))));
     // Minified JSON (`{"a":1}`) gets minified additions.
     let compact = json
@@ -836,15 +836,21 @@ fn is_scalar_key(k: &Node<'_>) -> bool {
 fn ends_in_block_scalar(n: &Node<'_>) -> bool {
     match &n.kind {
         Kind::Scalar(_, style) => matches!(style, ScalarStyle::Literal | ScalarStyle::Folded),
-        Kind::Map(e, false) => e.last().is_none_or(|(_, v)| ends_in_block_scalar(v)),
-        Kind::Seq(i, false) => i.last().is_none_or(ends_in_block_scalar),
-        Kind::Opaque { flow: false, .. } => true,
+        Kind::Map(e, Style::Block) => e.last().is_none_or(|(_, v)| ends_in_block_scalar(v)),
+        Kind::Seq(i, Style::Block) => i.last().is_none_or(ends_in_block_scalar),
+        Kind::Opaque {
+            style: Style::Block,
+            ..
+        } => true,
         _ => false,
     }
 }
 
 fn is_flow(n: &Node<'_>) -> bool {
-    matches!(n.kind, Kind::Map(_, true) | Kind::Seq(_, true))
+    matches!(
+        n.kind,
+        Kind::Map(_, Style::Flow) | Kind::Seq(_, Style::Flow)
+    )
 }
 
 fn is_double_quoted(n: &Node<'_>) -> bool {
