@@ -285,9 +285,42 @@ impl Ctx<'_> {
         if !self.sel.passes_filters(name, namespace, &get_label) {
             return Ok(None);
         }
-
-        // Walk to the pod template; a workload without one is left alone.
         let mut steps: Vec<(&Node<'_>, &Node<'_>)> = Vec::new();
+        let Some(template) = self.template(obj, kind, name, &mut steps)? else {
+            return Ok(None);
+        };
+        let (edits, current, local) = self.template_edits(template, &mut steps)?;
+        let mut refs = match template.get("spec") {
+            Some((_, spec)) if self.refs => refs_of(spec),
+            _ => Vec::new(),
+        };
+        if self.refs {
+            refs.extend(annotation_refs(meta));
+        }
+        Ok(Some(Workload {
+            refs,
+            local,
+            kind: kind.to_string(),
+            api_version: obj.get_str("apiVersion").map(str::to_string),
+            name: name.map(str::to_string),
+            namespace: namespace.map(str::to_string),
+            start: obj.start,
+            items: items.to_vec(),
+            current,
+            edits,
+        }))
+    }
+
+    /// Walks to the pod template of `obj`, pushing each key and value on
+    /// the way to `steps`; `None` when there is none (the workload is left
+    /// alone).
+    fn template<'n, 'a>(
+        &self,
+        obj: &'n Node<'a>,
+        kind: &str,
+        name: Option<&str>,
+        steps: &mut Vec<(&'n Node<'a>, &'n Node<'a>)>,
+    ) -> Result<Option<&'n Node<'a>>, Error> {
         let mut cur = obj;
         for seg in template_path(kind) {
             let Some((k, v)) = self.lookup(cur, seg)? else {
@@ -309,88 +342,77 @@ impl Ctx<'_> {
             steps.push((k, v));
             cur = v;
         }
-        let template = cur;
+        Ok(Some(cur))
+    }
 
-        let mut current = None;
-        let mut local = None;
-        let edits = match self.lookup(template, "metadata")? {
-            None => {
-                let edits = self.add_metadata(template, &steps)?;
-                if let (false, Some((fk, _))) = (
-                    is_flow(template),
-                    template.entries().and_then(|e| e.first()),
-                ) {
-                    local = self.local(fk, fk.start, &edits, Expect::NewMetadata);
-                }
-                edits
+    /// The edits that stamp `template`, the stamp it holds now, and the
+    /// lines that show the whole edit, if any.
+    fn template_edits<'n, 'a>(
+        &self,
+        template: &'n Node<'a>,
+        steps: &mut Vec<(&'n Node<'a>, &'n Node<'a>)>,
+    ) -> Result<TemplateEdits, Error> {
+        let Some((mk, mv)) = self.lookup(template, "metadata")? else {
+            let edits = self.add_metadata(template, steps)?;
+            let mut local = None;
+            if let (false, Some((fk, _))) = (
+                is_flow(template),
+                template.entries().and_then(|e| e.first()),
+            ) {
+                local = self.local(fk, fk.start, &edits, Expect::NewMetadata);
             }
-            Some((mk, mv)) => {
-                self.editable(mv, "metadata")?;
-                if mv.is_null() {
-                    let edits = self.fill_null(template, mk, mv, &steps, Fill::Metadata)?;
-                    if !is_flow(template) {
-                        local = self.local(mk, mv.end.max(mk.end), &edits, Expect::NewMetadata);
-                    }
-                    edits
-                } else if mv.entries().is_none() {
-                    return Err(
-                        self.err(mv.start, "the pod template's 'metadata' is not a mapping")
-                    );
-                } else {
-                    steps.push((mk, mv));
-                    let edits = match self.lookup(mv, "annotations")? {
-                        None => vec![self.append(mv, &steps, Fill::Annotations)?],
-                        Some((ak, av)) => {
-                            self.editable(av, "annotations")?;
-                            if av.is_null() {
-                                self.fill_null(mv, ak, av, &steps, Fill::Annotations)?
-                            } else if av.entries().is_none() {
-                                return Err(self.err(
-                                    av.start,
-                                    "the pod template's 'annotations' is not a mapping",
-                                ));
-                            } else {
-                                steps.push((ak, av));
-                                match self.lookup(av, self.key)? {
-                                    None => vec![self.append(av, &steps, Fill::Stamp)?],
-                                    Some((k, v)) => {
-                                        let (edit, cur) = self.replace_value(av, k, v)?;
-                                        current = Some(cur);
-                                        vec![edit]
-                                    }
-                                }
-                            }
-                        }
-                    };
-                    if let (false, Some((fk, _))) =
-                        (is_flow(mv), mv.entries().and_then(|e| e.first()))
-                    {
-                        let fp = crate::fingerprint::fingerprint_metadata(mv, self.key);
-                        local = self.local(fk, mv.end, &edits, Expect::Metadata(fp));
-                    }
-                    edits
-                }
+            return Ok((edits, None, local));
+        };
+        self.editable(mv, "metadata")?;
+        if mv.is_null() {
+            let edits = self.fill_null(template, mk, mv, steps, Fill::Metadata)?;
+            let mut local = None;
+            if !is_flow(template) {
+                local = self.local(mk, mv.end.max(mk.end), &edits, Expect::NewMetadata);
             }
-        };
-        let mut refs = match template.get("spec") {
-            Some((_, spec)) if self.refs => refs_of(spec),
-            _ => Vec::new(),
-        };
-        if self.refs {
-            refs.extend(annotation_refs(meta));
+            return Ok((edits, None, local));
         }
-        Ok(Some(Workload {
-            refs,
-            local,
-            kind: kind.to_string(),
-            api_version: obj.get_str("apiVersion").map(str::to_string),
-            name: name.map(str::to_string),
-            namespace: namespace.map(str::to_string),
-            start: obj.start,
-            items: items.to_vec(),
-            current,
-            edits,
-        }))
+        if mv.entries().is_none() {
+            return Err(self.err(mv.start, "the pod template's 'metadata' is not a mapping"));
+        }
+        steps.push((mk, mv));
+        let (edits, current) = self.metadata_edits(mv, steps)?;
+        let mut local = None;
+        if let (false, Some((fk, _))) = (is_flow(mv), mv.entries().and_then(|e| e.first())) {
+            let fp = crate::fingerprint::fingerprint_metadata(mv, self.key);
+            local = self.local(fk, mv.end, &edits, Expect::Metadata(fp));
+        }
+        Ok((edits, current, local))
+    }
+
+    /// The edits that stamp the template's `metadata` mapping `mv`, and the
+    /// stamp it holds now.
+    fn metadata_edits<'n, 'a>(
+        &self,
+        mv: &'n Node<'a>,
+        steps: &mut Vec<(&'n Node<'a>, &'n Node<'a>)>,
+    ) -> Result<(Vec<Edit>, Option<Current>), Error> {
+        let Some((ak, av)) = self.lookup(mv, "annotations")? else {
+            return Ok((vec![self.append(mv, steps, Fill::Annotations)?], None));
+        };
+        self.editable(av, "annotations")?;
+        if av.is_null() {
+            return Ok((self.fill_null(mv, ak, av, steps, Fill::Annotations)?, None));
+        }
+        if av.entries().is_none() {
+            return Err(self.err(
+                av.start,
+                "the pod template's 'annotations' is not a mapping",
+            ));
+        }
+        steps.push((ak, av));
+        match self.lookup(av, self.key)? {
+            None => Ok((vec![self.append(av, steps, Fill::Stamp)?], None)),
+            Some((k, v)) => {
+                let (edit, cur) = self.replace_value(av, k, v)?;
+                Ok((vec![edit], Some(cur)))
+            }
+        }
     }
 
     /// The lines from the one holding the key `first` (with only spaces
@@ -881,6 +903,10 @@ pub fn plain_safe(key: &str) -> bool {
     }
     !key.starts_with(|c: char| c.is_ascii_digit())
 }
+
+/// A pod template's edits, the stamp it holds now, and the lines that
+/// show the whole edit (see [`Local`]).
+type TemplateEdits = (Vec<Edit>, Option<Current>, Option<Local>);
 
 /// `namespace/name` as messages show a workload (`<unnamed>` without a name).
 pub fn qualified(name: Option<&str>, namespace: Option<&str>) -> String {
