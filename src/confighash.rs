@@ -59,6 +59,9 @@ pub enum Origin {
     Sops,
 }
 
+/// A hashed section: its name and its entries, in byte order of their keys.
+pub type Section = (&'static str, Vec<(String, String)>);
+
 /// A ConfigMap or Secret found in the inputs, reduced to what is hashed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigObject {
@@ -69,7 +72,7 @@ pub struct ConfigObject {
     pub namespace: Option<String>,
     /// Sections in the documented order, each with its entries in byte
     /// order of their keys.
-    pub sections: Vec<(&'static str, Vec<(String, String)>)>,
+    pub sections: Vec<Section>,
     /// `reloader.stakater.com/ignore: "true"`: left out of every hash.
     pub ignored: bool,
     /// Byte offset of the object in the text, for messages.
@@ -311,76 +314,11 @@ fn flattened(n: &Node<'_>, skip: &[&str]) -> Vec<(String, String)> {
 /// SealedSecret (the Secret it unseals to), or an ExternalSecret (the
 /// Secret it writes: `spec.target.name`, else its own name).
 pub fn object_of(obj: &Node<'_>) -> Result<Option<ConfigObject>, Error> {
-    let api = obj.get_str("apiVersion").unwrap_or("");
-    let group = api.split_once('/').map_or("", |(g, _)| g);
-    let meta = child(obj, "metadata");
-    let Some(own_name) = meta.and_then(|m| m.get_str("name")) else {
+    let Some((kind, origin, name, namespace)) = identify(obj) else {
         return Ok(None);
     };
-    let own_namespace = meta.and_then(|m| m.get_str("namespace"));
-    let spec = child(obj, "spec");
-    let (kind, origin, name, namespace) = match obj.get_str("kind") {
-        Some(k @ ("ConfigMap" | "Secret")) if api == "v1" => {
-            let kind = if k == "Secret" { "Secret" } else { "ConfigMap" };
-            let sops = child(obj, "sops").is_some_and(|s| s.entries().is_some());
-            let origin = if sops { Origin::Sops } else { Origin::Plain };
-            (kind, origin, own_name, own_namespace)
-        }
-        Some("SealedSecret") if group == "bitnami.com" => {
-            let tmeta = spec
-                .and_then(|s| child(s, "template"))
-                .and_then(|t| child(t, "metadata"));
-            let name = tmeta.and_then(|m| m.get_str("name")).unwrap_or(own_name);
-            let ns = tmeta.and_then(|m| m.get_str("namespace")).or(own_namespace);
-            ("Secret", Origin::Sealed, name, ns)
-        }
-        Some("ExternalSecret") if group == "external-secrets.io" => {
-            let target = spec
-                .and_then(|s| child(s, "target"))
-                .and_then(|t| t.get_str("name"));
-            (
-                "Secret",
-                Origin::External,
-                target.unwrap_or(own_name),
-                own_namespace,
-            )
-        }
-        _ => return Ok(None),
-    };
-    let what = format!("{kind} {name}");
-    let mut sections = Vec::new();
-    match origin {
-        Origin::Plain | Origin::Sops => {
-            for section in ["data", "binaryData", "stringData"] {
-                match child(obj, section) {
-                    Some(d) if !d.is_null() => {
-                        sections.push((section, string_map(&what, section, d)?))
-                    }
-                    _ => {}
-                }
-            }
-        }
-        Origin::Sealed => {
-            if let Some(d) = spec
-                .and_then(|s| child(s, "encryptedData"))
-                .filter(|d| !d.is_null())
-            {
-                sections.push(("encryptedData", string_map(&what, "encryptedData", d)?));
-            }
-            if let Some(t) = spec.and_then(|s| child(s, "template")) {
-                if let Some(d) = child(t, "data").filter(|d| !d.is_null()) {
-                    sections.push(("template.data", string_map(&what, "template.data", d)?));
-                }
-                sections.push(("template", flattened(t, &["metadata", "data"])));
-            }
-        }
-        Origin::External => {
-            if let Some(s) = spec {
-                // How often it is fetched again does not change what it holds.
-                sections.push(("spec", flattened(s, &["refreshInterval"])));
-            }
-        }
-    }
+    let sections = sections(obj, origin, &format!("{kind} {name}"))?;
+    let meta = child(obj, "metadata");
     let ignored = is_true(
         meta.and_then(|m| child(m, "annotations"))
             .and_then(|a| child(a, "reloader.stakater.com/ignore")),
@@ -394,6 +332,88 @@ pub fn object_of(obj: &Node<'_>) -> Result<Option<ConfigObject>, Error> {
         ignored,
         pos: obj.start,
     }))
+}
+
+/// The kind pods reference, where the content comes from, and the name and
+/// namespace of the object `obj` stands for, if it is one of ours.
+fn identify<'n>(obj: &'n Node<'_>) -> Option<(&'static str, Origin, &'n str, Option<&'n str>)> {
+    let api = obj.get_str("apiVersion").unwrap_or("");
+    let group = api.split_once('/').map_or("", |(g, _)| g);
+    let meta = child(obj, "metadata");
+    let own_name = meta.and_then(|m| m.get_str("name"))?;
+    let own_namespace = meta.and_then(|m| m.get_str("namespace"));
+    let spec = child(obj, "spec");
+    match obj.get_str("kind") {
+        Some(k @ ("ConfigMap" | "Secret")) if api == "v1" => {
+            let kind = if k == "Secret" { "Secret" } else { "ConfigMap" };
+            let sops = child(obj, "sops").is_some_and(|s| s.entries().is_some());
+            let origin = if sops { Origin::Sops } else { Origin::Plain };
+            Some((kind, origin, own_name, own_namespace))
+        }
+        Some("SealedSecret") if group == "bitnami.com" => {
+            let tmeta = spec
+                .and_then(|s| child(s, "template"))
+                .and_then(|t| child(t, "metadata"));
+            let name = tmeta.and_then(|m| m.get_str("name")).unwrap_or(own_name);
+            let ns = tmeta.and_then(|m| m.get_str("namespace")).or(own_namespace);
+            Some(("Secret", Origin::Sealed, name, ns))
+        }
+        Some("ExternalSecret") if group == "external-secrets.io" => {
+            let target = spec
+                .and_then(|s| child(s, "target"))
+                .and_then(|t| t.get_str("name"));
+            Some((
+                "Secret",
+                Origin::External,
+                target.unwrap_or(own_name),
+                own_namespace,
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// The hashed sections of `obj`, in the documented order.
+fn sections(
+    obj: &Node<'_>,
+    origin: Origin,
+    what: &str,
+) -> Result<Vec<Section>, Error> {
+    let spec = child(obj, "spec");
+    let mut sections = Vec::new();
+    match origin {
+        Origin::Plain | Origin::Sops => {
+            for section in ["data", "binaryData", "stringData"] {
+                match child(obj, section) {
+                    Some(d) if !d.is_null() => {
+                        sections.push((section, string_map(what, section, d)?))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Origin::Sealed => {
+            if let Some(d) = spec
+                .and_then(|s| child(s, "encryptedData"))
+                .filter(|d| !d.is_null())
+            {
+                sections.push(("encryptedData", string_map(what, "encryptedData", d)?));
+            }
+            if let Some(t) = spec.and_then(|s| child(s, "template")) {
+                if let Some(d) = child(t, "data").filter(|d| !d.is_null()) {
+                    sections.push(("template.data", string_map(what, "template.data", d)?));
+                }
+                sections.push(("template", flattened(t, &["metadata", "data"])));
+            }
+        }
+        Origin::External => {
+            if let Some(s) = spec {
+                // How often it is fetched again does not change what it holds.
+                sections.push(("spec", flattened(s, &["refreshInterval"])));
+            }
+        }
+    }
+    Ok(sections)
 }
 
 /// One object of a digest, and the keys a workload uses of it (`None` for
