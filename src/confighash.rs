@@ -374,11 +374,7 @@ fn identify<'n>(obj: &'n Node<'_>) -> Option<(&'static str, Origin, &'n str, Opt
 }
 
 /// The hashed sections of `obj`, in the documented order.
-fn sections(
-    obj: &Node<'_>,
-    origin: Origin,
-    what: &str,
-) -> Result<Vec<Section>, Error> {
+fn sections(obj: &Node<'_>, origin: Origin, what: &str) -> Result<Vec<Section>, Error> {
     let spec = child(obj, "spec");
     let mut sections = Vec::new();
     match origin {

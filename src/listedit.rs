@@ -17,86 +17,84 @@ pub fn append_items(text: &str, key: &str, items: &str) -> Result<String, String
         items.replace('\n', nl)
     };
     let docs = parse_all(text, Mode::Full).map_err(|e| e.to_string())?;
-    let count = |root: &Node<'_>| match root.get(key).map(|(_, v)| &v.kind) {
-        Some(Kind::Seq(list, _)) => list.len(),
-        _ => 0,
-    };
-    let mut out = String::with_capacity(text.len() + items.len() + key.len() + 4);
-    let had_key = docs
-        .first()
-        .and_then(|d| d.root.as_ref())
-        .is_some_and(|r| r.get(key).is_some());
-    let before = match docs.as_slice() {
-        [] => {
-            out.push_str(&format!("{key}:{nl}{items}"));
-            0
-        }
-        [doc] => {
-            let Some(root) = &doc.root else {
-                return Err("it is empty".to_string());
-            };
-            match &root.kind {
-                Kind::Map(_, Style::Block) if crate::text::column(text, root.start) == 0 => {}
-                _ => return Err("it is not a block mapping".to_string()),
-            }
-            match root.get(key).map(|(_, v)| v) {
-                None => {
-                    let tail = &text[root.end..];
-                    if tail
-                        .lines()
-                        .any(|l| l.starts_with("---") || l.starts_with("..."))
-                    {
-                        return Err("it has a document marker after its content".to_string());
-                    }
-                    out.push_str(text);
-                    if !out.is_empty() && !out.ends_with('\n') {
-                        out.push_str(nl);
-                    }
-                    out.push_str(&format!("{key}:{nl}{items}"));
-                }
-                Some(v) => {
-                    let Kind::Seq(list, Style::Block) = &v.kind else {
-                        return Err(format!("its {key} are not a block list"));
-                    };
-                    let (Some(last), Some(dash)) = (list.last(), first_dash(text, list)) else {
-                        return Err(format!("its {key} are not a block list"));
-                    };
-                    let indent = " ".repeat(crate::text::column(text, dash));
-                    // After the line where the last item ends.
-                    let at = crate::text::next_line_start(
-                        text,
-                        last.end.saturating_sub(1).max(last.start),
-                    )
-                    .unwrap_or(text.len());
-                    out.push_str(&text[..at]);
-                    if !out.ends_with('\n') {
-                        out.push_str(nl);
-                    }
-                    for line in items.split_inclusive('\n') {
-                        out.push_str(&indent);
-                        out.push_str(line);
-                    }
-                    out.push_str(&text[at..]);
-                }
-            }
-            count(root)
-        }
+    let root = match docs.as_slice() {
+        [] => None,
+        [doc] => Some(doc.root.as_ref().ok_or("it is empty")?),
         _ => return Err("it holds several documents".to_string()),
+    };
+    let out = match root {
+        None => format!("{key}:{nl}{items}"),
+        Some(root) => add_lines(text, root, key, &items, nl)?,
     };
     // The edit must read as the items added, and nothing else moved.
     let added = items.matches(&format!("{nl}-")).count() + usize::from(items.starts_with('-'));
     let again = parse_all(&out, Mode::Full)
         .map_err(|e| format!("internal error: the edit does not parse: {e}"))?;
-    let after = again.first().and_then(|d| d.root.as_ref()).map_or(0, count);
-    let keys = |docs: &[crate::document::Document<'_>]| {
-        docs.first()
-            .and_then(|d| d.root.as_ref())
-            .and_then(Node::entries)
-            .map_or(0, <[_]>::len)
+    let shape = |root: Option<&Node<'_>>| {
+        let entries = root.and_then(Node::entries).map_or(0, <[_]>::len);
+        let items = match root.and_then(|r| r.get(key)).map(|(_, v)| &v.kind) {
+            Some(Kind::Seq(list, _)) => list.len(),
+            _ => 0,
+        };
+        (entries, items)
     };
-    if after != before + added || keys(&again) != keys(&docs) + usize::from(!had_key) {
+    let had_key = root.is_some_and(|r| r.get(key).is_some());
+    let (entries, before) = shape(root);
+    let want = (entries + usize::from(!had_key), before + added);
+    if shape(again.first().and_then(|d| d.root.as_ref())) != want {
         return Err("internal error: the edit could not be checked".to_string());
     }
+    Ok(out)
+}
+
+/// `text`, whose document is `root`, with `items` added to the list `key`
+/// or as a new `key:` at the end.
+fn add_lines(
+    text: &str,
+    root: &Node<'_>,
+    key: &str,
+    items: &str,
+    nl: &str,
+) -> Result<String, String> {
+    match &root.kind {
+        Kind::Map(_, Style::Block) if crate::text::column(text, root.start) == 0 => {}
+        _ => return Err("it is not a block mapping".to_string()),
+    }
+    let mut out = String::with_capacity(text.len() + items.len() + key.len() + 4);
+    let Some((_, v)) = root.get(key) else {
+        let tail = &text[root.end..];
+        if tail
+            .lines()
+            .any(|l| l.starts_with("---") || l.starts_with("..."))
+        {
+            return Err("it has a document marker after its content".to_string());
+        }
+        out.push_str(text);
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push_str(nl);
+        }
+        out.push_str(&format!("{key}:{nl}{items}"));
+        return Ok(out);
+    };
+    let Kind::Seq(list, Style::Block) = &v.kind else {
+        return Err(format!("its {key} are not a block list"));
+    };
+    let (Some(last), Some(dash)) = (list.last(), first_dash(text, list)) else {
+        return Err(format!("its {key} are not a block list"));
+    };
+    let indent = " ".repeat(crate::text::column(text, dash));
+    // After the line where the last item ends.
+    let at = crate::text::next_line_start(text, last.end.saturating_sub(1).max(last.start))
+        .unwrap_or(text.len());
+    out.push_str(&text[..at]);
+    if !out.ends_with('\n') {
+        out.push_str(nl);
+    }
+    for line in items.split_inclusive('\n') {
+        out.push_str(&indent);
+        out.push_str(line);
+    }
+    out.push_str(&text[at..]);
     Ok(out)
 }
 
