@@ -231,27 +231,10 @@ pub fn plan(
     for o in &objects {
         index.add(o, &shown_build, a.text);
     }
-    let mut hashed = Vec::new();
-    let mut ids = None;
-    for w in a.docs.iter().flat_map(|d| &d.workloads) {
-        // Warnings come once, from `finish` below.
-        let hash = stamp::workload_hash(w, &index, &mut Vec::new()).map_err(in_build)?;
-        let Some(hash) = hash else { continue };
-        if ids.is_none() {
-            ids = Some(resource_workloads(path, &k, builder, opts)?);
-        }
-        let (patch_name, patch_namespace) = patch_id(&k, w, ids.as_deref().unwrap_or(&[]))?;
-        hashed.push(Hashed {
-            kind: w.kind.clone(),
-            api_version: w.api_version.clone().unwrap_or_default(),
-            name: w.name.clone(),
-            namespace: w.namespace.clone(),
-            patch_name,
-            patch_namespace,
-            hash,
-            previous: w.current.as_ref().map(|c| c.value.clone()),
-        });
-    }
+    let hashed = hash_workloads(&a, &index, path, &k, builder, opts).map_err(|e| match e {
+        Ok(e) => in_build(e),
+        Err(msg) => msg,
+    })?;
     // The stamped build, made as any input's output is.
     let f = stamp::finish(a, opts, stamp::Values::Hashes(&index), jobs).map_err(in_build)?;
     let warnings = f
@@ -303,6 +286,43 @@ pub fn plan(
         stamped_build,
         warnings,
     })
+}
+
+/// Each workload of the build `a` that has a config hash, with the name a
+/// patch in `k` gives it. Errors are in the build (`Ok`) or about the
+/// kustomization (`Err`).
+fn hash_workloads(
+    a: &stamp::Analysis<'_>,
+    index: &Index<'_>,
+    path: &Path,
+    k: &Kustomization,
+    builder: &Builder,
+    opts: &Options,
+) -> Result<Vec<Hashed>, Result<crate::error::Error, String>> {
+    let mut hashed = Vec::new();
+    let mut ids = None;
+    for w in a.docs.iter().flat_map(|d| &d.workloads) {
+        // Warnings come once, when the build is stamped.
+        let Some(hash) = stamp::workload_hash(w, index, &mut Vec::new()).map_err(Ok)? else {
+            continue;
+        };
+        if ids.is_none() {
+            ids = Some(resource_workloads(path, k, builder, opts).map_err(Err)?);
+        }
+        let (patch_name, patch_namespace) =
+            patch_id(k, w, ids.as_deref().unwrap_or(&[])).map_err(Err)?;
+        hashed.push(Hashed {
+            kind: w.kind.clone(),
+            api_version: w.api_version.clone().unwrap_or_default(),
+            name: w.name.clone(),
+            namespace: w.namespace.clone(),
+            patch_name,
+            patch_namespace,
+            hash,
+            previous: w.current.as_ref().map(|c| c.value.clone()),
+        });
+    }
+    Ok(hashed)
 }
 
 /// A workload as a kustomization's resources hold it, before its own
