@@ -213,7 +213,9 @@ pub fn run(args: Args) -> i32 {
                 return 2;
             }
         };
-        if std::str::from_utf8(&bytes).is_ok_and(krm::is_resource_list) {
+        // Cheap first: most streams never name it.
+        let names_it = memchr::memmem::find(&bytes, b"ResourceList").is_some();
+        if names_it && std::str::from_utf8(&bytes).is_ok_and(krm::is_resource_list) {
             return run_function(&bytes);
         }
         stdin = Some(bytes);
@@ -286,7 +288,7 @@ impl Run {
 
     /// Read, analyse, render, write, then tell: one stage after another,
     /// each spread over the threads.
-    fn execute(self, args: &Args) -> i32 {
+    fn execute(mut self, args: &Args) -> i32 {
         // Many inputs: one thread per input. One input: its documents spread
         // over the threads instead.
         let jobs = jobs(args);
@@ -300,7 +302,8 @@ impl Run {
             !args.quiet && io::stderr().is_terminal(),
         );
         progress.phase("reading");
-        let loaded = self.read(outer);
+        let stdin = self.stdin.take();
+        let loaded = self.read(stdin, outer);
         let mut analyses = self.analyse(&loaded, outer, inner, &progress);
         progress.phase(if args.write { "writing" } else { "stamping" });
         // Config-hash mode looks references up among all inputs together;
@@ -342,8 +345,10 @@ impl Run {
     }
 
     /// Stage 1: every input's bytes.
-    fn read(&self, outer: usize) -> Vec<Loaded> {
-        let stdin = std::sync::Mutex::new(self.stdin.clone());
+    fn read(&self, stdin: Option<Vec<u8>>, outer: usize) -> Vec<Loaded> {
+        // Standard input already read (to tell a ResourceList) is moved in,
+        // not copied.
+        let stdin = std::sync::Mutex::new(stdin);
         parallel::map(&self.sources, outer, |s| {
             let read = match (s, stdin.lock().ok().and_then(|mut b| b.take())) {
                 (Source::Stdin, Some(bytes)) => Ok(bytes),
