@@ -340,8 +340,8 @@ fn the_walk_without_kustomize_stops_at_the_two_definitions() {
 }
 
 /// Points 3 to 5 through a real build: a SealedSecret and an ExternalSecret
-/// in the base, a per-key reference, Reloader's annotation, and an ignored
-/// ConfigMap; only what the workload uses moves its hash.
+/// in the base, a per-key reference, Reloader's and wave's annotations, and
+/// an ignored ConfigMap; only what the workload uses moves its hash.
 #[test]
 fn gitops_secrets_keys_and_annotations_through_a_build() {
     if !have_kubectl() {
@@ -350,19 +350,20 @@ fn gitops_secrets_keys_and_annotations_through_a_build() {
     let t = Tree::new();
     t.write(
         "base/deploy.yaml",
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  annotations:\n    configmap.reloader.stakater.com/reload: extra,skip\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: nginx\n        env:\n        - name: LOG\n          valueFrom:\n            configMapKeyRef: {name: app, key: LOG}\n        envFrom:\n        - secretRef: {name: sealed}\n        - secretRef: {name: fetched}\n",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  annotations:\n    configmap.reloader.stakater.com/reload: extra,skip\n    wave.pusher.com/extra-secrets: shared/token\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: nginx\n        env:\n        - name: LOG\n          valueFrom:\n            configMapKeyRef: {name: app, key: LOG}\n        envFrom:\n        - secretRef: {name: sealed}\n        - secretRef: {name: fetched}\n",
     );
     t.write("base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  LOG: info\n  UNUSED: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\ndata:\n  k: v\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: skip\n  annotations:\n    reloader.stakater.com/ignore: \"true\"\ndata:\n  k: v\n");
+    t.write("base/shared.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: token\n  namespace: shared\nstringData:\n  t: x\n");
     t.write("base/secrets.yaml", "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: sealed\nspec:\n  encryptedData:\n    pw: AgAAA\n---\napiVersion: external-secrets.io/v1beta1\nkind: ExternalSecret\nmetadata:\n  name: fetched\nspec:\n  refreshInterval: 1h\n  data:\n  - secretKey: token\n    remoteRef: {key: api}\n");
     t.write(
         "base/kustomization.yaml",
-        "resources:\n- deploy.yaml\n- cm.yaml\n- secrets.yaml\n",
+        "resources:\n- deploy.yaml\n- cm.yaml\n- secrets.yaml\n- shared.yaml\n",
     );
     let (code, _, err) = t.run(&["--write", "overlays/dev"]);
     assert_eq!(code, Some(0), "{err}");
     assert!(!err.contains("warning"), "{err}");
     let want = common::digest_outside(
-        b"ConfigMap\0app\0data\0LOG\0info\0\0ConfigMap\0extra\0data\0k\0v\0\0Secret\0fetched\0spec\0data[0].remoteRef.key\0api\0data[0].secretKey\0token\0\0Secret\0sealed\0encryptedData\0pw\0AgAAA\0\0",
+        b"ConfigMap\0app\0data\0LOG\0info\0\0ConfigMap\0extra\0data\0k\0v\0\0Secret\0fetched\0spec\0data[0].remoteRef.key\0api\0data[0].secretKey\0token\0\0Secret\0sealed\0encryptedData\0pw\0AgAAA\0\0Secret\0token\0stringData\0t\0x\0\0",
         None,
     );
     assert_eq!(checksum(&t.built("overlays/dev")), Some(want.clone()));
