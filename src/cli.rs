@@ -446,25 +446,13 @@ impl Run {
         if io_result.is_ok() && args.report.is_some() {
             io_result = write_report(&mut out.out, &self.opts.key, &out.report, t.changed);
         }
-        if let Err(e) = io_result.and_then(|()| out.out.flush()) {
-            if e.kind() != io::ErrorKind::BrokenPipe {
-                eprintln!(
-                    "reload-stamp: cannot write to standard output: {}",
-                    io_message(&e)
-                );
-                return 2;
-            }
+        if stdout_failed(io_result.and_then(|()| out.out.flush())) {
+            return 2;
         }
         if !args.quiet {
             eprintln!("reload-stamp: {}", self.summary(args, &t));
         }
-        if t.errored > 0 {
-            2
-        } else if args.check && t.changed > 0 {
-            1
-        } else {
-            0
-        }
+        t.exit_code(args.check)
     }
 
     /// The one-line summary of a run.
@@ -524,6 +512,19 @@ struct Tally {
     errored: usize,
     /// Helm templates skipped.
     templates: usize,
+}
+
+impl Tally {
+    /// 2 for any error, else 1 when `--check` found changes, else 0.
+    fn exit_code(&self, check: bool) -> i32 {
+        if self.errored > 0 {
+            2
+        } else if check && self.changed > 0 {
+            1
+        } else {
+            0
+        }
+    }
 }
 
 /// Stage 4: each changed file rewritten in place; per input, why writing
@@ -724,17 +725,12 @@ fn run_function(bytes: &[u8]) -> i32 {
         }
     };
     let mut stdout = io::stdout().lock();
-    if let Err(e) = stdout
-        .write_all(shown.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        if e.kind() != io::ErrorKind::BrokenPipe {
-            eprintln!(
-                "reload-stamp: cannot write to standard output: {}",
-                io_message(&e)
-            );
-            return 2;
-        }
+    if stdout_failed(
+        stdout
+            .write_all(shown.as_bytes())
+            .and_then(|()| stdout.flush()),
+    ) {
+        return 2;
     }
     code
 }
@@ -771,15 +767,10 @@ fn run_plugin() -> i32 {
                 eprintln!("reload-stamp: warning: {w}");
             }
             let mut stdout = io::stdout().lock();
-            match stdout.write_all(&out).and_then(|()| stdout.flush()) {
-                Ok(()) => 0,
-                Err(e) => {
-                    eprintln!(
-                        "reload-stamp: cannot write to standard output: {}",
-                        io_message(&e)
-                    );
-                    2
-                }
+            if stdout_failed(stdout.write_all(&out).and_then(|()| stdout.flush())) {
+                2
+            } else {
+                0
             }
         }
         Err(msg) => {
@@ -825,25 +816,13 @@ fn run_kustomize(args: &Args, opts: &Options) -> i32 {
             break;
         }
     }
-    if let Err(e) = io_result.and_then(|()| out.flush()) {
-        if e.kind() != io::ErrorKind::BrokenPipe {
-            eprintln!(
-                "reload-stamp: cannot write to standard output: {}",
-                io_message(&e)
-            );
-            return 2;
-        }
+    if stdout_failed(io_result.and_then(|()| out.flush())) {
+        return 2;
     }
     if !args.quiet {
         eprintln!("reload-stamp: {}", kustomize_summary(args, opts, &t));
     }
-    if t.errored > 0 {
-        2
-    } else if args.check && t.changed > 0 {
-        1
-    } else {
-        0
-    }
+    t.exit_code(args.check)
 }
 
 /// One kustomization's plan: its warnings, what `--check` says, and with
@@ -1040,6 +1019,22 @@ fn options(args: &Args) -> Result<Options, Usage> {
         records: args.list || args.report.is_some(),
         full_check: false,
     })
+}
+
+/// Whether writing standard output failed, said on stderr. A closed pipe
+/// (`reload-stamp … | head`) is not a failure: the reader has what it
+/// wanted.
+fn stdout_failed(result: io::Result<()>) -> bool {
+    match result {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            eprintln!(
+                "reload-stamp: cannot write to standard output: {}",
+                io_message(&e)
+            );
+            true
+        }
+        _ => false,
+    }
 }
 
 /// Threads to use: `--jobs`, else one per CPU.
