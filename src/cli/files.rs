@@ -1,0 +1,386 @@
+//! The run over files and standard input, in stages: read, analyse,
+//! render, write, tell.
+
+use std::io::{self, IsTerminal, Write};
+
+use super::*;
+
+pub(super) struct Run {
+    /// Standard input, when it was read before the run (to tell a
+    /// ResourceList).
+    pub(super) stdin: Option<Vec<u8>>,
+    opts: Options,
+    /// The key of keyed config hashes.
+    hmac: Option<confighash::Keyed>,
+    value: String,
+    sources: Vec<Source>,
+    walk_errors: Vec<(String, String)>,
+    /// Chart templates met while walking, not read.
+    chart_templates: Vec<String>,
+}
+
+/// Per input: its bytes, or the error that stopped it.
+pub(super) struct Loaded {
+    source: Source,
+    bytes: Result<Vec<u8>, Error>,
+}
+
+impl Run {
+    pub(super) fn new(args: &Args) -> Result<Run, Usage> {
+        let opts = options(args)?;
+        let value = resolve_value(args)?;
+        let exclude = build_globs(&args.exclude).map_err(Usage)?;
+        let found = inputs::collect(
+            &args.paths,
+            WalkOptions {
+                exclude: &exclude,
+                no_ignore: args.no_ignore,
+                threads: jobs(args),
+            },
+        );
+        if args.write && found.sources.contains(&Source::Stdin) {
+            return Err(Usage(
+                "--write needs files: standard input cannot be rewritten in place".to_string(),
+            ));
+        }
+        let hmac = if args.config_hash {
+            confighash::key_from_env().map_err(Usage)?
+        } else {
+            None
+        };
+        Ok(Run {
+            stdin: None,
+            opts,
+            hmac,
+            value,
+            sources: found.sources,
+            walk_errors: found.errors,
+            chart_templates: found.chart_templates,
+        })
+    }
+
+    /// Read, analyse, render, write, then tell: one stage after another,
+    /// each spread over the threads.
+    pub(super) fn execute(mut self, args: &Args) -> i32 {
+        // Many inputs: one thread per input. One input: its documents spread
+        // over the threads instead.
+        let jobs = jobs(args);
+        let (outer, inner) = if self.sources.len() > 1 {
+            (jobs, 1)
+        } else {
+            (1, jobs)
+        };
+        let progress = Progress::new(
+            self.sources.len(),
+            !args.quiet && io::stderr().is_terminal(),
+        );
+        progress.phase("reading");
+        let stdin = self.stdin.take();
+        let loaded = self.read(stdin, outer);
+        let mut analyses = self.analyse(&loaded, outer, inner, &progress);
+        progress.phase(if args.write { "writing" } else { "stamping" });
+        // Config-hash mode looks references up among all inputs together;
+        // the objects leave the analyses, which the next stage consumes.
+        let objects: Vec<_> = analyses
+            .iter_mut()
+            .map(|a| {
+                a.as_mut()
+                    .map(|a| std::mem::take(&mut a.objects))
+                    .unwrap_or_default()
+            })
+            .collect();
+        let mut index = Index::default();
+        index.key.clone_from(&self.hmac);
+        for ((l, a), objects) in loaded.iter().zip(&analyses).zip(&objects) {
+            if let Ok(a) = a {
+                objects
+                    .iter()
+                    .for_each(|o| index.add(o, l.source.name(), a.text));
+            }
+        }
+        let values = if self.opts.config_hash {
+            stamp::Values::Hashes(&index)
+        } else {
+            stamp::Values::Fixed(&self.value)
+        };
+        let finished = parallel::map_into(analyses, outer, |a| {
+            let f = a.and_then(|a| stamp::finish(a, &self.opts, values, inner));
+            progress.inc();
+            f
+        });
+        let written = if args.write {
+            write_all(&loaded, &finished, outer)
+        } else {
+            vec![None; finished.len()]
+        };
+        progress.finish();
+        self.tell(args, &loaded, &finished, &written)
+    }
+
+    /// Stage 1: every input's bytes.
+    fn read(&self, stdin: Option<Vec<u8>>, outer: usize) -> Vec<Loaded> {
+        // Standard input already read (to tell a ResourceList) is moved in,
+        // not copied.
+        let stdin = std::sync::Mutex::new(stdin);
+        parallel::map(&self.sources, outer, |s| {
+            let read = match (s, stdin.lock().ok().and_then(|mut b| b.take())) {
+                (Source::Stdin, Some(bytes)) => Ok(bytes),
+                _ => s.read(),
+            };
+            Loaded {
+                source: s.clone(),
+                bytes: read.map_err(|e| Error::new(ErrorKind::Io, io_message(&e))),
+            }
+        })
+    }
+
+    /// Stage 2: every input parsed and planned; with a value known up front
+    /// (not config-hash), stamped as well, by the thread that analysed it.
+    fn analyse<'l>(
+        &self,
+        loaded: &'l [Loaded],
+        outer: usize,
+        inner: usize,
+        progress: &Progress,
+    ) -> Vec<Result<Analysis<'l>, Error>> {
+        let value = (!self.opts.config_hash).then_some(self.value.as_str());
+        parallel::map(loaded, outer, |l| {
+            let a = l
+                .bytes
+                .as_ref()
+                .map_err(Clone::clone)
+                .and_then(|b| stamp::analyze(b, &self.opts, value, inner));
+            progress.inc();
+            a
+        })
+    }
+
+    /// Stage 5: warnings, errors, the stream or diff or list or report, and
+    /// the summary; the exit code.
+    fn tell(
+        &self,
+        args: &Args,
+        loaded: &[Loaded],
+        finished: &[Result<Finished<'_>, Error>],
+        written: &[Option<String>],
+    ) -> i32 {
+        let mut t = Tally {
+            errored: self.walk_errors.len(),
+            templates: self.chart_templates.len(),
+            ..Tally::default()
+        };
+        for (path, msg) in &self.walk_errors {
+            eprintln!("reload-stamp: {path}: {msg}");
+        }
+        for path in &self.chart_templates {
+            note(args, &format!("{path}: skipped, a Helm chart template"));
+        }
+        let stdout = io::stdout();
+        let mut out = Emit {
+            args,
+            out: io::BufWriter::with_capacity(1 << 16, stdout.lock()),
+            color: args.color.enabled(io::stdout().is_terminal()),
+            concat: Concat::default(),
+            report: Vec::new(),
+        };
+        let mut io_result = Ok(());
+        for ((l, f), write_error) in loaded.iter().zip(finished).zip(written) {
+            let name = l.source.name();
+            let f = match f {
+                Ok(f) => f,
+                Err(e) => {
+                    tell_error(args, l, e, &mut t);
+                    continue;
+                }
+            };
+            for w in &f.warnings {
+                eprintln!("reload-stamp: warning: {}", w.render(name, f.text));
+            }
+            let r = &f.rendered;
+            if r.output.is_some() {
+                t.changed += 1;
+                t.stamped += r.count;
+                if args.check {
+                    eprintln!(
+                        "reload-stamp: {name}: {} would be stamped",
+                        plural(r.count, "workload")
+                    );
+                }
+                if let Some(e) = write_error {
+                    eprintln!("reload-stamp: {name}: cannot write: {e}");
+                    t.errored += 1;
+                }
+            }
+            if let Err(e) = out.input(name, f) {
+                io_result = Err(e);
+                break;
+            }
+        }
+        if io_result.is_ok() && args.report.is_some() {
+            io_result = write_report(&mut out.out, &self.opts.key, &out.report, t.changed);
+        }
+        if stdout_failed(io_result.and_then(|()| out.out.flush())) {
+            return 2;
+        }
+        if !args.quiet {
+            eprintln!("reload-stamp: {}", self.summary(args, &t));
+        }
+        t.exit_code(args.check)
+    }
+
+    /// The one-line summary of a run.
+    fn summary(&self, args: &Args, t: &Tally) -> String {
+        let files = plural(
+            self.sources.len() + self.chart_templates.len() - t.templates,
+            "input",
+        );
+        let stream = !(args.diff || args.check || args.list || args.report.is_some() || args.write);
+        let msg = if t.stamped == 0 {
+            format!("nothing to stamp in {files}")
+        } else if args.check {
+            format!(
+                "{} in {} of {files} would be stamped",
+                plural(t.stamped, "workload"),
+                t.changed
+            )
+        } else {
+            let value = if self.opts.config_hash {
+                "config hash".to_string()
+            } else {
+                format!("\"{}\"", self.value)
+            };
+            format!(
+                "stamped {} in {} of {files} ({}: {value}){}",
+                plural(t.stamped, "workload"),
+                t.changed,
+                self.opts.key,
+                if args.write || stream {
+                    ""
+                } else {
+                    ", nothing written"
+                }
+            )
+        };
+        let mut line = msg;
+        if t.errored > 0 {
+            line += &format!(
+                "; {} with errors, left as they were",
+                plural(t.errored, "input")
+            );
+        }
+        if t.templates > 0 {
+            line += &format!("; skipped {}", plural(t.templates, "Helm template"));
+        }
+        line
+    }
+}
+
+/// What a run counted, for its summary and exit code.
+#[derive(Default)]
+pub(super) struct Tally {
+    /// Inputs that changed (or would).
+    pub(super) changed: usize,
+    pub(super) stamped: usize,
+    /// Inputs with an error, and walk errors.
+    pub(super) errored: usize,
+    /// Helm templates skipped.
+    pub(super) templates: usize,
+}
+
+impl Tally {
+    /// 2 for any error, else 1 when `--check` found changes, else 0.
+    pub(super) fn exit_code(&self, check: bool) -> i32 {
+        if self.errored > 0 {
+            2
+        } else if check && self.changed > 0 {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// Stage 4: each changed file rewritten in place; per input, why writing
+/// failed, if it did.
+fn write_all(
+    loaded: &[Loaded],
+    finished: &[Result<Finished<'_>, Error>],
+    outer: usize,
+) -> Vec<Option<String>> {
+    let work: Vec<(&Loaded, &Result<Finished<'_>, Error>)> = loaded.iter().zip(finished).collect();
+    parallel::map(&work, outer, |(l, f)| match (f, &l.source) {
+        (Ok(f), Source::File { path, .. }) => {
+            let new = f.rendered.output.as_ref()?;
+            output::write_atomic(path, new.as_bytes())
+                .err()
+                .map(|e| io_message(&e))
+        }
+        _ => None,
+    })
+}
+
+/// An input that failed: a Helm template met on a walk is a note; anything
+/// else an error, with its cause named where the text shows it.
+fn tell_error(args: &Args, l: &Loaded, e: &Error, t: &mut Tally) {
+    let name = l.source.name();
+    // Places are offsets into the text after any BOM.
+    let text = l
+        .bytes
+        .as_deref()
+        .ok()
+        .and_then(|b| crate::text::decode(b).ok())
+        .map_or("", |(_, t)| t);
+    if !l.source.named() && hints::is_template(text, e) {
+        // Met on a walk: not a manifest, so not an error.
+        note(
+            args,
+            &format!("{name}: skipped, a Helm/Go template ({{{{ … }}}} actions, not YAML)"),
+        );
+        t.templates += 1;
+        return;
+    }
+    let e = hints::explain(text, e.clone());
+    eprintln!("reload-stamp: {}", e.render(name, text));
+    t.errored += 1;
+}
+
+/// What goes to standard output, input by input.
+struct Emit<'a, W: Write> {
+    args: &'a Args,
+    out: W,
+    color: bool,
+    concat: Concat,
+    /// `--report`'s items, written at the end.
+    report: Vec<(String, Stamp)>,
+}
+
+impl<W: Write> Emit<'_, W> {
+    fn input(&mut self, name: &str, f: &Finished<'_>) -> io::Result<()> {
+        let args = self.args;
+        let r = &f.rendered;
+        let stream = !(args.diff || args.check || args.list || args.report.is_some() || args.write);
+        if stream {
+            match &r.output {
+                Some(new) => self.concat.push(&mut self.out, "", new)?,
+                None => self.concat.push(&mut self.out, f.bom, f.text)?,
+            }
+        }
+        if args.diff {
+            if let Some(new) = &r.output {
+                let old = [f.bom, f.text].concat();
+                self.out
+                    .write_all(output::diff(name, &old, new, self.color).as_bytes())?;
+            }
+        }
+        if args.list {
+            for s in &r.stamps {
+                writeln!(self.out, "{name}: {} {}", s.kind, qualified_stamp(s))?;
+            }
+        }
+        if args.report.is_some() {
+            self.report
+                .extend(r.stamps.iter().map(|s| (name.to_string(), s.clone())));
+        }
+        Ok(())
+    }
+}
