@@ -33,7 +33,14 @@ pub(super) fn skip_properties(text: &str, mut pos: usize) -> usize {
             b' ' | b'\t' | b'\r' | b'\n' => pos += 1,
             b'#' => pos = memchr::memchr(b'\n', &b[pos..]).map_or(b.len(), |n| pos + n),
             b'&' | b'!' => {
-                while pos < b.len() && !b[pos].is_ascii_whitespace() {
+                // A property ends where the parser ends it: at a blank or
+                // a flow indicator (as in `properties_end`).
+                while pos < b.len()
+                    && !matches!(
+                        b[pos],
+                        b' ' | b'\t' | b'\r' | b'\n' | b',' | b'[' | b']' | b'{' | b'}'
+                    )
+                {
                     pos += 1;
                 }
             }

@@ -1265,8 +1265,13 @@ impl<'input, T: Input> Scanner<'input, T> {
             }
         }
 
+        // FORK (change 8): as in libyaml and kubectl's go-yaml, only a blank,
+        // a line break or, inside a flow collection, a `,` may end a tag.
+        // Upstream also let `[`, `]`, `{` and `}` end one, so `!t{a: b}` read
+        // as a tagged mapping where go-yaml refuses the document ("did not
+        // find expected whitespace or line break").
         if is_blank_or_breakz(self.input.look_ch())
-            || (self.flow_level > 0 && self.input.next_is_flow())
+            || (self.flow_level > 0 && self.input.look_ch() == ',')
         {
             // XXX: ex 7.2, an empty scalar can follow a secondary tag
             Ok(Token(
