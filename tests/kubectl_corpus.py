@@ -53,7 +53,8 @@ def read_many(kubectl, paths, marker):
         return None
     per, cur = [], []
     for o in objects(p.stdout):
-        if isinstance(o, dict) and (o.get("metadata") or {}).get("name") == MARKER:
+        meta = o.get("metadata") if isinstance(o, dict) else None
+        if isinstance(meta, dict) and meta.get("name") == MARKER:
             per.append(cur)
             cur = []
         else:
