@@ -9,21 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::bin::cmd;
-
-const DEPLOY: &str = "apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  template:
-    metadata:
-      labels:
-        app: web
-    spec:
-      containers:
-      - name: web
-        image: nginx
-";
+use common::DEPLOY;
 
 /// A chart template: one from the shared corpus when it is there, else a
 /// typical one written here, so the test runs on any checkout.

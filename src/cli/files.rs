@@ -238,36 +238,16 @@ impl Run {
         let msg = if t.stamped == 0 {
             format!("nothing to stamp in {files}")
         } else if args.check {
-            format!(
-                "{} in {} of {files} would be stamped",
-                plural(t.stamped, "workload"),
-                t.changed
-            )
+            t.would_be_stamped(&files)
         } else {
             let value = if self.opts.config_hash {
                 "config hash".to_string()
             } else {
                 format!("\"{}\"", self.value)
             };
-            format!(
-                "stamped {} in {} of {files} ({}: {value}){}",
-                plural(t.stamped, "workload"),
-                t.changed,
-                self.opts.key,
-                if args.write || stream {
-                    ""
-                } else {
-                    ", nothing written"
-                }
-            )
+            t.stamped_in(&files, &self.opts.key, &value, args.write || stream)
         };
-        let mut line = msg;
-        if t.errored > 0 {
-            line += &format!(
-                "; {} with errors, left as they were",
-                plural(t.errored, "input")
-            );
-        }
+        let mut line = msg + &t.errors("input");
         if t.templates > 0 {
             line += &format!("; skipped {}", plural(t.templates, "Helm template"));
         }
@@ -288,6 +268,37 @@ pub(super) struct Tally {
 }
 
 impl Tally {
+    /// `N workloads in M of INPUTS would be stamped`.
+    pub(super) fn would_be_stamped(&self, inputs: &str) -> String {
+        format!(
+            "{} in {} of {inputs} would be stamped",
+            plural(self.stamped, "workload"),
+            self.changed
+        )
+    }
+
+    /// `stamped N workloads in M of INPUTS (KEY: VALUE)`, and whether
+    /// anything was written.
+    pub(super) fn stamped_in(&self, inputs: &str, key: &str, value: &str, written: bool) -> String {
+        format!(
+            "stamped {} in {} of {inputs} ({key}: {value}){}",
+            plural(self.stamped, "workload"),
+            self.changed,
+            if written { "" } else { ", nothing written" }
+        )
+    }
+
+    /// `; N WHATs with errors, left as they were`, or nothing.
+    pub(super) fn errors(&self, what: &str) -> String {
+        if self.errored == 0 {
+            return String::new();
+        }
+        format!(
+            "; {} with errors, left as they were",
+            plural(self.errored, what)
+        )
+    }
+
     /// 2 for any error, else 1 when `--check` found changes, else 0.
     pub(super) fn exit_code(&self, check: bool) -> i32 {
         if self.errored > 0 {

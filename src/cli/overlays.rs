@@ -119,30 +119,14 @@ fn kustomize_emit(
 
 fn kustomize_summary(args: &Args, opts: &Options, t: &Tally) -> String {
     let dirs = plural(args.paths.len(), "kustomization");
-    let mut line = if t.changed == 0 {
+    let line = if t.changed == 0 {
         format!("nothing to stamp in {dirs}")
     } else if args.check {
-        format!(
-            "{} in {} of {dirs} would be stamped",
-            plural(t.stamped, "workload"),
-            t.changed
-        )
+        t.would_be_stamped(&dirs)
     } else {
-        format!(
-            "stamped {} in {} of {dirs} ({}: config hash){}",
-            plural(t.stamped, "workload"),
-            t.changed,
-            opts.key,
-            if args.write { "" } else { ", nothing written" }
-        )
+        t.stamped_in(&dirs, &opts.key, "config hash", args.write)
     };
-    if t.errored > 0 {
-        line += &format!(
-            "; {} with errors, left as they were",
-            plural(t.errored, "kustomization")
-        );
-    }
-    line
+    line + &t.errors("kustomization")
 }
 
 /// Writes a directory's patch file and listing, then builds it again to

@@ -12,6 +12,22 @@ use serde_yaml::Value;
 
 pub const VALUE: &str = "20261124093000";
 
+/// A plain Deployment, unstamped, for the command-line tests.
+pub const DEPLOY: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+      - name: web
+        image: nginx
+";
+
 /// The SHA-256 of `msg` as `sha256sum` prints it, or with `hmac_key` the
 /// HMAC-SHA256 as `openssl dgst -hmac` does: digests recomputed outside
 /// the tool, to check its own.
