@@ -278,17 +278,11 @@ fn shift(d: &mut DocPlan, by: usize) {
     }
 }
 
-/// Adds the ConfigMaps and Secrets of a document (and of its `*List` items).
+/// Adds the ConfigMaps and Secrets of a document, or of its items when it
+/// has `items` (a list to kubectl, whatever its kind, as in the plan).
 fn collect_objects(node: &Node<'_>, out: &mut Vec<ConfigObject>) -> Result<(), Error> {
-    if node.get_str("kind").is_some_and(|k| k.ends_with("List")) {
-        if let Some((
-            _,
-            Node {
-                kind: Kind::Seq(items, _),
-                ..
-            },
-        )) = node.get("items")
-        {
+    if let Some((_, list)) = node.get("items") {
+        if let Kind::Seq(items, _) = &list.kind {
             for item in items {
                 collect_objects(item, out)?;
             }

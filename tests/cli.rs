@@ -416,6 +416,43 @@ fn refused_document_prints_nothing_of_that_input() {
     assert!(String::from_utf8_lossy(&o.stderr).starts_with("reload-stamp: <stdin>:"));
 }
 
+/// `kind`/`apiVersion` twice with different values: refused only when a
+/// reading is something the run acts on (kubectl takes the last value,
+/// other readers the first or neither).
+#[test]
+fn a_duplicate_kind_is_refused_only_where_a_reading_matters() {
+    let doc = |a: &str, b: &str| format!("apiVersion: v1\nkind: {a}\nmetadata: {{name: x}}\nkind: {b}\n");
+    let cases = [
+        // (first kind, last kind, mode, refused)
+        ("Service", "Endpoints", "--value=v", false),
+        ("Service", "Service", "--value=v", false),
+        ("Service", "Secret", "--value=v", false),
+        ("Service", "Secret", "--config-hash", true),
+        ("ConfigMap", "Service", "--config-hash", true),
+        ("Service", "Deployment", "--value=v", false), // apiVersion v1: no workload
+    ];
+    for (a, b, args, refused) in cases {
+        let input = doc(a, b);
+        let o = cmd()
+            .arg(args)
+            .write_stdin(input.clone())
+            .output()
+            .unwrap();
+        let (out, err) = out_str(&o);
+        if refused {
+            assert_eq!(o.status.code(), Some(2), "{a}/{b} {args:?}: {err}");
+            assert!(err.contains("<stdin>:4:1: duplicate key 'kind'"), "{err}");
+        } else {
+            assert_eq!(o.status.code(), Some(0), "{a}/{b} {args:?}: {err}");
+            assert_eq!(out, input);
+        }
+    }
+    let deployment = "apiVersion: v1\nkind: Service\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n";
+    let o = cmd().args(["--value", "v"]).write_stdin(deployment).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(out_str(&o).1.contains("<stdin>:3:1: duplicate key 'apiVersion'"));
+}
+
 #[test]
 fn several_inputs_are_one_stream() {
     let d = tempfile::tempdir().unwrap();

@@ -73,7 +73,6 @@ pub enum Mode {
 }
 
 impl<'a> Node<'a> {
-    /// The scalar's text, if this is a scalar.
     /// The scalar's text, if this is a scalar that reads as a string: no
     /// tag, `!!str`, or YAML 1.1's `!!=` (read as a string by libyaml-based
     /// loaders); another tag, even `!`, makes it something else to some

@@ -122,6 +122,18 @@ pub fn plan_document(
     Ok(out)
 }
 
+/// The kinds a config hash reads (see `confighash::identify`).
+const CONFIG_KINDS: [&str; 4] = ["ConfigMap", "Secret", "SealedSecret", "ExternalSecret"];
+
+/// Whether two values read the same: equal strings, or the same source
+/// text for anything else.
+fn same_value(text: &str, a: &Node<'_>, b: &Node<'_>) -> bool {
+    match (a.as_str(), b.as_str()) {
+        (Some(x), Some(y)) => x == y,
+        _ => text.get(a.start..a.end).is_some() && text.get(a.start..a.end) == text.get(b.start..b.end),
+    }
+}
+
 /// `? key` alone in a block mapping: its `:` would need a line of its own.
 const EXPLICIT_KEY: &str =
     "an explicit key ('? ...') with an empty value; refusing to guess where the value goes";
@@ -162,18 +174,13 @@ impl Ctx<'_> {
         if node.entries().is_none() {
             return Ok(());
         }
-        let kind = node.get_str("kind").unwrap_or_default();
-        let api = node.get_str("apiVersion").unwrap_or_default();
+        let (kind, api) = self.identity(node)?;
         self.refuse_odd_tags(node)?;
-        if kind.ends_with("List") {
-            if let Some((
-                _,
-                Node {
-                    kind: Kind::Seq(list, _),
-                    ..
-                },
-            )) = node.get("items")
-            {
+        // kubectl (apimachinery's unstructured decoder) reads any object
+        // with an `items` key as a list, whatever its kind: its objects are
+        // the items, and the object itself is not one.
+        if let Some((_, list)) = self.unique(node, "items")? {
+            if let Kind::Seq(list, _) = &list.kind {
                 for (i, item) in list.iter().enumerate() {
                     items.push(i);
                     self.visit(item, items, out)?;
@@ -186,6 +193,70 @@ impl Ctx<'_> {
             }
         }
         Ok(())
+    }
+
+    /// The `kind` and `apiVersion` of an object, the last of each as kubectl
+    /// reads them. Refuses either key given twice with different values when
+    /// one of the readings is a selected workload (or, for config hashes, a
+    /// configuration object): YAML readers disagree on which one counts, so
+    /// whether to stamp depends on who reads the file.
+    fn identity<'n>(&self, node: &'n Node<'_>) -> Result<(&'n str, &'n str), Error> {
+        let mut seen: [Vec<&'n str>; 2] = [Vec::new(), Vec::new()];
+        let mut twice = None;
+        for (k, v) in node.entries().unwrap_or(&[]) {
+            let i = match k.as_str() {
+                Some("kind") => 0,
+                Some("apiVersion") => 1,
+                _ => continue,
+            };
+            let v = v.as_str().unwrap_or_default();
+            if seen[i].first().is_some_and(|f| *f != v) && twice.is_none() {
+                twice = Some((k.start, ["kind", "apiVersion"][i]));
+            }
+            seen[i].push(v);
+        }
+        let last = |v: &[&'n str]| v.last().copied().unwrap_or_default();
+        if let Some((at, key)) = twice {
+            let or_none = |v: &[&'n str]| if v.is_empty() { vec![""] } else { v.to_vec() };
+            let (kinds, apis) = (or_none(&seen[0]), or_none(&seen[1]));
+            let matters = kinds.iter().any(|k| {
+                (self.refs && CONFIG_KINDS.contains(k))
+                    || apis.iter().any(|a| self.sel.is_selected_kind(k, a))
+            });
+            if matters {
+                return Err(self.err(
+                    at,
+                    format!(
+                        "duplicate key '{key}' with another value; YAML readers disagree on which counts (kubectl takes the last): keep one"
+                    ),
+                ));
+            }
+        }
+        Ok((last(&seen[0]), last(&seen[1])))
+    }
+
+    /// The entry `key` of mapping `map`; an error when `key` appears again
+    /// with another value (the same value twice reads the same everywhere).
+    fn unique<'n, 'a>(&self, map: &'n Node<'a>, key: &str) -> Result<Option<Entry<'n, 'a>>, Error> {
+        let mut found: Option<Entry<'n, 'a>> = None;
+        for e in map.entries().unwrap_or(&[]) {
+            if e.0.as_str() != Some(key) {
+                continue;
+            }
+            match found {
+                Some(first) if !same_value(self.text, &first.1, &e.1) => {
+                    return Err(self.err(
+                        e.0.start,
+                        format!(
+                            "duplicate key '{key}' with another value; YAML readers disagree on which counts (kubectl takes the last): keep one"
+                        ),
+                    ));
+                }
+                Some(_) => {}
+                None => found = Some(e),
+            }
+        }
+        Ok(found)
     }
 
     /// Refuses an object whose `kind` or `apiVersion`, key or value, carries
@@ -209,9 +280,7 @@ impl Ctx<'_> {
             }
         }
         match odd {
-            Some((at, tag))
-                if text[0].ends_with("List") || self.sel.is_selected_kind(text[0], text[1]) =>
-            {
+            Some((at, tag)) if self.sel.is_selected_kind(text[0], text[1]) => {
                 Err(self.err(at, odd_tag_message(&tag)))
             }
             _ => Ok(()),

@@ -128,6 +128,19 @@ fn template_of_mut(doc: &mut Value) -> Option<&mut Value> {
 
 /// The document as it must read after stamping; the count of stamps.
 pub fn expected(mut doc: Value, kinds: &[&str], key: &str, value: &str) -> (Value, usize) {
+    // kubectl reads any object with `items` as a list of its items,
+    // whatever its kind (a `null` or non-sequence holds no workloads).
+    if let Some(items) = doc.get_mut("items") {
+        let mut n = 0;
+        if let Value::Sequence(items) = items {
+            for item in items.iter_mut() {
+                let (new, k) = expected(std::mem::take(item), kinds, key, value);
+                *item = new;
+                n += k;
+            }
+        }
+        return (doc, n);
+    }
     if is_workload(&doc, kinds) {
         let t = template_of_mut(&mut doc).expect("checked");
         let map = t.as_mapping_mut().expect("checked");
@@ -149,21 +162,6 @@ pub fn expected(mut doc: Value, kinds: &[&str], key: &str, value: &str) -> (Valu
             .expect("mapping")
             .insert(key.into(), Value::String(value.into()));
         return (doc, 1);
-    }
-    let is_list = doc
-        .get("kind")
-        .and_then(Value::as_str)
-        .is_some_and(|k| k.ends_with("List"));
-    if is_list {
-        if let Some(Value::Sequence(items)) = doc.get_mut("items") {
-            let mut n = 0;
-            for item in items.iter_mut() {
-                let (new, k) = expected(std::mem::take(item), kinds, key, value);
-                *item = new;
-                n += k;
-            }
-            return (doc, n);
-        }
     }
     (doc, 0)
 }
