@@ -4,7 +4,9 @@
 use std::ops::Range;
 
 use crate::confighash::{object_of, ConfigObject};
-use crate::document::{parse_stream, parse_stream_with, split_regions, Kind, Mode, Node};
+use crate::document::{
+    parse_stream, parse_stream_with, section_tails, split_regions, Kind, Mode, Node,
+};
 use crate::error::{Error, ErrorKind};
 use crate::fingerprint::{fingerprint, Site};
 use crate::parallel;
@@ -111,55 +113,10 @@ pub fn analyze<'a>(
             first = i + 1;
         }
     }
+    // Found once, when a batch first fails: tails may cross batches.
+    let tails = std::sync::OnceLock::new();
     let parts = parallel::map(&batches, jobs, |batch| {
-        // One parser per batch; each document is built as far as its region
-        // asks (a region no selected kind can be in: syntax only).
-        let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
-            return Ok((Part::default(), 0..0));
-        };
-        let base = first.start;
-        let span = base..last.end;
-        let wanted: Vec<bool> = batch
-            .iter()
-            .map(|r| opts.selector.may_match(&text[r.clone()]))
-            .collect();
-        if !wanted.contains(&true) {
-            return parse_stream(&text[span.clone()], Mode::Validate, |_| Ok(()))
-                .map(|()| (Part::default(), span))
-                .map_err(|e| e.shifted(base));
-        }
-        let mode_at = |off: usize| {
-            let i = batch
-                .partition_point(|r| r.start <= base + off)
-                .saturating_sub(1);
-            if wanted[i] {
-                opts.mode()
-            } else {
-                Mode::Validate
-            }
-        };
-        let mut part =
-            analyze_batch(&text[span.clone()], &mode_at, opts).map_err(|e| e.shifted(base))?;
-        if let Some(v) = value {
-            let local = Analysis {
-                bom: "",
-                text: &text[span.clone()],
-                docs: std::mem::take(&mut part.docs),
-                warnings: Vec::new(),
-                objects: Vec::new(),
-                rendered: None,
-            };
-            let r = render(&local, opts, &|_| Some(v), 1).map_err(|e| e.shifted(base))?;
-            part.rendered = Some(r);
-        }
-        for d in &mut part.docs {
-            shift(d, base);
-        }
-        for o in &mut part.objects {
-            o.pos += base;
-        }
-        part.warnings = part.warnings.into_iter().map(|w| w.shifted(base)).collect();
-        Ok::<(Part, Range<usize>), Error>((part, span))
+        analyze_regions(text, batch, &tails, opts, value)
     });
     let mut a = Analysis {
         bom,
@@ -169,7 +126,12 @@ pub fn analyze<'a>(
         objects: Vec::new(),
         rendered: None,
     };
-    let mut parts = parts.into_iter().collect::<Result<Vec<_>, Error>>()?;
+    let mut parts: Vec<(Part, Range<usize>)> = parts
+        .into_iter()
+        .collect::<Result<Vec<_>, Error>>()?
+        .into_iter()
+        .flatten()
+        .collect();
     for (part, _) in &mut parts {
         a.docs.append(&mut part.docs);
         a.warnings.append(&mut part.warnings);
@@ -179,6 +141,150 @@ pub fn analyze<'a>(
         a.rendered = Some(join(&a, parts));
     }
     Ok(a)
+}
+
+/// [`analyze_span`] on consecutive `regions`, and where that fails for text
+/// kubectl never reads (see [`section_tails`]), again on the text around it,
+/// that text left as it is with a warning. The parts come in text order.
+fn analyze_regions(
+    text: &str,
+    regions: &[Range<usize>],
+    tails: &std::sync::OnceLock<Vec<Range<usize>>>,
+    opts: &Options,
+    value: Option<&str>,
+) -> Result<Vec<(Part, Range<usize>)>, Error> {
+    let err = match analyze_span(text, regions, opts, value) {
+        Ok(part) => return Ok(vec![part]),
+        Err(e) => e,
+    };
+    let (Some(first), Some(last)) = (regions.first(), regions.last()) else {
+        return Err(err);
+    };
+    if err.kind != ErrorKind::Syntax {
+        return Err(err);
+    }
+    let span = first.start..last.end;
+    // Every tail that fails alone is left out; the error itself may be
+    // reported before its tail (a plain scalar "continued" by a directive
+    // line) or after it (a quote left open runs on). An error in a first
+    // document still comes back when the text around the tails is analysed.
+    let failing: Vec<(Range<usize>, Error)> = tails
+        .get_or_init(|| section_tails(text))
+        .iter()
+        .map(|t| t.start.max(span.start)..t.end.min(span.end))
+        .filter(|t| t.start < t.end)
+        .filter_map(|t| {
+            let e = parse_stream(&text[t.clone()], Mode::Validate, |_| Ok(())).err()?;
+            Some((t.clone(), e.shifted(t.start)))
+        })
+        .collect();
+    if failing.is_empty() {
+        return Err(err);
+    }
+    let clip = |r: Range<usize>| -> Vec<Range<usize>> {
+        regions
+            .iter()
+            .map(|g| g.start.max(r.start)..g.end.min(r.end))
+            .filter(|g| g.start < g.end)
+            .collect()
+    };
+    let mut out = Vec::new();
+    let mut from = span.start;
+    for (tail, e) in failing {
+        if from < tail.start {
+            out.extend(analyze_regions(
+                text,
+                &clip(from..tail.start),
+                tails,
+                opts,
+                value,
+            )?);
+        }
+        let warning = Error::at(
+            ErrorKind::Syntax,
+            // An error at the tail's very end (a directive with no
+            // document after it) is better shown where the tail starts.
+            e.offset().filter(|&at| at < tail.end).unwrap_or(tail.start),
+            format!(
+                "{}; kubectl reads only the first document between '---' lines and never parses this, so it is left as it is",
+                e.msg
+            ),
+        );
+        let part = Part {
+            warnings: vec![warning],
+            ..Part::default()
+        };
+        out.push((part, tail.clone()));
+        from = tail.end;
+    }
+    if from < span.end {
+        out.extend(analyze_regions(
+            text,
+            &clip(from..span.end),
+            tails,
+            opts,
+            value,
+        )?);
+    }
+    Ok(out)
+}
+
+/// Analyses consecutive `regions` with one parser: their workloads, their
+/// objects, and with `value` their stamped text; positions in `text`.
+fn analyze_span(
+    text: &str,
+    batch: &[Range<usize>],
+    opts: &Options,
+    value: Option<&str>,
+) -> Result<(Part, Range<usize>), Error> {
+    // One parser per batch; each document is built as far as its region
+    // asks (a region no selected kind can be in: syntax only).
+    let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
+        return Ok((Part::default(), 0..0));
+    };
+    let base = first.start;
+    let span = base..last.end;
+    let wanted: Vec<bool> = batch
+        .iter()
+        .map(|r| opts.selector.may_match(&text[r.clone()]))
+        .collect();
+    if !wanted.contains(&true) {
+        return parse_stream(&text[span.clone()], Mode::Validate, |_| Ok(()))
+            .map(|()| (Part::default(), span))
+            .map_err(|e| e.shifted(base));
+    }
+    let mode_at = |off: usize| {
+        let i = batch
+            .partition_point(|r| r.start <= base + off)
+            .saturating_sub(1);
+        if wanted[i] {
+            opts.mode()
+        } else {
+            Mode::Validate
+        }
+    };
+    let mut part =
+        analyze_batch(&text[span.clone()], &mode_at, opts).map_err(|e| e.shifted(base))?;
+    if let Some(v) = value {
+        let local = Analysis {
+            bom: "",
+            text: &text[span.clone()],
+            docs: std::mem::take(&mut part.docs),
+            warnings: Vec::new(),
+            objects: Vec::new(),
+            rendered: None,
+        };
+        let r = render(&local, opts, &|_| Some(v), 1).map_err(|e| e.shifted(base))?;
+        part.rendered = Some(r);
+    }
+    for d in &mut part.docs {
+        shift(d, base);
+    }
+    for o in &mut part.objects {
+        o.pos += base;
+    }
+    part.warnings = part.warnings.into_iter().map(|w| w.shifted(base)).collect();
+    Ok((part, span))
 }
 
 /// Puts stamped batches together: the output (with the BOM), and the

@@ -421,7 +421,8 @@ fn refused_document_prints_nothing_of_that_input() {
 /// other readers the first or neither).
 #[test]
 fn a_duplicate_kind_is_refused_only_where_a_reading_matters() {
-    let doc = |a: &str, b: &str| format!("apiVersion: v1\nkind: {a}\nmetadata: {{name: x}}\nkind: {b}\n");
+    let doc =
+        |a: &str, b: &str| format!("apiVersion: v1\nkind: {a}\nmetadata: {{name: x}}\nkind: {b}\n");
     let cases = [
         // (first kind, last kind, mode, refused)
         ("Service", "Endpoints", "--value=v", false),
@@ -433,11 +434,7 @@ fn a_duplicate_kind_is_refused_only_where_a_reading_matters() {
     ];
     for (a, b, args, refused) in cases {
         let input = doc(a, b);
-        let o = cmd()
-            .arg(args)
-            .write_stdin(input.clone())
-            .output()
-            .unwrap();
+        let o = cmd().arg(args).write_stdin(input.clone()).output().unwrap();
         let (out, err) = out_str(&o);
         if refused {
             assert_eq!(o.status.code(), Some(2), "{a}/{b} {args:?}: {err}");
@@ -448,9 +445,15 @@ fn a_duplicate_kind_is_refused_only_where_a_reading_matters() {
         }
     }
     let deployment = "apiVersion: v1\nkind: Service\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n";
-    let o = cmd().args(["--value", "v"]).write_stdin(deployment).output().unwrap();
+    let o = cmd()
+        .args(["--value", "v"])
+        .write_stdin(deployment)
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
-    assert!(out_str(&o).1.contains("<stdin>:3:1: duplicate key 'apiVersion'"));
+    assert!(out_str(&o)
+        .1
+        .contains("<stdin>:3:1: duplicate key 'apiVersion'"));
 }
 
 #[test]

@@ -232,9 +232,20 @@ fn lists_stdin_and_files_are_one_run() {
 fn items_of_any_kind_are_objects() {
     let item = |text: String| format!("- {}\n", text.replace('\n', "\n  ").trim_end());
     let cm = configmap("a", "", "  k: v\n");
-    let top = hashes(&[("a.yaml", cm.clone()), ("d.yaml", deployment("web", None, USES_A))]).0;
-    let listed = format!("apiVersion: example.com/v1\nkind: Bundle\nitems:\n{}", item(cm));
-    let inner = hashes(&[("a.yaml", listed), ("d.yaml", deployment("web", None, USES_A))]).0;
+    let top = hashes(&[
+        ("a.yaml", cm.clone()),
+        ("d.yaml", deployment("web", None, USES_A)),
+    ])
+    .0;
+    let listed = format!(
+        "apiVersion: example.com/v1\nkind: Bundle\nitems:\n{}",
+        item(cm)
+    );
+    let inner = hashes(&[
+        ("a.yaml", listed),
+        ("d.yaml", deployment("web", None, USES_A)),
+    ])
+    .0;
     assert_eq!(top, inner);
     let other = hashes(&[
         ("a.yaml", configmap("a", "", "  k: w\n")),

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Judge every accepted output of the shared corpus with kubectl's own reader.
 
-    tests/kubectl_corpus.py BIN [--corpus DIR] [--kubectl PATH] [--batch N] [-v]
+    tests/kubectl_corpus.py BIN [--corpus DIR] [--golden DIR] [--kubectl PATH] [--batch N] [-v]
 
-For each file of `real/` and each offline `kubectl kustomize` build of
-`kustomize/`, BIN runs as `BIN --value V` on standard input. Every input kubectl
-reads is then judged the way `../shared/tools/kubectl_oracle.py` judges one
+For each file of `real/`, each offline `kubectl kustomize` build of
+`kustomize/` and, with --golden, each `kubectl-*.in.*` case of that directory
+without `.args`, BIN runs as `BIN --value V` on standard input. Every input
+kubectl reads is then judged the way `../shared/tools/kubectl_oracle.py` judges one
 pair (its functions are imported, so the rule is the same): with exit 0, the
 objects kubectl reads from the output must be the input's, one for one, with
 only the stamp added to each workload's pod template; an exit 2 on an input
@@ -66,6 +67,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("bin")
     ap.add_argument("--corpus", default=os.path.join(HERE, "..", "..", "shared", "corpus"))
+    ap.add_argument("--golden", help="also judge this golden directory's kubectl-* inputs")
     ap.add_argument("--kubectl", default="kubectl")
     ap.add_argument("--tools", default=TOOLS, help="where kubectl_oracle.py is")
     ap.add_argument("--batch", type=int, default=60, help="inputs per kubectl call")
@@ -92,6 +94,12 @@ def main():
         built = subprocess.run([a.kubectl, "kustomize", d], capture_output=True)
         if built.returncode == 0:
             cases.append((os.path.relpath(d, a.corpus) + " (kustomize build)", built.stdout))
+
+    if a.golden:
+        for f in sorted(os.listdir(a.golden)):
+            name = f.split(".in.")[0]
+            if f.startswith("kubectl-") and ".in." in f and not os.path.exists(os.path.join(a.golden, name + ".args")):
+                cases.append((f"golden/{f}", open(os.path.join(a.golden, f), "rb").read()))
 
     ok, skipped, refused, failed = 0, [], [], []
     with tempfile.TemporaryDirectory() as tmp:

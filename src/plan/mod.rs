@@ -130,7 +130,10 @@ const CONFIG_KINDS: [&str; 4] = ["ConfigMap", "Secret", "SealedSecret", "Externa
 fn same_value(text: &str, a: &Node<'_>, b: &Node<'_>) -> bool {
     match (a.as_str(), b.as_str()) {
         (Some(x), Some(y)) => x == y,
-        _ => text.get(a.start..a.end).is_some() && text.get(a.start..a.end) == text.get(b.start..b.end),
+        _ => {
+            text.get(a.start..a.end).is_some()
+                && text.get(a.start..a.end) == text.get(b.start..b.end)
+        }
     }
 }
 
