@@ -456,6 +456,59 @@ fn a_duplicate_kind_is_refused_only_where_a_reading_matters() {
         .contains("<stdin>:3:1: duplicate key 'apiVersion'"));
 }
 
+/// kubectl reads only the first document between `---` lines: text after
+/// its `...` that does not parse is left as it is, with a warning naming
+/// where, also when it starts a new batch of the parallel analysis (the
+/// ConfigMap before it is bigger than a batch) or holds `...` lines itself.
+#[test]
+fn text_kubectl_never_parses_is_left_as_it_is() {
+    let big = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n  k: \"{}\"\n",
+        "x".repeat(300 << 10)
+    );
+    let tail = "...\n\tnot: yaml\n...\n- [\n";
+    for head in [DEPLOY.to_string(), big] {
+        let input = format!("{head}{tail}---\n{DEPLOY}");
+        let o = cmd()
+            .args(["--value", common::VALUE])
+            .write_stdin(input.clone())
+            .output()
+            .unwrap();
+        let (out, err) = out_str(&o);
+        assert_eq!(o.status.code(), Some(0), "{err}");
+        let line = head.lines().count() + 2;
+        assert!(
+            err.contains(&format!("warning: <stdin>:{line}:")) && err.contains("never parses this"),
+            "{err}"
+        );
+        let want = if head == DEPLOY {
+            format!("{}{tail}---\n{}", stamped(DEPLOY), stamped(DEPLOY))
+        } else {
+            format!("{head}{tail}---\n{}", stamped(DEPLOY))
+        };
+        assert!(out == want, "output differs");
+    }
+    // Text that parses is read, as other YAML readers do.
+    let input = format!("{DEPLOY}...\n{DEPLOY}");
+    let o = cmd()
+        .args(["--value", common::VALUE])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out_str(&o).0,
+        format!("{}...\n{}", stamped(DEPLOY), stamped(DEPLOY))
+    );
+    // A broken first document is still an error.
+    let input = format!("{DEPLOY}  - [\n...\n{DEPLOY}");
+    let o = cmd()
+        .args(["--value", common::VALUE])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
+
 #[test]
 fn several_inputs_are_one_stream() {
     let d = tempfile::tempdir().unwrap();

@@ -725,16 +725,12 @@ impl<'input, T: Input> Scanner<'input, T> {
         }
 
         // Only the parser knows whether a byte order mark at the start of a line is between
-        // documents. Anywhere else, it's inside one.
-        if self.input.next_char_is('\u{FEFF}') {
-            if self.mark.col == 0 && self.flow_level == 0 {
-                return self.fetch_byte_order_mark();
-            }
-
-            return Err(ScanError::new_str(
-                self.mark,
-                "a byte order mark must not appear inside a document",
-            ));
+        // documents.
+        // FORK (change 9): anywhere else it is an ordinary character, as in libyaml and go-yaml
+        // (`kind: a\u{FEFF}b` is the kind "a\u{FEFF}b" to kubectl); upstream refused it as a byte
+        // order mark inside a document.
+        if self.input.next_char_is('\u{FEFF}') && self.mark.col == 0 && self.flow_level == 0 {
+            return self.fetch_byte_order_mark();
         }
 
         if self.mark.col == 0 {
@@ -1001,14 +997,8 @@ impl<'input, T: Input> Scanner<'input, T> {
         let (n_bytes, result) = self.input.skip_ws_to_eol(skip_tabs);
         self.mark.col += n_bytes;
         self.mark.index += n_bytes;
-        // Skipping stops at a byte order mark. Unless it starts the line, it's inside a document.
-        if self.mark.col > 0 && self.input.look_ch() == '\u{FEFF}' {
-            return Err(ScanError::new_str(
-                self.mark,
-                "a byte order mark must not appear inside a document",
-            ));
-        }
-
+        // FORK (change 9): a byte order mark after blanks starts a plain scalar (upstream: an
+        // error).
         result.map_err(|msg| ScanError::new_str(self.mark, msg))
     }
 
