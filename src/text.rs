@@ -64,6 +64,65 @@ pub fn decode(bytes: &[u8]) -> Result<(&str, &str), Error> {
     }
 }
 
+/// The private-use character that stands for the invalid byte `b` in
+/// [`stand_in`] text: U+10FF00 + `b`.
+const STAND_IN: u32 = 0x10_FF00;
+
+/// Bytes that are not UTF-8, made text by letting each invalid byte stand
+/// as the private-use character U+10FF00 + byte: to the parser a character
+/// like any other in a scalar or comment, as U+FFFD is to kubectl, which
+/// reads such files; [`restore`] gives the bytes back. `None` when the bytes
+/// are UTF-8, or already hold such a character (the way back would be
+/// ambiguous).
+pub fn stand_in(bytes: &[u8]) -> Option<Vec<u8>> {
+    if std::str::from_utf8(bytes).is_ok() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len() + 64);
+    for chunk in bytes.utf8_chunks() {
+        let valid = chunk.valid();
+        if valid.chars().any(|c| c as u32 >= STAND_IN + 0x80) {
+            return None;
+        }
+        out.extend_from_slice(valid.as_bytes());
+        for &b in chunk.invalid() {
+            let c = char::from_u32(STAND_IN + u32::from(b)).unwrap_or('\u{FFFD}');
+            out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+        }
+    }
+    Some(out)
+}
+
+/// The bytes of [`stand_in`] text: each stand-in character back to its byte.
+pub fn restore(text: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    for c in text.chars() {
+        match c as u32 {
+            n if n >= STAND_IN + 0x80 => out.push((n - STAND_IN) as u8),
+            _ => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+        }
+    }
+    out
+}
+
+/// A writer that writes [`stand_in`] text as the bytes it stands for.
+pub struct Restore<'w>(pub &'w mut dyn std::io::Write);
+
+impl std::io::Write for Restore<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        // Only whole strings are written here (see `output::Concat`).
+        match std::str::from_utf8(buf) {
+            Ok(s) => self.0.write_all(&restore(s))?,
+            Err(_) => self.0.write_all(buf)?,
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
 pub use crate::error::line_col;
 
 /// Byte offset of the start of the line holding `pos`.
@@ -180,6 +239,23 @@ pub fn double_quote(s: &str, out: &mut String) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn stand_in_text_gives_its_bytes_back() {
+        let bytes = b"a: caf\xe9 # \xff\xfe\n\xc3\xa9: \xc3\n".to_vec();
+        let t = stand_in(&bytes).expect("not UTF-8");
+        let t = std::str::from_utf8(&t).expect("stand-in text is UTF-8");
+        assert_eq!(t.chars().filter(|c| *c as u32 >= STAND_IN).count(), 4);
+        assert!(t.contains("\u{e9}:"), "valid text stays");
+        assert_eq!(restore(t), bytes);
+        assert_eq!(stand_in(b"a: b\n"), None, "UTF-8 needs no stand-in");
+        let ambiguous = [&b"a: \xe9 "[..], "\u{10FFE9}".as_bytes()].concat();
+        assert_eq!(
+            stand_in(&ambiguous),
+            None,
+            "a stand-in character already there"
+        );
+    }
     use super::*;
 
     /// The parser's marker for byte offset `b` of `t` (1-based line,

@@ -509,6 +509,52 @@ fn text_kubectl_never_parses_is_left_as_it_is() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+/// A file that is not UTF-8 (Latin-1 here) is read as kubectl reads it,
+/// and every byte is written back as it was: on standard output, with
+/// `--write` and in `--diff`. A config hash refuses it.
+#[test]
+fn input_that_is_not_utf8_keeps_its_bytes() {
+    let latin1 = |s: &str| -> Vec<u8> { s.chars().map(|c| c as u32 as u8).collect() };
+    let text = DEPLOY.replace("    spec:\n", "    spec: # configuración\n");
+    let (input, want) = (latin1(&text), latin1(&stamped(&text)));
+    assert!(std::str::from_utf8(&input).is_err());
+    let o = cmd()
+        .args(["--value", common::VALUE])
+        .write_stdin(input.clone())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(o.stdout == want, "standard output");
+
+    let d = tempfile::tempdir().unwrap();
+    let path = d.path().join("a.yaml");
+    fs::write(&path, &input).unwrap();
+    let o = cmd()
+        .args(["--value", common::VALUE, "--diff"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        o.stdout.windows(4).any(|w| w == b"ci\xf3n"),
+        "the diff shows the byte as it is"
+    );
+    let o = cmd()
+        .args(["--value", common::VALUE, "--write"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(fs::read(&path).unwrap() == want, "written");
+
+    let o = cmd()
+        .arg("--config-hash")
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(out_str(&o).1.contains("not valid UTF-8"));
+}
+
 #[test]
 fn several_inputs_are_one_stream() {
     let d = tempfile::tempdir().unwrap();

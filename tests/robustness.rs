@@ -133,10 +133,20 @@ fn long_lines_nul_bytes_invalid_utf8_and_truncation() {
     assert_eq!(code, 2);
     assert!(err.contains("<stdin>:1:5:"), "{err}");
 
+    // Invalid UTF-8 is read as kubectl reads it (here it spoils the kind,
+    // so nothing is stamped) and passed through byte for byte.
     let mut bad = DEPLOY.as_bytes().to_vec();
     bad.splice(30..30, [0xff, 0xfe]);
-    let (code, _, err) = error_or_ok(&bad);
-    assert_eq!(code, 2);
+    let (code, out, _) = error_or_ok(&bad);
+    assert_eq!(code, 0);
+    assert!(out == bad, "bytes kept");
+    let o = cmd()
+        .arg("--config-hash")
+        .write_stdin(bad)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         err.contains("<stdin>:2:11: input is not valid UTF-8 (byte 0xff)"),
         "{err}"

@@ -4,6 +4,7 @@
 use std::io::{self, IsTerminal, Write};
 
 use super::*;
+use crate::text;
 
 pub(super) struct Run {
     /// Standard input, when it was read before the run (to tell a
@@ -23,6 +24,9 @@ pub(super) struct Run {
 pub(super) struct Loaded {
     source: Source,
     bytes: Result<Vec<u8>, Error>,
+    /// `bytes` is [`text::stand_in`] text for input that is not UTF-8:
+    /// what is written must be [`text::restore`]d.
+    stand_in: bool,
 }
 
 impl Run {
@@ -127,9 +131,21 @@ impl Run {
                 (Source::Stdin, Some(bytes)) => Ok(bytes),
                 _ => s.read(),
             };
+            let mut stand_in = false;
+            // kubectl reads files that are not UTF-8 (an invalid byte reads
+            // as U+FFFD); so does a stamp, but not a config hash, which
+            // would have to define a digest of bytes kubectl never sends.
+            let read = read.map(|b| match text::stand_in(&b) {
+                Some(t) if !self.opts.config_hash => {
+                    stand_in = true;
+                    t
+                }
+                _ => b,
+            });
             Loaded {
                 source: s.clone(),
                 bytes: read.map_err(|e| Error::new(ErrorKind::Io, io_message(&e))),
+                stand_in,
             }
         })
     }
@@ -211,7 +227,7 @@ impl Run {
                     t.errored += 1;
                 }
             }
-            if let Err(e) = out.input(name, f) {
+            if let Err(e) = out.input(name, f, l.stand_in) {
                 io_result = Err(e);
                 break;
             }
@@ -322,7 +338,11 @@ fn write_all(
     parallel::map(&work, outer, |(l, f)| match (f, &l.source) {
         (Ok(f), Source::File { path, .. }) => {
             let new = f.rendered.output.as_ref()?;
-            output::write_atomic(path, new.as_bytes())
+            let bytes = match l.stand_in {
+                true => text::restore(new).into(),
+                false => std::borrow::Cow::Borrowed(new.as_bytes()),
+            };
+            output::write_atomic(path, &bytes)
                 .err()
                 .map(|e| io_message(&e))
         }
@@ -366,21 +386,22 @@ struct Emit<'a, W: Write> {
 }
 
 impl<W: Write> Emit<'_, W> {
-    fn input(&mut self, name: &str, f: &Finished<'_>) -> io::Result<()> {
+    fn input(&mut self, name: &str, f: &Finished<'_>, stand_in: bool) -> io::Result<()> {
         let args = self.args;
         let r = &f.rendered;
         let stream = !(args.diff || args.check || args.list || args.report.is_some() || args.write);
+        let mut restore = text::Restore(&mut self.out);
+        let out: &mut dyn Write = if stand_in { &mut restore } else { restore.0 };
         if stream {
             match &r.output {
-                Some(new) => self.concat.push(&mut self.out, "", new)?,
-                None => self.concat.push(&mut self.out, f.bom, f.text)?,
+                Some(new) => self.concat.push(out, "", new)?,
+                None => self.concat.push(out, f.bom, f.text)?,
             }
         }
         if args.diff {
             if let Some(new) = &r.output {
                 let old = [f.bom, f.text].concat();
-                self.out
-                    .write_all(output::diff(name, &old, new, self.color).as_bytes())?;
+                out.write_all(output::diff(name, &old, new, self.color).as_bytes())?;
             }
         }
         if args.list {
