@@ -697,6 +697,9 @@ impl<'input, T: Input> Parser<'input, T> {
                 self.parser_process_directives()?;
                 self.push_state(State::DocumentEnd);
                 self.state = State::BlockNode;
+                // FORK (change 10): anchors are per document, also for a
+                // caller of `next_event` (upstream cleared them only in `load`).
+                self.anchors.clear();
                 Ok((Event::DocumentStart(false), span))
             }
             _ => {
@@ -755,6 +758,8 @@ impl<'input, T: Input> Parser<'input, T> {
                 self.push_state(State::DocumentEnd);
                 self.state = State::DocumentContent;
                 self.skip();
+                // FORK (change 10): see above.
+                self.anchors.clear();
                 Ok((Event::DocumentStart(true), mark))
             }
             Token(span, TokenType::ByteOrderMark) => Err(ScanError::new_str(
