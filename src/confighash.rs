@@ -334,6 +334,9 @@ pub fn object_of(obj: &Node<'_>) -> Result<Option<ConfigObject>, Error> {
     }))
 }
 
+/// The kinds [`identify`] reads as configuration (in their API groups).
+pub const KINDS: [&str; 4] = ["ConfigMap", "Secret", "SealedSecret", "ExternalSecret"];
+
 /// The kind pods reference, where the content comes from, and the name and
 /// namespace of the object `obj` stands for, if it is one of ours.
 fn identify<'n>(obj: &'n Node<'_>) -> Option<(&'static str, Origin, &'n str, Option<&'n str>)> {

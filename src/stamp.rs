@@ -181,25 +181,23 @@ fn analyze_regions(
     if failing.is_empty() {
         return Err(err);
     }
-    let clip = |r: Range<usize>| -> Vec<Range<usize>> {
-        regions
+    // The text between tails, analysed again (nothing when it is empty).
+    let around = |r: Range<usize>| -> Result<Vec<(Part, Range<usize>)>, Error> {
+        let clipped: Vec<Range<usize>> = regions
             .iter()
             .map(|g| g.start.max(r.start)..g.end.min(r.end))
             .filter(|g| g.start < g.end)
-            .collect()
+            .collect();
+        if clipped.is_empty() {
+            Ok(Vec::new())
+        } else {
+            analyze_regions(text, &clipped, tails, opts, value)
+        }
     };
     let mut out = Vec::new();
     let mut from = span.start;
     for (tail, e) in failing {
-        if from < tail.start {
-            out.extend(analyze_regions(
-                text,
-                &clip(from..tail.start),
-                tails,
-                opts,
-                value,
-            )?);
-        }
+        out.extend(around(from..tail.start)?);
         let warning = Error::at(
             ErrorKind::Syntax,
             // An error at the tail's very end (a directive with no
@@ -214,18 +212,10 @@ fn analyze_regions(
             warnings: vec![warning],
             ..Part::default()
         };
-        out.push((part, tail.clone()));
         from = tail.end;
+        out.push((part, tail));
     }
-    if from < span.end {
-        out.extend(analyze_regions(
-            text,
-            &clip(from..span.end),
-            tails,
-            opts,
-            value,
-        )?);
-    }
+    out.extend(around(from..span.end)?);
     Ok(out)
 }
 

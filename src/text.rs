@@ -239,6 +239,7 @@ pub fn double_quote(s: &str, out: &mut String) {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn stand_in_text_gives_its_bytes_back() {
@@ -256,7 +257,6 @@ mod tests {
             "a stand-in character already there"
         );
     }
-    use super::*;
 
     /// The parser's marker for byte offset `b` of `t` (1-based line,
     /// 0-based column in characters).

@@ -32,6 +32,15 @@ fn stamped(text: &str) -> String {
     )
 }
 
+/// The binary run as `--value VALUE` on `input` from standard input.
+fn stamp_stdin(input: impl Into<Vec<u8>>) -> std::process::Output {
+    cmd()
+        .args(["--value", common::VALUE])
+        .write_stdin(input)
+        .output()
+        .unwrap()
+}
+
 fn tree() -> tempfile::TempDir {
     let d = tempfile::tempdir().expect("tempdir");
     let p = d.path();
@@ -56,11 +65,7 @@ fn out_str(o: &std::process::Output) -> (String, String) {
 #[test]
 fn stdin_to_stdout_is_the_pipe() {
     let input = format!("{SERVICE}---\n{DEPLOY}");
-    let o = cmd()
-        .args(["--value", common::VALUE])
-        .write_stdin(input.clone())
-        .output()
-        .unwrap();
+    let o = stamp_stdin(input.clone());
     let (out, err) = out_str(&o);
     assert_eq!(o.status.code(), Some(0), "{err}");
     assert_eq!(out, stamped(&input));
@@ -469,11 +474,7 @@ fn text_kubectl_never_parses_is_left_as_it_is() {
     let tail = "...\n\tnot: yaml\n...\n- [\n";
     for head in [DEPLOY.to_string(), big] {
         let input = format!("{head}{tail}---\n{DEPLOY}");
-        let o = cmd()
-            .args(["--value", common::VALUE])
-            .write_stdin(input.clone())
-            .output()
-            .unwrap();
+        let o = stamp_stdin(input.clone());
         let (out, err) = out_str(&o);
         assert_eq!(o.status.code(), Some(0), "{err}");
         let line = head.lines().count() + 2;
@@ -490,22 +491,14 @@ fn text_kubectl_never_parses_is_left_as_it_is() {
     }
     // Text that parses is read, as other YAML readers do.
     let input = format!("{DEPLOY}...\n{DEPLOY}");
-    let o = cmd()
-        .args(["--value", common::VALUE])
-        .write_stdin(input)
-        .output()
-        .unwrap();
+    let o = stamp_stdin(input);
     assert_eq!(
         out_str(&o).0,
         format!("{}...\n{}", stamped(DEPLOY), stamped(DEPLOY))
     );
     // A broken first document is still an error.
     let input = format!("{DEPLOY}  - [\n...\n{DEPLOY}");
-    let o = cmd()
-        .args(["--value", common::VALUE])
-        .write_stdin(input)
-        .output()
-        .unwrap();
+    let o = stamp_stdin(input);
     assert_eq!(o.status.code(), Some(2));
 }
 
@@ -518,11 +511,7 @@ fn input_that_is_not_utf8_keeps_its_bytes() {
     let text = DEPLOY.replace("    spec:\n", "    spec: # configuración\n");
     let (input, want) = (latin1(&text), latin1(&stamped(&text)));
     assert!(std::str::from_utf8(&input).is_err());
-    let o = cmd()
-        .args(["--value", common::VALUE])
-        .write_stdin(input.clone())
-        .output()
-        .unwrap();
+    let o = stamp_stdin(input.clone());
     assert_eq!(o.status.code(), Some(0));
     assert!(o.stdout == want, "standard output");
 

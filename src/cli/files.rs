@@ -338,9 +338,10 @@ fn write_all(
     parallel::map(&work, outer, |(l, f)| match (f, &l.source) {
         (Ok(f), Source::File { path, .. }) => {
             let new = f.rendered.output.as_ref()?;
-            let bytes = match l.stand_in {
-                true => text::restore(new).into(),
-                false => std::borrow::Cow::Borrowed(new.as_bytes()),
+            let bytes = if l.stand_in {
+                text::restore(new).into()
+            } else {
+                std::borrow::Cow::Borrowed(new.as_bytes())
             };
             output::write_atomic(path, &bytes)
                 .err()

@@ -122,8 +122,13 @@ pub fn plan_document(
     Ok(out)
 }
 
-/// The kinds a config hash reads (see `confighash::identify`).
-const CONFIG_KINDS: [&str; 4] = ["ConfigMap", "Secret", "SealedSecret", "ExternalSecret"];
+/// The refusal of a key given twice with different values where the reading
+/// matters.
+fn duplicate_with_another_value(key: &str) -> String {
+    format!(
+        "duplicate key '{key}' with another value; YAML readers disagree on which counts (kubectl takes the last): keep one"
+    )
+}
 
 /// Whether two values read the same: equal strings, or the same source
 /// text for anything else.
@@ -223,16 +228,11 @@ impl Ctx<'_> {
             let or_none = |v: &[&'n str]| if v.is_empty() { vec![""] } else { v.to_vec() };
             let (kinds, apis) = (or_none(&seen[0]), or_none(&seen[1]));
             let matters = kinds.iter().any(|k| {
-                (self.refs && CONFIG_KINDS.contains(k))
+                (self.refs && crate::confighash::KINDS.contains(k))
                     || apis.iter().any(|a| self.sel.is_selected_kind(k, a))
             });
             if matters {
-                return Err(self.err(
-                    at,
-                    format!(
-                        "duplicate key '{key}' with another value; YAML readers disagree on which counts (kubectl takes the last): keep one"
-                    ),
-                ));
+                return Err(self.err(at, duplicate_with_another_value(key)));
             }
         }
         Ok((last(&seen[0]), last(&seen[1])))
@@ -248,12 +248,7 @@ impl Ctx<'_> {
             }
             match found {
                 Some(first) if !same_value(self.text, &first.1, &e.1) => {
-                    return Err(self.err(
-                        e.0.start,
-                        format!(
-                            "duplicate key '{key}' with another value; YAML readers disagree on which counts (kubectl takes the last): keep one"
-                        ),
-                    ));
+                    return Err(self.err(e.0.start, duplicate_with_another_value(key)));
                 }
                 Some(_) => {}
                 None => found = Some(e),
