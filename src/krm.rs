@@ -9,7 +9,7 @@
 //! `reload-stamp/v1alpha1` `ReloadStamp`. They become command-line
 //! arguments, so they are checked exactly as flags are.
 
-use crate::document::{parse_all, Kind, Mode, Node};
+use crate::document::{parse_all, Kind, Mode, Node, Regions};
 
 /// The kind of the typed config, and (with the group below) the name
 /// kustomize gives the exec plugin's file.
@@ -31,18 +31,48 @@ const FIELDS: [(&str, &str, bool); 9] = [
     ("selector", "--selector", false),
 ];
 
-/// Whether `text` is a KRM `ResourceList` (its first document's kind).
-pub fn is_resource_list(text: &str) -> bool {
-    // Cheap first: most streams never name it.
-    if !text.contains("ResourceList") {
-        return false;
-    }
-    parse_all(text, Mode::Full).is_ok_and(|docs| {
-        docs.iter().find_map(|d| d.root.as_ref()).is_some_and(|r| {
-            r.get_str("kind") == Some("ResourceList")
+/// Whether the stream `bytes` is a KRM `ResourceList`: the `kind` and
+/// `apiVersion` of its first document. Only that document is read (its end
+/// found by a line scan, then checked as UTF-8 and parsed for its spine), so
+/// the check costs nothing on the stream piped through behind it, however
+/// big, and a stream is never parsed twice to tell what it is.
+pub fn is_resource_list(bytes: &[u8]) -> bool {
+    for region in Regions::new(bytes) {
+        let part = &bytes[region];
+        // Cheap first: most documents never name it.
+        if memchr::memmem::find(part, b"ResourceList").is_none() {
+            if has_content(part) {
+                return false;
+            }
+            continue;
+        }
+        let Ok(text) = std::str::from_utf8(part) else {
+            return false;
+        };
+        let Ok(docs) = parse_all(text, Mode::Spine) else {
+            return false;
+        };
+        if let Some(r) = docs.iter().find_map(|d| d.root.as_ref()) {
+            return r.get_str("kind") == Some("ResourceList")
                 && r.get_str("apiVersion")
-                    .is_some_and(|v| v.starts_with("config.kubernetes.io/"))
-        })
+                    .is_some_and(|v| v.starts_with("config.kubernetes.io/"));
+        }
+    }
+    false
+}
+
+/// Whether a region holds a document's content: a line other than blanks,
+/// comments, directives and document markers. A region of only those (an
+/// empty document) is skipped when looking for the first document.
+fn has_content(part: &[u8]) -> bool {
+    part.split(|&c| c == b'\n').any(|line| {
+        let t = line.trim_ascii();
+        !(t.is_empty()
+            || t[0] == b'#'
+            || line[0] == b'%'
+            || t == b"---"
+            || t == b"..."
+            || t.starts_with(b"--- ") && t[4..].trim_ascii_start().starts_with(b"#"))
     })
 }
 
@@ -169,6 +199,46 @@ mod tests {
     fn args(config: &str) -> Result<Vec<String>, String> {
         let list = format!("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n{config}");
         function_config_args(&list)
+    }
+
+    #[test]
+    fn a_resource_list_is_told_by_its_first_document_alone() {
+        const LIST: &[u8] = b"apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n";
+        // What follows the first document is never read: not UTF-8 and not
+        // YAML, it would make any check of the whole stream say no.
+        let junk: &[u8] = b"---\n\xff\xfe: [unclosed\n";
+        let cases: &[(&[&[u8]], bool)] = &[
+            (&[LIST], true),
+            (&[LIST, junk], true),
+            (&[b"# a comment\n---\n", LIST, junk], true),
+            (&[b"---\n...\n", LIST], true),
+            (&[b"--- # empty\n", b"---\n", LIST], true),
+            (
+                &[b"{apiVersion: config.kubernetes.io/v1, kind: ResourceList}\n"],
+                true,
+            ),
+            (
+                &[
+                    b"apiVersion: v1\nkind: ConfigMap\ndata: {a: ResourceList}\n---\n",
+                    LIST,
+                ],
+                false,
+            ),
+            (&[b"kind: Deployment\n---\n", LIST], false),
+            (&[b"kind: ResourceList\napiVersion: v1\n"], false),
+            (&[b"kind: ResourceList\napiVersion: [\n"], false),
+            (&[b"\xffkind: ResourceList\n"], false),
+            (&[b""], false),
+        ];
+        for (parts, want) in cases {
+            let stream = parts.concat();
+            assert_eq!(
+                is_resource_list(&stream),
+                *want,
+                "{}",
+                String::from_utf8_lossy(&stream)
+            );
+        }
     }
 
     #[test]

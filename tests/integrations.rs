@@ -155,6 +155,39 @@ fn a_plain_stream_on_stdin_is_not_a_function_run() {
     assert_eq!(out, stream);
 }
 
+#[test]
+fn standard_input_is_read_as_a_file_is_when_only_a_later_document_is_a_list() {
+    // Only the first document decides (the pipe must not parse the stream
+    // twice): a ResourceList later in the stream is a plain object, and the
+    // stream is stamped byte for byte as the same file would be.
+    let stream = format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    \
+         metadata:\n      labels: {{app: web}}\n    spec:\n      containers: []\n---\n\
+         apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n{ITEMS}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("stream.yaml");
+    fs::write(&file, &stream).unwrap();
+    let piped = cmd()
+        .args(["--value", "7"])
+        .write_stdin(stream.clone())
+        .output()
+        .unwrap();
+    let named = cmd().args(["--value", "7"]).arg(&file).output().unwrap();
+    assert!(
+        piped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+    assert!(
+        named.status.success(),
+        "{}",
+        String::from_utf8_lossy(&named.stderr)
+    );
+    assert_eq!(piped.stdout, named.stdout);
+    assert!(String::from_utf8_lossy(&piped.stdout).contains("reloaded-at: \"7\""));
+}
+
 /// The binary installed as kustomize's exec plugin, the way the README says:
 /// a symbolic link named after the config kind.
 fn plugin_home(dir: &Path) -> std::path::PathBuf {

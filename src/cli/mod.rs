@@ -223,9 +223,9 @@ pub fn run(args: Args) -> i32 {
                 return 2;
             }
         };
-        // Cheap first: most streams never name it.
-        let names_it = memchr::memmem::find(&bytes, b"ResourceList").is_some();
-        if names_it && std::str::from_utf8(&bytes).is_ok_and(krm::is_resource_list) {
+        // Reads only the first document: the stream is then run as if it
+        // were a file argument.
+        if krm::is_resource_list(&bytes) {
             return run_function(&bytes);
         }
         stdin = Some(bytes);

@@ -21,7 +21,7 @@ use crate::error::Error;
 use crate::text::Offsets;
 
 pub use node::{Fx, Kind, Mode, Node, Style};
-pub use regions::{section_tails, split_regions};
+pub use regions::{section_tails, split_regions, Regions};
 
 use builder::{scan_error, Builder};
 

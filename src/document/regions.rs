@@ -8,32 +8,66 @@ use std::ops::Range;
 /// valid YAML, parsing each region alone gives exactly the stream's
 /// documents; invalid YAML still fails when a region is parsed.
 pub fn split_regions(text: &str) -> Vec<Range<usize>> {
-    let b = text.as_bytes();
-    let mut regions = Vec::new();
-    let (mut start, mut pos, mut content) = (0, 0, false);
-    while pos < b.len() {
-        let end = memchr::memchr(b'\n', &b[pos..]).map_or(b.len(), |i| pos + i + 1);
-        let line = &b[pos..end];
-        if is_marker(line, b"---") {
-            if content {
-                regions.push(start..pos);
-                start = pos;
-            }
-            content = true;
-        } else if is_marker(line, b"...") {
-            regions.push(start..end);
-            start = end;
-            content = false;
-        } else if !content {
-            let t = line.trim_ascii_start();
-            content = !(t.is_empty() || t[0] == b'#' || (line[0] == b'%'));
+    Regions::new(text.as_bytes()).collect()
+}
+
+/// The regions of [`split_regions`], one at a time: a caller that needs only
+/// the first document (the ResourceList check on standard input) scans no
+/// further than its end.
+pub struct Regions<'a> {
+    b: &'a [u8],
+    start: usize,
+    pos: usize,
+    content: bool,
+}
+
+impl<'a> Regions<'a> {
+    /// The regions of the stream `b` (bytes, so that a stream need not be
+    /// checked as UTF-8 as a whole to find its first document).
+    pub fn new(b: &'a [u8]) -> Self {
+        Regions {
+            b,
+            start: 0,
+            pos: 0,
+            content: false,
         }
-        pos = end;
     }
-    if start < b.len() {
-        regions.push(start..b.len());
+}
+
+impl Iterator for Regions<'_> {
+    type Item = Range<usize>;
+
+    fn next(&mut self) -> Option<Range<usize>> {
+        let b = self.b;
+        while self.pos < b.len() {
+            let pos = self.pos;
+            let end = memchr::memchr(b'\n', &b[pos..]).map_or(b.len(), |i| pos + i + 1);
+            let line = &b[pos..end];
+            self.pos = end;
+            if is_marker(line, b"---") {
+                let was = std::mem::replace(&mut self.content, true);
+                if was {
+                    let r = self.start..pos;
+                    self.start = pos;
+                    return Some(r);
+                }
+            } else if is_marker(line, b"...") {
+                let r = self.start..end;
+                self.start = end;
+                self.content = false;
+                return Some(r);
+            } else if !self.content {
+                let t = line.trim_ascii_start();
+                self.content = !(t.is_empty() || t[0] == b'#' || (line[0] == b'%'));
+            }
+        }
+        if self.start < b.len() {
+            let r = self.start..b.len();
+            self.start = b.len();
+            return Some(r);
+        }
+        None
     }
-    regions
 }
 
 /// The text kubectl never parses: kubectl cuts a stream at `---` lines and
