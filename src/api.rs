@@ -207,7 +207,7 @@ pub fn stamp_bytes(bytes: &[u8], options: &Options) -> Result<Outcome, Error> {
     };
     let f = stamp::stamp_bytes(bytes, &options.inner, source, options.jobs)?;
     Ok(Outcome {
-        output: f.rendered.output,
+        output: f.output_string(),
         stamps: f.rendered.stamps,
         warnings: f.warnings,
     })

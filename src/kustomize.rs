@@ -242,7 +242,7 @@ pub fn plan(
         .iter()
         .map(|w| format!("{shown_build} output: {}", w.located(f.text)))
         .collect();
-    let stamped_build = f.rendered.output.unwrap_or_else(|| built.clone());
+    let stamped_build = f.output_string().unwrap_or_else(|| built.clone());
     let nl = if k.text.contains("\r\n") {
         "\r\n"
     } else {

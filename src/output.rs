@@ -18,13 +18,16 @@ pub struct Concat {
 }
 
 impl Concat {
-    /// Writes one whole input (`bom` then `text`) after what was written
-    /// before; only the first input keeps a byte-order mark.
-    pub fn push(&mut self, w: &mut dyn Write, bom: &str, text: &str) -> io::Result<()> {
-        let mut text = text;
+    /// Writes one whole input (`bom`, then the text `parts` in order) after
+    /// what was written before; only the first input keeps a byte-order
+    /// mark.
+    pub fn push(&mut self, w: &mut dyn Write, bom: &str, parts: &[&str]) -> io::Result<()> {
+        let mut parts: Vec<&str> = parts.iter().copied().filter(|p| !p.is_empty()).collect();
         if self.started {
-            text = text.strip_prefix(BOM).unwrap_or(text);
-            match first_content(text) {
+            if let Some(first) = parts.first_mut() {
+                *first = first.strip_prefix(BOM).unwrap_or(first);
+            }
+            match first_content(&parts) {
                 // Nothing but blank lines and comments: no document to separate.
                 None => {}
                 Some(line) => {
@@ -34,19 +37,20 @@ impl Concat {
                     if line.starts_with('%') {
                         // Directives may only follow an ended document.
                         w.write_all(b"...\n")?;
-                    } else if !is_marker(line, "---") {
+                    } else if !is_marker(&line, "---") {
                         w.write_all(b"---\n")?;
                     }
                 }
             }
-        }
-        if !self.started {
+        } else {
             w.write_all(bom.as_bytes())?;
         }
-        w.write_all(text.as_bytes())?;
-        if !text.is_empty() {
+        for p in &parts {
+            w.write_all(p.as_bytes())?;
+        }
+        if let Some(last) = parts.iter().rev().find(|p| !p.is_empty()) {
             self.started = true;
-            self.ends_with_newline = text.ends_with('\n');
+            self.ends_with_newline = last.ends_with('\n');
         }
         Ok(())
     }
@@ -60,12 +64,27 @@ fn is_marker(line: &str, m: &str) -> bool {
             .is_none_or(char::is_whitespace)
 }
 
-/// The first line that is neither blank nor a comment.
-fn first_content(text: &str) -> Option<&str> {
-    text.lines().find(|l| {
+/// The first line of the text `parts` (in order; a line may run across
+/// them) that is neither blank nor a comment.
+fn first_content(parts: &[&str]) -> Option<String> {
+    let content = |l: &str| {
         let t = l.trim_start();
         !t.is_empty() && !t.starts_with('#')
-    })
+    };
+    let mut line = String::new();
+    for p in parts {
+        let mut rest = *p;
+        while let Some(i) = rest.find('\n') {
+            line.push_str(&rest[..i]);
+            if content(&line) {
+                return Some(line);
+            }
+            line.clear();
+            rest = &rest[i + 1..];
+        }
+        line.push_str(rest);
+    }
+    content(&line).then_some(line)
 }
 
 /// Whether to colour a diff.
@@ -140,6 +159,12 @@ pub fn diff(name: &str, old: &str, new: &str, color: bool) -> String {
 /// removed; if the process dies before the rename, the original is untouched
 /// and a `.reload-stamp-*.tmp` file may remain.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomic_parts(path, &[bytes])
+}
+
+/// [`write_atomic`] of the bytes `parts` in order (stamped output is in
+/// pieces; they are not joined in memory first).
+pub fn write_atomic_parts(path: &Path, parts: &[&[u8]]) -> io::Result<()> {
     let target = fs::canonicalize(path)?;
     let dir = target.parent().unwrap_or(Path::new("."));
     let perms = fs::metadata(&target)?.permissions();
@@ -154,7 +179,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         .suffix(".tmp")
         .tempfile_in(dir)?;
     failpoint("write")?;
-    tmp.write_all(bytes)?;
+    {
+        // Buffered: the pieces are many small edited documents between
+        // big unchanged ranges.
+        let mut w = io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
+        for p in parts {
+            w.write_all(p)?;
+        }
+        w.flush()?;
+    }
     tmp.as_file().set_permissions(perms)?;
     failpoint("rename")?;
     tmp.persist(&target).map_err(|e| e.error)?;
@@ -199,7 +232,10 @@ mod tests {
         let mut c = Concat::default();
         let mut out = Vec::new();
         for p in parts {
-            c.push(&mut out, "", p).unwrap();
+            // Each input in pieces, as stamped output is written.
+            let half = (p.len() / 2..=p.len()).find(|&i| p.is_char_boundary(i));
+            let (a, b) = p.split_at(half.unwrap_or(p.len()));
+            c.push(&mut out, "", &[a, b]).unwrap();
         }
         String::from_utf8(out).unwrap()
     }

@@ -277,8 +277,8 @@ fn analyze_span(
     Ok((part, span))
 }
 
-/// Puts stamped batches together: the output (with the BOM), and the
-/// stamps with their lines counted from the start of the text.
+/// Puts stamped batches together: the output's pieces in text order, and
+/// the stamps with their lines counted from the start of the text.
 fn join(a: &Analysis<'_>, parts: Vec<(Part, Range<usize>)>) -> Rendered {
     let mut joined = Rendered::default();
     if parts
@@ -287,10 +287,7 @@ fn join(a: &Analysis<'_>, parts: Vec<(Part, Range<usize>)>) -> Rendered {
     {
         return joined;
     }
-    // The first batch's own output becomes the whole (a big allocation
-    // grows in place), and each batch's output is freed once appended: the
-    // peak stays near the input plus the output.
-    let mut out: Option<String> = None;
+    let mut out = Output::default();
     let mut lines = LineCounter::default();
     for (part, span) in parts {
         let (own, count, stamps) = match part.rendered {
@@ -298,19 +295,9 @@ fn join(a: &Analysis<'_>, parts: Vec<(Part, Range<usize>)>) -> Rendered {
             None => (None, 0, Vec::new()),
         };
         let before = lines.line_of(a.text, span.start) - 1;
-        match (&mut out, own) {
-            (Some(o), Some(seg)) => o.push_str(&seg),
-            (Some(o), None) => o.push_str(&a.text[span]),
-            (None, Some(mut seg)) => {
-                seg.insert_str(0, a.bom);
-                out = Some(seg);
-            }
-            (None, None) => {
-                let mut o = String::with_capacity(a.bom.len() + a.text.len() + a.text.len() / 16);
-                o.push_str(a.bom);
-                o.push_str(&a.text[span]);
-                out = Some(o);
-            }
+        match own {
+            Some(o) => out.append_shifted(o, span.start),
+            None => out.same(span),
         }
         joined.count += count;
         joined.stamps.extend(stamps.into_iter().map(|mut s| {
@@ -318,7 +305,7 @@ fn join(a: &Analysis<'_>, parts: Vec<(Part, Range<usize>)>) -> Rendered {
             s
         }));
     }
-    joined.output = out;
+    joined.output = Some(out);
     joined
 }
 
@@ -454,6 +441,21 @@ pub fn finish<'a>(
     })
 }
 
+impl Finished<'_> {
+    /// The new text as pieces in order, the byte-order mark first; `None`
+    /// when nothing changed.
+    pub fn output_parts(&self) -> Option<Vec<&str>> {
+        let out = self.rendered.output.as_ref()?;
+        let bom = (!self.bom.is_empty()).then_some(self.bom);
+        Some(bom.into_iter().chain(out.parts(self.text)).collect())
+    }
+
+    /// The new text in one string (a copy); `None` when nothing changed.
+    pub fn output_string(&self) -> Option<String> {
+        self.output_parts().map(|p| p.concat())
+    }
+}
+
 /// Analyses and renders one whole input on its own: what the command line
 /// does for one file, and what the library, a KRM function or a plugin do
 /// with the text they are given.
@@ -541,11 +543,64 @@ pub struct Stamp {
     pub value: String,
 }
 
+/// The new text of an input, in order: ranges of the input's text that did
+/// not change (never copied) and each edited document's own new text. The
+/// byte-order mark is not in it ([`Finished`] has it). A stream piped
+/// through is written from these pieces, so a big input is not copied to
+/// be stamped, and memory stays near the input's size.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Output {
+    pieces: Vec<Piece>,
+}
+
+/// One part of an [`Output`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Piece {
+    /// Text of the input, unchanged.
+    Same(Range<usize>),
+    /// An edited document.
+    New(String),
+}
+
+impl Output {
+    /// Adds the input's text `r`, unchanged.
+    fn same(&mut self, r: Range<usize>) {
+        if r.is_empty() {
+            return;
+        }
+        if let Some(Piece::Same(last)) = self.pieces.last_mut() {
+            if last.end == r.start {
+                last.end = r.end;
+                return;
+            }
+        }
+        self.pieces.push(Piece::Same(r));
+    }
+
+    /// The pieces, as text, with `text` the input they were made from.
+    pub fn parts<'t>(&'t self, text: &'t str) -> impl Iterator<Item = &'t str> + 't {
+        self.pieces.iter().map(move |p| match p {
+            Piece::Same(r) => &text[r.clone()],
+            Piece::New(s) => s.as_str(),
+        })
+    }
+
+    /// Appends `other`, made from the input's text at `base`, to this one.
+    fn append_shifted(&mut self, other: Output, base: usize) {
+        for p in other.pieces {
+            match p {
+                Piece::Same(r) => self.same(r.start + base..r.end + base),
+                Piece::New(s) => self.pieces.push(Piece::New(s)),
+            }
+        }
+    }
+}
+
 /// The result of rendering one input.
 #[derive(Debug, Default)]
 pub struct Rendered {
-    /// The new bytes, or `None` when nothing changed.
-    pub output: Option<String>,
+    /// The new text, or `None` when nothing changed.
+    pub output: Option<Output>,
     /// What was stamped, when [`Options::records`] asks for it.
     pub stamps: Vec<Stamp>,
     /// How many workloads were stamped.
@@ -573,9 +628,8 @@ pub fn render<'v>(
     let mut stamps = Vec::new();
     let mut count = 0;
     let mut lines = LineCounter::default();
-    // The output is built as it goes; each changed document is then checked
-    // in place, as a slice of it, so no document is copied twice.
-    let mut out = String::new();
+    // Each changed document gets its own new text, checked on its own; the
+    // text between changed documents is never copied.
     let mut copied = 0;
     let mut changed: Vec<Changed<'_, 'v>> = Vec::new();
     for doc in &a.docs {
@@ -597,25 +651,25 @@ pub fn render<'v>(
                 });
             }
         }
-        if out.is_empty() {
-            out.reserve(a.bom.len() + a.text.len() + a.text.len() / 16);
-            out.push_str(a.bom);
-        }
-        let Some(between) = a.text.get(copied..doc.region.start) else {
+        if copied > doc.region.start {
             return Err(internal(doc.region.start, "documents overlap"));
-        };
-        out.push_str(between);
-        let from = out.len();
-        let moved = splice(&mut out, a.text, doc, &values)?;
+        }
+        let mut own = String::with_capacity(doc.region.len() + 256);
+        let moved = splice(&mut own, a.text, doc, &values)?;
+        let locals = local_ranges(doc, &values, &moved, opts.full_check);
+        changed.push((doc, values, own, locals, copied..doc.region.start));
         copied = doc.region.end;
-        let locals = local_ranges(doc, &values, from, &moved, opts.full_check);
-        changed.push((doc, values, from..out.len(), locals));
     }
     if changed.is_empty() {
         return Ok(Rendered::default());
     }
-    out.push_str(&a.text[copied..]);
-    check_all(&out, &changed, opts, jobs)?;
+    check_all(&changed, opts, jobs)?;
+    let mut out = Output::default();
+    for (_, _, own, _, before) in changed {
+        out.same(before);
+        out.pieces.push(Piece::New(own));
+    }
+    out.same(copied..a.text.len());
     Ok(Rendered {
         output: Some(out),
         stamps,
@@ -682,13 +736,13 @@ fn splice(
     Ok(moved)
 }
 
-/// Where, in the output, the lines of each workload's block-style edit are
+/// Where, in the document's new text, the lines of each workload's
+/// block-style edit are
 /// (see [`verify::check_local`]); `None` where the whole document must be
 /// parsed again.
 fn local_ranges(
     doc: &DocPlan,
     values: &[Option<&str>],
-    from: usize,
     moved: &[Moved],
     full_check: bool,
 ) -> Vec<Option<Range<usize>>> {
@@ -699,7 +753,7 @@ fn local_ranges(
             .filter(|(s, e, _)| *e < p || (*e == p && (with_insertions_at_p || *s < p)))
             .map(|(_, _, d)| d)
             .sum();
-        (from as isize + (p - doc.region.start) as isize + grown) as usize
+        ((p - doc.region.start) as isize + grown) as usize
     };
     doc.workloads
         .iter()
@@ -719,14 +773,9 @@ fn local_ranges(
 /// change: block-style edits are checked on their own lines where that is
 /// provably the same (verify::check_local), the rest by parsing the whole
 /// document again and comparing its fingerprint.
-fn check_all(
-    out: &str,
-    changed: &[Changed<'_, '_>],
-    opts: &Options,
-    jobs: usize,
-) -> Result<(), Error> {
+fn check_all(changed: &[Changed<'_, '_>], opts: &Options, jobs: usize) -> Result<(), Error> {
     let key = opts.key.as_str();
-    let checks = parallel::map(changed, jobs, |(doc, values, range, locals)| {
+    let checks = parallel::map(changed, jobs, |(doc, values, out, locals, _)| {
         let all_local = doc
             .workloads
             .iter()
@@ -734,42 +783,32 @@ fn check_all(
             .zip(locals)
             .all(|((w, v), l)| match (v, l, &w.local) {
                 (None, _, _) => true,
-                (Some(v), Some(r), Some(local)) => {
-                    match (out.get(r.clone()), out.get(r.end..range.end)) {
-                        (Some(part), Some(after)) => {
-                            verify::check_local(part, after, local, key, v)
-                        }
-                        _ => false,
-                    }
-                }
+                (Some(v), Some(r), Some(local)) => match (out.get(r.clone()), out.get(r.end..)) {
+                    (Some(part), Some(after)) => verify::check_local(part, after, local, key, v),
+                    _ => false,
+                },
                 _ => false,
             });
         if all_local {
             return Ok(());
         }
         let sites = doc.sites();
-        verify::check(
-            &out[range.clone()],
-            opts.mode(),
-            &sites,
-            values,
-            key,
-            doc.fingerprint,
-        )
-        .map_err(|why| internal(doc.workloads[0].start, &why))
+        verify::check(out, opts.mode(), &sites, values, key, doc.fingerprint)
+            .map_err(|why| internal(doc.workloads[0].start, &why))
     });
     checks.into_iter().collect::<Result<Vec<()>, Error>>()?;
     Ok(())
 }
 
 /// A changed document: its plan, each workload's new value (`None`: left
-/// alone), where its edited text is in the output, and where each
-/// workload's [`crate::plan::Local`] lines are.
+/// alone), its new text, where each workload's [`crate::plan::Local`] lines
+/// are in it, and the input's unchanged text before it.
 type Changed<'p, 'v> = (
     &'p DocPlan,
     Vec<Option<&'v str>>,
-    Range<usize>,
+    String,
     Vec<Option<Range<usize>>>,
+    Range<usize>,
 );
 
 fn push_with_value(out: &mut String, template: &str, value: &str) {
@@ -798,5 +837,70 @@ impl LineCounter {
         self.line += memchr::memchr_iter(b'\n', &text.as_bytes()[self.pos..pos]).count();
         self.pos = pos;
         self.line + 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WEB: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers: []\n";
+    const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: b\n";
+
+    fn options() -> Options {
+        Options {
+            selector: Selector::default(),
+            key: "reloaded-at".to_string(),
+            config_hash: false,
+            records: false,
+            full_check: false,
+        }
+    }
+
+    #[test]
+    fn only_edited_documents_are_new_text() {
+        // Many batches' worth of text, one workload in the middle: the
+        // output keeps everything else as ranges of the input, on any
+        // number of threads.
+        let filler = format!("{CM}---\n").repeat(8000);
+        let text = format!("{filler}{WEB}---\n{filler}");
+        for jobs in [1, 2] {
+            let f =
+                stamp_bytes(text.as_bytes(), &options(), ValueSource::Fixed("1"), jobs).unwrap();
+            let out = f.rendered.output.as_ref().unwrap();
+            let new: Vec<&str> = out
+                .pieces
+                .iter()
+                .filter_map(|p| match p {
+                    Piece::New(s) => Some(s.as_str()),
+                    Piece::Same(_) => None,
+                })
+                .collect();
+            assert_eq!(new.len(), 1);
+            // A document's region starts where the one before it ended.
+            let doc = new[0].trim_start_matches("---\n");
+            assert!(doc.starts_with("apiVersion: apps/v1") && doc.contains("reloaded-at: \"1\""));
+            assert!(new[0].len() < WEB.len() + 64, "{}", new[0]);
+            let same = out
+                .pieces
+                .iter()
+                .filter(|p| matches!(p, Piece::Same(_)))
+                .count();
+            assert_eq!(same, 2, "adjacent unchanged ranges are one piece");
+            let whole = f.output_string().unwrap();
+            assert_eq!(
+                whole.replace("      annotations:\n        reloaded-at: \"1\"\n", ""),
+                text
+            );
+        }
+    }
+
+    #[test]
+    fn the_byte_order_mark_leads_the_output() {
+        let text = format!("{BOM}{WEB}", BOM = crate::text::BOM);
+        let f = stamp_bytes(text.as_bytes(), &options(), ValueSource::Fixed("1"), 1).unwrap();
+        let parts = f.output_parts().unwrap();
+        assert_eq!(parts[0], crate::text::BOM);
+        assert!(!parts[1..].concat().contains(crate::text::BOM));
     }
 }

@@ -337,13 +337,15 @@ fn write_all(
     let work: Vec<(&Loaded, &Result<Finished<'_>, Error>)> = loaded.iter().zip(finished).collect();
     parallel::map(&work, outer, |(l, f)| match (f, &l.source) {
         (Ok(f), Source::File { path, .. }) => {
-            let new = f.rendered.output.as_ref()?;
-            let bytes = if l.stand_in {
-                text::restore(new).into()
+            let parts = f.output_parts()?;
+            let restored: Vec<Vec<u8>>;
+            let bytes: Vec<&[u8]> = if l.stand_in {
+                restored = parts.iter().map(|p| text::restore(p)).collect();
+                restored.iter().map(Vec::as_slice).collect()
             } else {
-                std::borrow::Cow::Borrowed(new.as_bytes())
+                parts.iter().map(|p| p.as_bytes()).collect()
             };
-            output::write_atomic(path, &bytes)
+            output::write_atomic_parts(path, &bytes)
                 .err()
                 .map(|e| io_message(&e))
         }
@@ -395,12 +397,15 @@ impl<W: Write> Emit<'_, W> {
         let out: &mut dyn Write = if stand_in { &mut restore } else { restore.0 };
         if stream {
             match &r.output {
-                Some(new) => self.concat.push(out, "", new)?,
-                None => self.concat.push(out, f.bom, f.text)?,
+                Some(new) => {
+                    self.concat
+                        .push(out, f.bom, &new.parts(f.text).collect::<Vec<_>>())?
+                }
+                None => self.concat.push(out, f.bom, &[f.text])?,
             }
         }
         if args.diff {
-            if let Some(new) = &r.output {
+            if let Some(new) = &f.output_string() {
                 let old = [f.bom, f.text].concat();
                 out.write_all(output::diff(name, &old, new, self.color).as_bytes())?;
             }

@@ -70,7 +70,7 @@ fn function_stamp(
     let text = crate::text::decode(bytes).map_or("", |(_, t)| t);
     match stamp::stamp_bytes(bytes, &opts, source, parallel::default_jobs()) {
         Ok(f) => Ok((
-            f.rendered.output,
+            f.output_string(),
             f.warnings.iter().map(|w| w.located(text)).collect(),
         )),
         Err(e) => Err(e.located(text)),

@@ -100,7 +100,7 @@ fn kustomize_emit(
     concat: &mut Concat,
 ) -> io::Result<()> {
     if !(args.diff || args.check || args.write) {
-        concat.push(out, "", &p.stamped_build)?;
+        concat.push(out, "", &[&p.stamped_build])?;
     }
     if args.diff {
         let color = args.color.enabled(io::stdout().is_terminal());
