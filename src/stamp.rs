@@ -5,14 +5,14 @@ use std::ops::Range;
 
 use crate::confighash::{object_of, ConfigObject};
 use crate::document::{
-    parse_stream, parse_stream_with, section_tails, split_regions, Kind, Mode, Node,
+    batches, parse_stream, parse_stream_with, section_tails, Kind, Mode, Node, Regions,
 };
 use crate::error::{Error, ErrorKind};
 use crate::fingerprint::{fingerprint, Site};
 use crate::parallel;
 use crate::plan::{plan_document, Workload, VALUE};
 use crate::select::Selector;
-use crate::text::{self, decode};
+use crate::text::{self, check_line_breaks, decode_utf8};
 use crate::verify;
 
 /// A document that holds at least one selected workload.
@@ -100,24 +100,33 @@ pub fn analyze<'a>(
     value: Option<&str>,
     jobs: usize,
 ) -> Result<Analysis<'a>, Error> {
-    let (bom, text) = decode(bytes)?;
-    let regions = split_regions(text);
-    // Consecutive regions go to a thread together, about BATCH bytes at a
-    // time, so many tiny documents cost no more than a few big ones.
+    let (bom, text) = decode_utf8(bytes)?;
+    // Spans of about BATCH bytes of whole documents go to a thread each, so
+    // many tiny documents cost no more than a few big ones. Each thread
+    // finds its span's regions and checks its line breaks itself: nothing
+    // but the UTF-8 check scans the whole text before the work is shared.
     const BATCH: usize = 256 << 10;
-    let mut batches: Vec<&[Range<usize>]> = Vec::new();
-    let mut first = 0;
-    for (i, r) in regions.iter().enumerate() {
-        if r.end - regions[first].start >= BATCH || i + 1 == regions.len() {
-            batches.push(&regions[first..=i]);
-            first = i + 1;
-        }
-    }
+    let spans = batches(text, BATCH);
     // Found once, when a batch first fails: tails may cross batches.
     let tails = std::sync::OnceLock::new();
-    let parts = parallel::map(&batches, jobs, |batch| {
-        analyze_regions(text, batch, &tails, opts, value)
+    let parts = parallel::map(&spans, jobs, |span| {
+        check_line_breaks(&text[span.clone()]).ok()?;
+        let base = span.start;
+        let regions: Vec<Range<usize>> = Regions::new(text[span.clone()].as_bytes())
+            .map(|r| r.start + base..r.end + base)
+            .collect();
+        Some(analyze_regions(text, &regions, &tails, opts, value))
     });
+    if parts.iter().any(Option::is_none) {
+        // The whole text checked again, for the error the check of the
+        // whole input gives (the first in the text, line counted from its
+        // start, before any syntax error).
+        check_line_breaks(text)?;
+        return Err(internal(
+            0,
+            "a line break refused in part of the input but not in all of it",
+        ));
+    }
     let mut a = Analysis {
         bom,
         text,
@@ -128,6 +137,7 @@ pub fn analyze<'a>(
     };
     let mut parts: Vec<(Part, Range<usize>)> = parts
         .into_iter()
+        .flatten()
         .collect::<Result<Vec<_>, Error>>()?
         .into_iter()
         .flatten()
@@ -892,6 +902,23 @@ mod tests {
                 whole.replace("      annotations:\n        reloaded-at: \"1\"\n", ""),
                 text
             );
+        }
+    }
+
+    #[test]
+    fn a_refused_line_break_in_a_later_batch_is_the_error_of_the_whole() {
+        // A syntax error in the first batch and a lone CR far later: the
+        // line-break check of the whole input speaks first, as it did when
+        // the whole text was checked before any parse.
+        let filler = format!("{CM}---\n").repeat(8000);
+        let lines = filler.matches('\n').count();
+        for jobs in [1, 2] {
+            let text = format!("a: [\n---\n{filler}{WEB}x: \"a\rb\"\n");
+            let e = stamp_bytes(text.as_bytes(), &options(), ValueSource::Fixed("1"), jobs)
+                .unwrap_err();
+            assert!(e.msg.contains("carriage return"), "{}", e.msg);
+            let want = 2 + lines + WEB.matches('\n').count() + 1;
+            assert_eq!(e.line_col(&text).map(|(l, _)| l), Some(want));
         }
     }
 

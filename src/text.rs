@@ -7,57 +7,23 @@ use crate::error::{Error, ErrorKind};
 pub const BOM: &str = "\u{feff}";
 
 /// Splits a leading byte-order mark off `bytes` and checks that the rest is
-/// UTF-8. The error points at the first invalid byte.
+/// UTF-8 with line breaks the editor reads as kubectl does (see
+/// [`check_line_breaks`]). The error points at the first invalid byte.
 pub fn decode(bytes: &[u8]) -> Result<(&str, &str), Error> {
+    let (bom, text) = decode_utf8(bytes)?;
+    check_line_breaks(text)?;
+    Ok((bom, text))
+}
+
+/// [`decode`] without the line-break check, which a caller that splits the
+/// text makes on each part (on its own thread).
+pub fn decode_utf8(bytes: &[u8]) -> Result<(&str, &str), Error> {
     let (bom, rest) = match bytes.strip_prefix(BOM.as_bytes()) {
         Some(rest) => (BOM, rest),
         None => ("", bytes),
     };
     match std::str::from_utf8(rest) {
-        Ok(text) => {
-            // YAML also breaks lines at a lone CR (old Mac OS); the editor's
-            // line logic does not, so such input is refused, not guessed at.
-            let b = text.as_bytes();
-            if let Some(i) = memchr::memchr_iter(b'\r', b).find(|&i| b.get(i + 1) != Some(&b'\n')) {
-                let (line, col) = line_col(text, i);
-                return Err(Error::at_line_col(
-                    ErrorKind::Syntax,
-                    line,
-                    col,
-                    "a carriage return without a line feed (old Mac line ending) is not supported; use LF or CRLF line endings",
-                ));
-            }
-            // NEL, LS and PS break lines in YAML 1.1 (libyaml, kubectl's
-            // go-yaml) but not in YAML 1.2: the two would read different
-            // documents, so such input is refused too.
-            // Searched as byte strings (their UTF-8 encodings): a scan by
-            // characters cost 5% of a run on real streams.
-            let line_break = |c: char| {
-                let mut buf = [0; 4];
-                memchr::memmem::find(b, c.encode_utf8(&mut buf).as_bytes()).map(|at| (at, c))
-            };
-            let odd = if text.is_ascii() {
-                None
-            } else {
-                ['\u{85}', '\u{2028}', '\u{2029}']
-                    .into_iter()
-                    .filter_map(line_break)
-                    .min()
-            };
-            if let Some((i, c)) = odd {
-                let (line, col) = line_col(text, i);
-                return Err(Error::at_line_col(
-                    ErrorKind::Syntax,
-                    line,
-                    col,
-                    format!(
-                        "U+{:04X} is a line break to YAML 1.1 parsers (kubectl's among them) but not to YAML 1.2; refusing to guess",
-                        c as u32
-                    ),
-                ));
-            }
-            Ok((bom, text))
-        }
+        Ok(text) => Ok((bom, text)),
         Err(e) => {
             let good = e.valid_up_to();
             // The valid prefix is UTF-8 by construction.
@@ -71,6 +37,53 @@ pub fn decode(bytes: &[u8]) -> Result<(&str, &str), Error> {
             ))
         }
     }
+}
+
+/// Refuses line breaks the editor would not read as kubectl does: a lone CR
+/// (old Mac OS), and NEL, LS and PS. The error's line and column are counted
+/// in `text`.
+pub fn check_line_breaks(text: &str) -> Result<(), Error> {
+    // YAML also breaks lines at a lone CR (old Mac OS); the editor's line
+    // logic does not, so such input is refused, not guessed at.
+    let b = text.as_bytes();
+    if let Some(i) = memchr::memchr_iter(b'\r', b).find(|&i| b.get(i + 1) != Some(&b'\n')) {
+        let (line, col) = line_col(text, i);
+        return Err(Error::at_line_col(
+            ErrorKind::Syntax,
+            line,
+            col,
+            "a carriage return without a line feed (old Mac line ending) is not supported; use LF or CRLF line endings",
+        ));
+    }
+    // NEL, LS and PS break lines in YAML 1.1 (libyaml, kubectl's go-yaml)
+    // but not in YAML 1.2: the two would read different documents, so such
+    // input is refused too. Searched as byte strings (their UTF-8
+    // encodings): a scan by characters cost 5% of a run on real streams.
+    let line_break = |c: char| {
+        let mut buf = [0; 4];
+        memchr::memmem::find(b, c.encode_utf8(&mut buf).as_bytes()).map(|at| (at, c))
+    };
+    let odd = if text.is_ascii() {
+        None
+    } else {
+        ['\u{85}', '\u{2028}', '\u{2029}']
+            .into_iter()
+            .filter_map(line_break)
+            .min()
+    };
+    if let Some((i, c)) = odd {
+        let (line, col) = line_col(text, i);
+        return Err(Error::at_line_col(
+            ErrorKind::Syntax,
+            line,
+            col,
+            format!(
+                "U+{:04X} is a line break to YAML 1.1 parsers (kubectl's among them) but not to YAML 1.2; refusing to guess",
+                c as u32
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The private-use character that stands for the invalid byte `b` in

@@ -21,7 +21,9 @@ use crate::error::Error;
 use crate::text::Offsets;
 
 pub use node::{Fx, Kind, Mode, Node, Style};
-pub use regions::{section_tails, split_regions, Regions};
+#[cfg(test)]
+pub use regions::split_regions;
+pub use regions::{batches, section_tails, Regions};
 
 use builder::{scan_error, Builder};
 

@@ -6,7 +6,10 @@ use std::ops::Range;
 /// parsing: a region ends before a `---` line that follows content, or
 /// after a `...` line. YAML forbids document markers inside any node, so for
 /// valid YAML, parsing each region alone gives exactly the stream's
-/// documents; invalid YAML still fails when a region is parsed.
+/// documents; invalid YAML still fails when a region is parsed. (The run
+/// itself scans each of its [`batches`] with [`Regions`]; this is their
+/// definition, for tests.)
+#[cfg(test)]
 pub fn split_regions(text: &str) -> Vec<Range<usize>> {
     Regions::new(text.as_bytes()).collect()
 }
@@ -70,6 +73,54 @@ impl Iterator for Regions<'_> {
     }
 }
 
+/// Cuts a stream into spans of about `size` bytes or more, each a run of
+/// whole regions of [`split_regions`]: every cut is a `---` line where that
+/// line scan also ends a region, found by looking at the text near the cut
+/// only. So the stream is split without a serial scan of every line, and the
+/// regions of each span (a [`Regions`] scan of the span alone) are exactly
+/// the stream's regions.
+pub fn batches(text: &str, size: usize) -> Vec<Range<usize>> {
+    let b = text.as_bytes();
+    let mut spans = Vec::new();
+    let mut start = 0;
+    while start < b.len() {
+        let mut end = b.len();
+        let mut from = start + size.max(1);
+        while from < b.len() {
+            let Some(i) = memchr::memmem::find(&b[from..], b"\n---") else {
+                break;
+            };
+            let line = from + i + 1;
+            if is_marker(&b[line..], b"---") && ends_region_before(b, line) {
+                end = line;
+                break;
+            }
+            from = line;
+        }
+        spans.push(start..end);
+        start = end;
+    }
+    spans
+}
+
+/// Whether the line scan of [`split_regions`] ends a region before the
+/// `---` line at `line`: it does when content came after the last `...`
+/// line (or the start). Blank lines, comments and `%` lines count as no
+/// content; a `---` line counts as content.
+fn ends_region_before(b: &[u8], line: usize) -> bool {
+    let mut end = line;
+    while end > 0 {
+        let start = memchr::memrchr(b'\n', &b[..end - 1]).map_or(0, |i| i + 1);
+        let l = &b[start..end];
+        let t = l.trim_ascii_start();
+        if !(t.is_empty() || t[0] == b'#' || l[0] == b'%') {
+            return !is_marker(l, b"...");
+        }
+        end = start;
+    }
+    false
+}
+
 /// The text kubectl never parses: kubectl cuts a stream at `---` lines and
 /// reads only the first YAML document of each section, so what follows that
 /// document's end (a `...` line, or a `%` line at column 0, which libyaml's
@@ -117,6 +168,36 @@ fn is_marker(line: &[u8], m: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batches_are_runs_of_whole_regions() {
+        let streams = [
+            "a: 1\n---\nb: 2\n---\nc: 3\n",
+            "---\na: 1\n---\n---\nb: 2\n",
+            "# c\n---\na: 1\n...\n# d\n---\nb: 2\n",
+            "a: 1\n...\n%YAML 1.2\n---\nb: 2\n---\nc\n",
+            "a: 1\n%YAML 1.2\n---\nb: 2\n",
+            "a: |\n  x\n---\n--- # c\nb\r\n---\r\nc: 3\r\n",
+            "a: 1\n----\n---x\n--- \nb\n...\n...\n---\nc\n",
+            "%TAG ! x\n---\na\n",
+            "",
+            "---\n",
+        ];
+        for text in streams {
+            let want = split_regions(text);
+            for size in 0..text.len() + 2 {
+                let got: Vec<Range<usize>> = batches(text, size)
+                    .into_iter()
+                    .flat_map(|span| {
+                        let base = span.start;
+                        Regions::new(text[span].as_bytes())
+                            .map(move |r| r.start + base..r.end + base)
+                    })
+                    .collect();
+                assert_eq!(got, want, "{text:?} in spans of {size}");
+            }
+        }
+    }
 
     #[test]
     fn section_tails_follow_kubectl_sections() {
