@@ -2,14 +2,23 @@
 """Benchmark of reload-stamp against an I/O floor, a parse floor and peers.
 
     python3 bench/run.py [--quick] [--reps N] [--seed S] [--no-build] [--no-tmpfs]
+                         [--corpus DIR] [--compare REV ...]
 
 Builds the release binaries, generates (or reuses) inputs under bench/data/
-with bench/gen.py, then times, per stream of 1, 20 and 100 MB (--quick: 1
-and 20):
+with bench/gen.py, then times, per generated stream of 1, 20 and 100 MB
+(--quick: 1 and 20), and per real stream of 20 and 100 MB (--quick: 20):
 
-  reload-stamp   reload-stamp --value V -q < stream > /dev/null
-  cat            cat stream > /dev/null                  (I/O floor)
-  parse floor    examples/parse_floor < stream           (one bare saphyr parse)
+  reload-stamp        reload-stamp --value V -q < stream > /dev/null
+  reload-stamp FILE   reload-stamp --value V -q stream > /dev/null
+  cat                 cat stream > /dev/null                  (I/O floor)
+  parse floor         examples/parse_floor < stream           (one bare saphyr parse)
+
+The real stream is what users pipe: every .yaml/.yml file of the shared
+corpus's real/ (--corpus, default ../shared/corpus beside the repository),
+in sorted order, joined with `---` lines and repeated to the size. With
+--compare REV, each REV is built in a worktree under bench/data/ and timed
+beside the current build on standard input (the figures of older commits,
+measured in the same rounds rather than copied from an older table).
 
 and reload-stamp --write on a fresh copy of a 10,000-file tree (on the disk
 of bench/data, and again on /dev/shm when it is a tmpfs), plus yq and
@@ -285,6 +294,63 @@ def ensure_tree(files, seed):
     return path, stats
 
 
+def ensure_real(size_mb, corpus):
+    """The shared corpus's real/ manifests joined with `---` lines, repeated
+    to size_mb; None when the corpus is not there."""
+    real = corpus / "real"
+    if not real.is_dir():
+        return None
+    files = sorted(p for p in real.rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml"))
+    digest = hashlib.sha256()
+    for p in files:
+        digest.update(str(p.relative_to(real)).encode() + b"\0" + p.read_bytes())
+    path = DATA / f"real-{size_mb}mb.yaml"
+    meta_path = path.with_suffix(".json")
+    want = {"size_mb": size_mb, "corpus_sha256": digest.hexdigest()}
+    stats = cached(meta_path, want) if path.exists() else None
+    if stats:
+        log(f"  reusing {path.relative_to(ROOT)}")
+        return path, stats
+    log(f"  joining {len(files)} files of {real} into {path.relative_to(ROOT)}")
+    parts = []
+    for p in files:
+        b = p.read_bytes()
+        parts.append(b if b.endswith(b"\n") else b + b"\n")
+    one = b"---\n".join(parts) + b"---\n"
+    target = size_mb * MB
+    tmp = path.with_name(path.name + ".partial")
+    with open(tmp, "wb") as f:
+        written, copies = 0, 0
+        while written < target:
+            f.write(one)
+            written += len(one)
+            copies += 1
+    tmp.replace(path)
+    stats = {"files": len(files), "copies": copies, "bytes": written}
+    meta_path.write_text(json.dumps({**want, "stats": stats}, indent=2) + "\n")
+    return path, stats
+
+
+def build_revision(rev):
+    """The release binary of git revision rev, built in a worktree under
+    bench/data/ (target directory shared between revisions)."""
+    sha = sh(["git", "-C", str(ROOT), "rev-parse", "--short", rev])
+    if not sha:
+        sys.exit(f"--compare {rev}: not a revision of this repository")
+    tree = DATA / f"rev-{sha}"
+    if not tree.exists():
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), sha],
+                       check=True, capture_output=True)
+    log(f"  building {sha} in {tree.relative_to(ROOT)}")
+    env = {**os.environ, "CARGO_TARGET_DIR": str(DATA / "target-compare" / sha)}
+    b = subprocess.run(["cargo", "build", "--release", "--bin", "reload-stamp"], cwd=tree, env=env,
+                       capture_output=True, text=True)
+    if b.returncode != 0:
+        log(b.stderr)
+        sys.exit(f"--compare {rev}: build failed")
+    return sha, DATA / "target-compare" / sha / "release" / "reload-stamp"
+
+
 # ---------------------------------------------------------------------------
 # Checks of the untimed warm-up runs: a fast wrong answer is not a result.
 
@@ -308,6 +374,29 @@ def expect_stamps(expected):
         if got != expected:
             return f"MISMATCH: output has {got} stamps, the generator made {expected} workloads"
         return f"{got} workloads stamped"
+    return check
+
+
+def digest_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def same_output_as(reference):
+    """A check that the output is byte for byte the first checked run's:
+    standard input and a file argument (and older builds) must agree."""
+    def check(_sample, out):
+        got = digest_file(out)
+        if "digest" not in reference:
+            reference["digest"] = got
+            reference["stamps"] = count_value(out)
+            return f"{reference['stamps']} workloads stamped"
+        if got != reference["digest"]:
+            return "MISMATCH: output differs from the first reload-stamp run's on this input"
+        return "same output"
     return check
 
 
@@ -467,6 +556,10 @@ def main():
     ap.add_argument("--no-build", action="store_true", help="use the binaries as they are")
     ap.add_argument("--no-tmpfs", action="store_true",
                     help="write the tree on disk only, not also on a tmpfs (/dev/shm)")
+    ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus",
+                    help="the shared corpus, whose real/ makes the real stream")
+    ap.add_argument("--compare", action="append", default=[], metavar="REV",
+                    help="also time the build of this git revision on standard input (repeatable)")
     args = ap.parse_args()
     if args.reps < 5:
         log(f"note: --reps {args.reps} is below the 5 the medians are meant to have")
@@ -489,10 +582,17 @@ def main():
     DATA.mkdir(parents=True, exist_ok=True)
     sizes = [1, 20] if args.quick else [1, 20, 100]
     log("inputs")
-    streams = [(size,) + ensure_stream(size, args.seed) for size in sizes]
+    streams = [(f"stream {size} MB",) + ensure_stream(size, args.seed) for size in sizes]
+    for size in ([20] if args.quick else [20, 100]):
+        real = ensure_real(size, args.corpus)
+        if real:
+            streams.append((f"real {size} MB",) + real)
+        else:
+            log(f"  {args.corpus / 'real'} not found: no real stream")
+    compared = [build_revision(rev) for rev in args.compare]
     tree, tree_stats = ensure_tree(TREE_FILES, args.seed)
 
-    rows, ratio_lines, notes, problems = [], [], [], []
+    rows, ratio_lines, notes, problems, targets = [], [], [], [], []
 
     def report_failure(t, input_label, remap=None):
         s = t.failed_sample
@@ -504,20 +604,31 @@ def main():
             if ex:
                 msg += "\n    excerpt:\n" + ex
         problems.append(msg)
-        rows.append(fmt_row([input_label, t.label, "failed", "", "", ""]))
+        rows.append(fmt_row([input_label, t.label, "failed", "", "", "", "", "", ""]))
 
-    for size, path, stats in streams:
+    for label, path, stats in streams:
         nbytes = path.stat().st_size
-        label = f"stream {size} MB"
-        log(f"{label} ({nbytes} bytes, {stats['documents']} documents, {stats['workloads']} workloads)")
+        generated = label.startswith("stream")
+        if generated:
+            log(f"{label} ({nbytes} bytes, {stats['documents']} documents, {stats['workloads']} workloads)")
+            check = lambda: expect_stamps(stats["workloads"])  # noqa: E731
+        else:
+            log(f"{label} ({nbytes} bytes, {stats['files']} files x {stats['copies']})")
+            reference = {}
+            check = lambda: same_output_as(reference)  # noqa: E731
         tools = [
-            Tool("reload-stamp", [str(stamp), "--value", VALUE, "-q"], stdin=path,
-                 check=expect_stamps(stats["workloads"])),
+            Tool("reload-stamp", [str(stamp), "--value", VALUE, "-q"], stdin=path, check=check()),
+            Tool("reload-stamp FILE", [str(stamp), "--value", VALUE, "-q", str(path)], check=check()),
+        ]
+        for sha, exe in compared:
+            tools.append(Tool(f"reload-stamp at {sha}", [str(exe), "--value", VALUE, "-q"], stdin=path,
+                              check=check()))
+        tools += [
             Tool("cat (I/O floor)", ["cat", str(path)]),
             Tool("parse_floor", [str(floor)], stdin=path, check=parse_floor_check),
         ]
         kdir = None
-        if size == 1:
+        if label == "stream 1 MB":
             kdir = Path(tempfile.mkdtemp(prefix="kustomize-", dir=DATA))
             for tool, note in (yq_tool(path), kustomize_tool(path, kdir)):
                 notes.append(note)
@@ -532,7 +643,7 @@ def main():
             if kdir:
                 shutil.rmtree(kdir, ignore_errors=True)
 
-        floor_tool = tools[2]
+        floor_tool = next(t for t in tools if t.label == "parse_floor")
         floor_ok = not floor_tool.failed and floor_tool.samples
         for t in tools:
             if t.note:
@@ -542,23 +653,25 @@ def main():
             if t.failed:
                 report_failure(t, label)
                 continue
-            wall = median_wall(t)
-            ratio = f"{median_wall(floor_tool) / wall:.2f}" if floor_ok else "n/a"
-            rows.append(fmt_row([label, t.label, f"{wall:.4f}", f"{nbytes / MB / wall:.1f}",
-                                 rss_cell(t), ratio]))
-        main_tool = tools[0]
-        if floor_ok and not main_tool.failed:
-            paired = [f.wall / m.wall for m, f in zip(main_tool.samples, floor_tool.samples)]
-            ratio_lines.append(
-                f"- {label}: reload-stamp MB/s / parse-floor MB/s = "
-                f"{median_wall(floor_tool) / median_wall(main_tool):.3f} (ratio of medians); "
-                f"paired per round: median {statistics.median(paired):.3f}, "
-                f"range {min(paired):.3f}..{max(paired):.3f}; "
-                # reload-stamp may use every core while parse_floor uses
-                # one, so the wall ratio alone would flatter it on big
-                # machines; the CPU ratio compares work done.
-                f"CPU-time ratio {median_cpu(floor_tool) / median_cpu(main_tool):.3f} "
-                f"({median_cpu(main_tool):.3f} vs {median_cpu(floor_tool):.3f} CPU s)")
+            wall, cpu = median_wall(t), median_cpu(t)
+            ratio = f"{wall / median_wall(floor_tool):.2f}" if floor_ok else "n/a"
+            cpu_ratio = f"{cpu / median_cpu(floor_tool):.2f}" if floor_ok else "n/a"
+            rss_ratio = f"{median_rss_kb(t) * 1024 / nbytes:.2f}"
+            rows.append(fmt_row([label, t.label, f"{wall:.4f}", f"{nbytes / MB / wall:.1f}", ratio,
+                                 f"{cpu:.3f}", cpu_ratio, rss_cell(t), rss_ratio]))
+        if floor_ok and label != "stream 1 MB":
+            for t in tools[:2]:
+                if t.failed or not floor_ok:
+                    continue
+                paired = [m.wall / f.wall for m, f in zip(t.samples, floor_tool.samples)]
+                w = median_wall(t) / median_wall(floor_tool)
+                c = median_cpu(t) / median_cpu(floor_tool)
+                r = median_rss_kb(t) * 1024 / nbytes
+                verdict = "met" if w <= 0.75 and c <= 1.3 and r <= 2.5 else "NOT met"
+                targets.append(
+                    f"- {label}, {t.label}: wall {w:.2f}x the parse floor (paired per round: median "
+                    f"{statistics.median(paired):.2f}, range {min(paired):.2f}..{max(paired):.2f}; "
+                    f"target <= 0.75), CPU {c:.2f}x (<= 1.3), peak RSS {r:.2f}x the input (<= 2.5): {verdict}")
 
     # The tree is written twice over: on the disk that holds bench/data (the
     # realistic case) and on a tmpfs, because file creation on some
@@ -582,21 +695,26 @@ def main():
             continue
         wall = median_wall(t)
         rows.append(fmt_row([tree_label, t.label, f"{wall:.4f}", f"{tree_stats['bytes'] / MB / wall:.1f}",
-                             rss_cell(t), "—"]))
+                             "—", f"{median_cpu(t):.3f}", "—", rss_cell(t), "—"]))
         ratio_lines.append(f"- {tree_label}: {tree_stats['files'] / wall:,.0f} files/s, "
                            f"{tree_stats['bytes'] / MB / wall:.1f} MB/s "
                            f"(runs: {', '.join(f'{x.wall:.2f}' for x in t.samples)} s)")
 
     print(f"\n## reload-stamp benchmark (seed {args.seed}, {args.reps} timed runs each, medians)\n")
     print(f"{environment()}\n")
-    print(fmt_row(["input", "tool", "median wall s", "MB/s", "peak RSS MB", "ratio to parse floor"]))
-    print(fmt_row(["---", "---", "---:", "---:", "---:", "---:"]))
+    print(fmt_row(["input", "tool", "median wall s", "MB/s", "wall / floor", "CPU s", "CPU / floor",
+                   "peak RSS MB", "RSS / input"]))
+    print(fmt_row(["---", "---", "---:", "---:", "---:", "---:", "---:", "---:", "---:"]))
     print("\n".join(rows))
-    print("\nratio to parse floor = tool MB/s / parse_floor MB/s on the same input "
-          "(1.0 = as fast as one bare parse; cat is the I/O floor).")
+    print("\nfloor = parse_floor, one bare parse on one core, on the same input and in the same rounds "
+          "(wall / floor below 1 = faster than that parse; cat is the I/O floor). "
+          "CPU s = user + system time of the process.")
     print("peak RSS: median ru_maxrss from os.wait4; ‡ = below the spawn floor wait4 can see "
           "from Python, taken from one /usr/bin/time run instead (see run.py's docstring).\n")
     print("\n".join(ratio_lines))
+    if targets:
+        print("\ntargets (issue 22), reload-stamp on standard input and as a file:")
+        print("\n".join(targets))
     if notes:
         print("\nnotes:")
         print("\n".join(f"- {n}" for n in notes))
