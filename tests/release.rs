@@ -650,3 +650,84 @@ fn indent_item(doc: &str) -> String {
         .map(|(i, l)| format!("{}{l}\n", if i == 0 { "- " } else { "  " }))
         .collect()
 }
+
+/// Whether `program` runs; says so when it does not.
+fn have(program: &str) -> bool {
+    let ok = Command::new(program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("skipped: {program} is not installed");
+    }
+    ok
+}
+
+#[test]
+#[ignore = "needs release/build.sh image, podman and pre-commit; .ci/release.sh runs it"]
+fn precommit_runs_the_image_as_a_docker_image_hook() {
+    // For repositories without Rust: a local hook of pre-commit's
+    // docker_image language runs the image (README, Install). pre-commit
+    // runs `docker`; here that name is podman.
+    if !have("pre-commit") {
+        panic!("pre-commit is not installed (pip install pre-commit)");
+    }
+    let podman = Command::new("sh")
+        .args(["-c", "command -v podman"])
+        .output()
+        .unwrap();
+    let podman = text(&podman.stdout).trim().to_string();
+    assert!(!podman.is_empty(), "podman is not installed");
+    let tools = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(&podman, tools.path().join("docker")).unwrap();
+    let path = format!(
+        "{}:{}",
+        tools.path().display(),
+        std::env::var("PATH").unwrap()
+    );
+
+    let repo = stale_repo();
+    let config = format!(
+        "repos:\n- repo: local\n  hooks:\n  - id: reload-stamp\n    name: reload-stamp (config hash)\n    language: docker_image\n    entry: {} --config-hash --write --quiet\n    pass_filenames: false\n    files: \\.(ya?ml|json)$\n    args: [k8s/]\n",
+        image()
+    );
+    fs::write(repo.path().join(".pre-commit-config.yaml"), config).unwrap();
+    let git = |args: &[&str]| {
+        let o = Command::new("git")
+            .current_dir(repo.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "git {args:?}: {}", text(&o.stderr));
+    };
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    let precommit = || {
+        let mut c = Command::new("pre-commit");
+        c.current_dir(repo.path())
+            .env("PATH", &path)
+            .env("PRE_COMMIT_HOME", repo.path().join(".cache"))
+            .args(["run", "--all-files"]);
+        run(c, b"")
+    };
+    let first = precommit();
+    assert_eq!(
+        first.status.code(),
+        Some(1),
+        "{}{}",
+        text(&first.stdout),
+        text(&first.stderr)
+    );
+    assert!(text(&first.stdout).contains("files were modified by this hook"));
+    assert!(fs::read_to_string(repo.path().join("k8s/web.yaml"))
+        .unwrap()
+        .contains("checksum/config:"));
+    let second = precommit();
+    assert_eq!(
+        second.status.code(),
+        Some(0),
+        "{}{}",
+        text(&second.stdout),
+        text(&second.stderr)
+    );
+}
