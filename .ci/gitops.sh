@@ -14,3 +14,14 @@ eval "$(.ci/gitops-tools.sh | sed 's/^/export /')"
 
 step "Helm 3 and Helm 4 end to end"
 cargo test --test helm -- --ignored
+
+step "Argo CD config management plugin (integrations/argocd), as the cmp-server runs it"
+cargo test --test argocd -- --ignored
+
+# The same kustomize tests as above, with kubectl 1.35 first on PATH (both
+# the tests' kubectl and the one reload-stamp --kustomize runs), so a
+# kustomize upgrade that changes behaviour shows here.
+newer="$(dirname "$KUBECTL_NEW"):$PATH"
+step "kustomize tests with $(PATH=$newer kubectl version --client | tr '\n' ' ')"
+PATH=$newer cargo test --test kustomize
+PATH=$newer cargo test --test integrations kustomize
