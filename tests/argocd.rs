@@ -333,7 +333,9 @@ fn an_empty_application_fails_instead_of_pruning_everything() {
         return;
     }
     let says = "has no manifests; refusing an empty stream, which would make Argo CD prune every resource of the application";
-    let mut cases: Vec<(&str, Vec<(&str, &str)>, Vec<Tools>)> = vec![
+    /// What is wrong, the application's files, and the renderers to try.
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, Vec<Tools>);
+    let mut cases: Vec<Case> = vec![
         (
             "no files",
             vec![("reload-stamp.args", "")],
