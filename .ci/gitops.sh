@@ -18,6 +18,16 @@ cargo test --test helm -- --ignored
 step "Argo CD config management plugin (integrations/argocd), as the cmp-server runs it"
 cargo test --test argocd -- --ignored
 
+step "KRM function as a container image, through kubectl kustomize (podman as docker)"
+# podman on this kind of machine: runc (crun fails with a cgroup error) and
+# no default ulimits.
+export CONTAINERS_CONF="$PWD/target/ci-tools/containers.conf"
+printf '[containers]\ndefault_ulimits = []\n\n[engine]\nruntime = "runc"\n' > "$CONTAINERS_CONF"
+RELOAD_STAMP_IMAGE=$(.ci/krm-image.sh | tail -n 1)
+export RELOAD_STAMP_IMAGE
+echo "image: $RELOAD_STAMP_IMAGE"
+cargo test --test krm_container -- --ignored
+
 # The same kustomize tests as above, with kubectl 1.35 first on PATH (both
 # the tests' kubectl and the one reload-stamp --kustomize runs), so a
 # kustomize upgrade that changes behaviour shows here.

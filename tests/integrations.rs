@@ -98,8 +98,10 @@ fn krm_warnings_and_errors_are_results() {
     // A warning: the reference is not among the items. Exit 0.
     let config = "functionConfig:\n  apiVersion: reload-stamp/v1alpha1\n  kind: ReloadStamp\n  configHash: true\n";
     let input = resource_list(config).replace("{name: app}", "{name: gone}");
-    let (code, out, _) = function(&input, &[]);
+    let (code, out, err) = function(&input, &[]);
     assert_eq!(code, Some(0));
+    // Also on stderr, which kustomize and kpt show from a container.
+    assert_eq!(err, "reload-stamp: warning: 17:34: Deployment web references ConfigMap 'gone', which is not among the inputs\n");
     assert!(
         out.ends_with(&format!("{config}results:\n- message: \"17:34: Deployment web references ConfigMap 'gone', which is not among the inputs\"\n  severity: warning\n")),
         "{out}"
@@ -120,6 +122,8 @@ fn krm_warnings_and_errors_are_results() {
         assert!(results.starts_with("results:\n- message: \""), "{results}");
         assert!(results.contains(says), "{says}: {results}");
         assert!(results.ends_with("\"\n  severity: error\n"), "{results}");
+        assert!(err.starts_with("reload-stamp: error: "), "{err}");
+        assert!(err.contains(says), "{err}");
     }
 }
 

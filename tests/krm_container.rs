@@ -1,0 +1,261 @@
+//! The KRM function as a container image, through the real kustomize:
+//! `kubectl kustomize --enable-alpha-plugins` on a kustomization whose
+//! transformer carries `config.kubernetes.io/function: container: image:`.
+//! kustomize runs it as `docker run --user nobody --network none`; here
+//! `docker` is podman-docker's (podman), first on PATH.
+//!
+//! The image is the release image (`release/build.sh image`, FROM scratch);
+//! `RELOAD_STAMP_IMAGE` names it. Ignored by plain `cargo test`; CI builds
+//! the image and runs `cargo test --test krm_container -- --ignored`, with
+//! the machine's kubectl and again with kubectl 1.35.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::tools::{ci_tool, path_with};
+
+const DEPLOY: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  annotations:
+    config.kubernetes.io/owner: team-web
+spec:
+  template:
+    spec:
+      containers:
+      - name: web
+        image: nginx
+        envFrom:
+        - configMapRef:
+            name: app
+";
+
+const KUSTOMIZATION: &str = "resources:
+- deploy.yaml
+configMapGenerator:
+- name: app
+  literals: [LOG=info]
+buildMetadata: [originAnnotations]
+";
+
+/// The image, and a directory whose `docker` is podman-docker's.
+struct Engine {
+    image: String,
+    docker: tempfile::TempDir,
+}
+
+fn engine() -> Option<Engine> {
+    let why = match std::env::var("RELOAD_STAMP_IMAGE") {
+        Err(_) => {
+            "RELOAD_STAMP_IMAGE is not set (.ci/gitops.sh builds the image and sets it)".to_string()
+        }
+        Ok(image) => {
+            let wrapper = Path::new("/usr/bin/docker");
+            match fs::read_to_string(wrapper) {
+                Ok(s) if s.contains("podman") => {
+                    let docker = tempfile::tempdir().unwrap();
+                    std::os::unix::fs::symlink(wrapper, docker.path().join("docker")).unwrap();
+                    return Some(Engine { image, docker });
+                }
+                _ => "podman-docker's /usr/bin/docker is not installed (apt-get install podman-docker)".to_string(),
+            }
+        }
+    };
+    assert!(std::env::var_os("CI").is_none(), "{why}");
+    eprintln!("{why}: skipped");
+    None
+}
+
+/// The kubectls: the machine's, and 1.35 where installed.
+fn kubectls() -> Vec<PathBuf> {
+    let mut all = vec![PathBuf::from("kubectl")];
+    all.extend(ci_tool("KUBECTL_NEW", "kubectl-1.35.2/kubectl"));
+    all
+}
+
+fn build(kubectl: &Path, engine: &Engine, dir: &Path) -> Output {
+    Command::new(kubectl)
+        .args(["kustomize", "--enable-alpha-plugins"])
+        .arg(dir)
+        .env("PATH", path_with(&[engine.docker.path().to_path_buf()]))
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A transformer config that runs the image.
+fn function(engine: &Engine, api: &str, kind: &str, body: &str) -> String {
+    format!(
+        "apiVersion: {api}\nkind: {kind}\nmetadata:\n  name: stamp\n  annotations:\n    config.kubernetes.io/function: |\n      container:\n        image: {}\n{body}",
+        engine.image
+    )
+}
+
+/// A kustomization with the transformer (or none).
+fn app(transformer: Option<&str>) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    fs::write(d.path().join("deploy.yaml"), DEPLOY).unwrap();
+    let mut k = KUSTOMIZATION.to_string();
+    if let Some(t) = transformer {
+        fs::write(d.path().join("stamp.yaml"), t).unwrap();
+        k.push_str("transformers:\n- stamp.yaml\n");
+    }
+    fs::write(d.path().join("kustomization.yaml"), k).unwrap();
+    d
+}
+
+/// The build without the transformer, with the stamp on the
+/// Deployment's pod template: the only lines a stamping function adds.
+fn expected(kubectl: &Path, engine: &Engine, stamp: &str) -> String {
+    let plain = build(kubectl, engine, app(None).path());
+    assert!(plain.status.success(), "{}", text(&plain.stderr));
+    text(&plain.stdout).replace(
+        "  template:\n    spec:\n",
+        &format!("  template:\n    metadata:\n      annotations:\n        {stamp}\n    spec:\n"),
+    )
+}
+
+#[test]
+#[ignore = "needs the image and podman: CI builds it (.ci/gitops.sh)"]
+fn a_value_from_a_configmap_function_config() {
+    let Some(engine) = engine() else { return };
+    for kubectl in kubectls() {
+        let t = function(&engine, "v1", "ConfigMap", "data:\n  value: \"42\"\n");
+        let o = build(&kubectl, &engine, app(Some(&t)).path());
+        assert!(
+            o.status.success(),
+            "{}: {}",
+            kubectl.display(),
+            text(&o.stderr)
+        );
+        // Only the stamp and kustomize's own record are new: every
+        // config.kubernetes.io annotation (the user's, and the origins
+        // kustomize keeps on the items) came back from the container.
+        assert_eq!(
+            text(&o.stdout),
+            expected(&kubectl, &engine, "reloaded-at: \"42\""),
+            "{}",
+            kubectl.display()
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs the image and podman: CI builds it (.ci/gitops.sh)"]
+fn a_config_hash_from_a_typed_function_config() {
+    let Some(engine) = engine() else { return };
+    for kubectl in kubectls() {
+        let t = function(
+            &engine,
+            "reload-stamp/v1alpha1",
+            "ReloadStamp",
+            "configHash: true\n",
+        );
+        let o = build(&kubectl, &engine, app(Some(&t)).path());
+        assert!(
+            o.status.success(),
+            "{}: {}",
+            kubectl.display(),
+            text(&o.stderr)
+        );
+        // Transformers run before kustomize appends the generated
+        // ConfigMap's hash suffix: the digest names it `app`.
+        let digest = common::digest_outside(b"ConfigMap\0app\0data\0LOG\0info\0\0", None);
+        let out = text(&o.stdout);
+        assert_eq!(
+            out,
+            expected(&kubectl, &engine, &format!("checksum/config: {digest}")),
+            "{}",
+            kubectl.display()
+        );
+        assert!(
+            out.contains("config.kubernetes.io/owner: team-web"),
+            "{out}"
+        );
+        assert!(
+            out.contains("config.kubernetes.io/origin: |\n      path: deploy.yaml"),
+            "{out}"
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs the image and podman: CI builds it (.ci/gitops.sh)"]
+fn an_error_fails_kustomize_with_our_message() {
+    let Some(engine) = engine() else { return };
+    for kubectl in kubectls() {
+        for (body, says) in [
+            ("configHash: true\nvaule: x\n", "vaule"),
+            // No value, no clock: the render must be reproducible.
+            ("", "must give the same output every time"),
+        ] {
+            let t = function(&engine, "reload-stamp/v1alpha1", "ReloadStamp", body);
+            let o = build(&kubectl, &engine, app(Some(&t)).path());
+            assert!(!o.status.success(), "{}: {body}", kubectl.display());
+            assert!(o.stdout.is_empty());
+            let err = text(&o.stderr);
+            assert!(err.contains(says), "{}: {says}: {err}", kubectl.display());
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs the image and podman: CI builds it (.ci/gitops.sh)"]
+fn the_argocd_sidecar_path_holds_the_binary_of_the_image() {
+    let Some(engine) = engine() else { return };
+    // integrations/argocd/sidecar.yaml mounts the image at a path and puts
+    // a directory under it first on PATH: that directory, in the image,
+    // must hold the binary.
+    let text = fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("integrations/argocd/sidecar.yaml"),
+    )
+    .unwrap();
+    let patch: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let c = &patch["spec"]["template"]["spec"]["containers"][0];
+    let mount = c["volumeMounts"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "reload-stamp-bin")
+        .unwrap()["mountPath"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = c["env"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "PATH")
+        .unwrap()["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let first = path.split(':').next().unwrap();
+    let inside = first
+        .strip_prefix(mount.as_str())
+        .expect("PATH starts in the mount");
+    let o = Command::new("podman")
+        .args(["run", "--rm", "--network", "none", "--entrypoint"])
+        .arg(format!("{inside}/reload-stamp"))
+        .arg(&engine.image)
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text_of(&o.stderr));
+    assert!(
+        text_of(&o.stdout).starts_with("reload-stamp "),
+        "{}",
+        text_of(&o.stdout)
+    );
+}
+
+fn text_of(b: &[u8]) -> String {
+    text(b)
+}
