@@ -59,6 +59,12 @@ struct Tools {
 /// Runs `generate` as the cmp-server does: `command[0]` with the rest of
 /// `command` and then `args`, in the application's directory.
 fn generate(app: &Path, tools: &Tools) -> Output {
+    generate_with(app, tools, &[])
+}
+
+/// `generate` with more variables, e.g. the Application's `plugin.env`
+/// (Argo CD prefixes their names with `ARGOCD_ENV_`).
+fn generate_with(app: &Path, tools: &Tools, env: &[(&str, &str)]) -> Output {
     let p = plugin();
     let gen = &p["spec"]["generate"];
     let mut argv: Vec<String> = gen["command"]
@@ -98,6 +104,7 @@ fn generate(app: &Path, tools: &Tools) -> Output {
         .env("ARGOCD_APP_SOURCE_TARGET_REVISION", "HEAD")
         .env("KUBE_VERSION", "1.32.3")
         .env("KUBE_API_VERSIONS", "v1,apps/v1,batch/v1")
+        .envs(env.iter().copied())
         .output()
         .unwrap()
 }
@@ -206,6 +213,37 @@ fn a_kustomize_overlay_application() {
     );
     let app = d.path().join("overlays/prod");
     assert!(discovered(&app));
+    // kustomize options from the Application's plugin env: a file outside
+    // the overlay needs LoadRestrictionsNone.
+    write(
+        d.path(),
+        &[
+            (
+                "shared/extra.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n",
+            ),
+            (
+                "overlays/extra/kustomization.yaml",
+                "resources:\n- ../../shared/extra.yaml\n",
+            ),
+        ],
+    );
+    let extra = d.path().join("overlays/extra");
+    let plain = Tools {
+        path: vec![],
+        label: "kubectl on PATH".into(),
+    };
+    assert_eq!(generate(&extra, &plain).status.code(), Some(1));
+    let o = generate_with(
+        &extra,
+        &plain,
+        &[(
+            "ARGOCD_ENV_KUSTOMIZE_BUILD_OPTIONS",
+            "--load-restrictor LoadRestrictionsNone",
+        )],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("name: extra"));
     assert!(!discovered(&d.path().join("base")));
     for tools in kubectls() {
         let o = generate(&app, &tools);
@@ -291,6 +329,16 @@ fn a_helm_chart_application_with_helm_3_and_4() {
             "{}: {out}",
             tools.label
         );
+        // Helm arguments from the Application's plugin env.
+        let o = generate_with(
+            d.path(),
+            &tools,
+            &[("ARGOCD_ENV_HELM_ARGS", "--set log=debug")],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        let out = text(&o.stdout);
+        assert!(out.contains("LOG: \"debug\""), "{out}");
+        assert!(!out.contains(&digest), "{out}");
     }
 }
 
@@ -299,14 +347,10 @@ fn a_helm_chart_application_with_helm_3_and_4() {
 fn a_directory_of_plain_manifests() {
     let d = tempfile::tempdir().unwrap();
     let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  LOG: info\n";
-    write(
-        d.path(),
-        &[
-            ("deploy.yaml", DEPLOY),
-            ("config/cm.yaml", cm),
-            ("reload-stamp.args", ""),
-        ],
-    );
+    write(d.path(), &[("deploy.yaml", DEPLOY), ("config/cm.yaml", cm)]);
+    // No reload-stamp.args: not discovered, but an Application that names
+    // the plugin gets the default options (--config-hash).
+    assert!(!discovered(d.path()));
     let o = generate(
         d.path(),
         &Tools {

@@ -236,6 +236,39 @@ fn kustomize_exec_plugin_through_the_real_kubectl() {
     );
 }
 
+#[test]
+fn kustomize_skips_an_exec_function_under_kubectl_silently() {
+    // kubectl kustomize has no --enable-exec: a transformer config whose
+    // function is `exec:` is recorded as applied and not run, so the build
+    // carries no stamp and no error. The README says to use the container
+    // form or the legacy plugin with kubectl; this shows if that changes.
+    let d = tempfile::tempdir().unwrap();
+    let k = d.path().join("app");
+    fs::create_dir_all(&k).unwrap();
+    fs::write(k.join("deploy.yaml"), "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n").unwrap();
+    fs::write(
+        k.join("kustomization.yaml"),
+        "resources:\n- deploy.yaml\ntransformers:\n- stamp.yaml\n",
+    )
+    .unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("reload-stamp");
+    fs::write(
+        k.join("stamp.yaml"),
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stamp\n  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: {}\ndata:\n  value: \"42\"\n", bin.display()),
+    )
+    .unwrap();
+    let Some(o) = kustomize_with_plugin(d.path(), &k) else {
+        return;
+    };
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("kind: Deployment"), "{out}");
+    assert!(
+        !out.contains("reloaded-at"),
+        "kubectl ran the exec function: {out}"
+    );
+}
+
 /// A stream as Helm 4 gives a post-renderer: each document annotated with
 /// the template it came from; a third-party chart without checksums.
 const HELM_STREAM: &str = "---
