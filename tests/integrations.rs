@@ -1,7 +1,7 @@
 //! The tools that render manifests: a KRM function (the ResourceList
 //! contract, from the KRM Functions Specification), kustomize's legacy exec
 //! plugin (through the real `kubectl kustomize --enable-alpha-plugins`),
-//! and Helm's post-renderer contract (Helm itself cannot be installed here).
+//! and Helm's post-renderer contract (tests/helm.rs runs the real Helm).
 
 mod common;
 
