@@ -580,6 +580,42 @@ fn help_and_version() {
 }
 
 #[test]
+fn version_names_the_commit_and_the_target() {
+    let o = cmd().arg("--version").output().unwrap();
+    let out = String::from_utf8(o.stdout).unwrap();
+    let (head, rest) = out
+        .trim_end()
+        .split_once(" (commit ")
+        .unwrap_or_else(|| panic!("no commit in {out:?}"));
+    assert_eq!(head, concat!("reload-stamp ", env!("CARGO_PKG_VERSION")));
+    let (commit, target) = rest
+        .strip_suffix(')')
+        .and_then(|r| r.split_once(", "))
+        .unwrap_or_else(|| panic!("no target in {out:?}"));
+    assert!(!target.is_empty() && !target.contains(' '), "{out:?}");
+    // In a git checkout (where these tests run), the commit is HEAD's, as
+    // git prints it; build.rs reruns when HEAD moves.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    let top = git(&["rev-parse", "--show-toplevel"]);
+    if std::env::var_os("RELOAD_STAMP_COMMIT").is_none()
+        && top.is_some_and(|t| fs::canonicalize(t).ok() == fs::canonicalize(dir).ok())
+    {
+        assert_eq!(Some(commit.to_string()), git(&["rev-parse", "HEAD"]));
+    } else {
+        assert!(commit == "unknown" || commit.len() >= 40, "{out:?}");
+    }
+}
+
+#[test]
 fn unknown_flag_is_a_usage_error() {
     let o = cmd().arg("--frobnicate").output().unwrap();
     assert_eq!(o.status.code(), Some(2));

@@ -43,13 +43,24 @@ Examples:
 Exit status: 0 success (also when there is nothing to stamp), 1 --check found
 changes, 2 an error (usage, I/O, invalid YAML, a refused document).";
 
+/// What `--version` prints after the name: the version, the commit and the
+/// target it was built for (build.rs; `unknown` outside git and a package).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("RELOAD_STAMP_COMMIT"),
+    ", ",
+    env!("RELOAD_STAMP_TARGET"),
+    ")"
+);
+
 /// Offline, format-preserving rollout stamps for Kubernetes manifests.
 ///
 /// Adds or rewrites an annotation on the pod template of every Deployment,
 /// StatefulSet and DaemonSet, so the next apply rolls its pods. Only the
 /// annotation's lines change: comments, quoting, order and layout are kept.
 #[derive(Debug, Parser)]
-#[command(name = "reload-stamp", version, after_help = EXAMPLES, max_term_width = 100)]
+#[command(name = "reload-stamp", version = VERSION, after_help = EXAMPLES, max_term_width = 100)]
 pub struct Args {
     /// Files or directories (walked for *.yaml, *.yml, *.json, honouring
     /// .gitignore and skipping hidden entries and Helm chart templates);

@@ -8,7 +8,11 @@ fn anchors_are_per_document() {
         let err = Parser::new_from_str(yaml)
             .collect::<Result<Vec<_>, _>>()
             .unwrap_err();
-        assert_eq!(err.info(), "while parsing node, found unknown anchor", "{yaml:?}");
+        assert_eq!(
+            err.info(),
+            "while parsing node, found unknown anchor",
+            "{yaml:?}"
+        );
     }
     let ok: Result<Vec<_>, _> = Parser::new_from_str("a: &x 1\nb: *x\n").collect();
     assert!(ok.is_ok());
