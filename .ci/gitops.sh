@@ -20,9 +20,8 @@ cargo test --test argocd -- --ignored
 
 step "KRM function as a container image, through kubectl kustomize (podman as docker)"
 # podman on this kind of machine: runc (crun fails with a cgroup error) and
-# no default ulimits.
-export CONTAINERS_CONF="$PWD/target/ci-tools/containers.conf"
-printf '[containers]\ndefault_ulimits = []\n\n[engine]\nruntime = "runc"\n' > "$CONTAINERS_CONF"
+# no default ulimits (issue 18's .ci/containers.conf).
+export CONTAINERS_CONF="$PWD/.ci/containers.conf"
 RELOAD_STAMP_IMAGE=$(.ci/krm-image.sh | tail -n 1)
 export RELOAD_STAMP_IMAGE
 echo "image: $RELOAD_STAMP_IMAGE"

@@ -538,19 +538,23 @@ fn argo_cd_with_the_plugin(kubectl: &Path, with: bool) -> Option<String> {
     };
     copy(&corpus, &d.path().join("argo-cd"));
     copy(&integration(""), &d.path().join("reload-stamp"));
-    // The README's kustomization, with local paths.
-    let components = if with {
-        "components:\n- ../reload-stamp\n"
-    } else {
-        ""
-    };
-    write(
-        d.path(),
-        &[(
-            "install/kustomization.yaml",
-            &format!("resources:\n- ../argo-cd/namespace-install\n{components}images:\n- name: quay.io/argoproj/argocd\n  newTag: v3.2.0\n"),
-        )],
-    );
+    // The README's kustomization as it is there, with local paths.
+    let mut k = readme_kustomization()
+        .replace(
+            "https://github.com/argoproj/argo-cd//manifests/cluster-install?ref=v3.2.0",
+            "../argo-cd/cluster-install",
+        )
+        .replace(
+            "https://github.com/OWNER/reload-stamp//integrations/argocd?ref=v0.1.0",
+            "../reload-stamp",
+        );
+    if !with {
+        let (head, tail) = k.split_once("components:\n").unwrap();
+        let rest = &tail[tail.find("images:").unwrap()..];
+        let rest = &rest[..rest.find("patches:").unwrap()];
+        k = format!("{head}{rest}");
+    }
+    write(d.path(), &[("install/kustomization.yaml", &k)]);
     let o = Command::new(kubectl)
         .arg("kustomize")
         .arg(d.path().join("install"))
@@ -558,6 +562,19 @@ fn argo_cd_with_the_plugin(kubectl: &Path, with: bool) -> Option<String> {
         .unwrap();
     assert!(o.status.success(), "{}", text(&o.stderr));
     Some(text(&o.stdout))
+}
+
+/// The Argo CD kustomization of the README, unindented.
+fn readme_kustomization() -> String {
+    let readme =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = readme.find("    # argocd/kustomization.yaml\n").unwrap();
+    let block = &readme[start..];
+    let block = &block[..block.find("\n\n").unwrap() + 1];
+    block
+        .lines()
+        .map(|l| format!("{}\n", l.strip_prefix("    ").unwrap_or(l)))
+        .collect()
 }
 
 /// The objects kubectl reads from a stream (offline: a local no-op patch).
@@ -676,13 +693,11 @@ fn the_sidecar_patch_on_argo_cds_manifests() {
         );
         assert_eq!(volume(&at("/tmp"))["emptyDir"], serde_json::json!({}));
         assert_ne!(at("/tmp"), "tmp", "not the repo-server's /tmp");
+        // The image the README's patch pins, over the Component's :latest.
         let bin = volume(&at("/opt/reload-stamp"));
-        assert!(
-            bin["image"]["reference"]
-                .as_str()
-                .unwrap()
-                .contains("reload-stamp"),
-            "{bin}"
+        assert_eq!(
+            bin["image"]["reference"],
+            "ghcr.io/OWNER/reload-stamp:0.1.0"
         );
         // Without the additions, the repo-server is as Argo CD ships it.
         let volumes = spec["volumes"].as_array_mut().unwrap();
