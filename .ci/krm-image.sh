@@ -17,7 +17,12 @@ if ! command -v podman >/dev/null || [ ! -e /usr/bin/docker ] || ! command -v ru
 fi
 
 if [ -x release/build.sh ] && [ -f release/Containerfile ]; then
-  release/build.sh image
+  # `binaries` first: `image` takes a binary already in $OUT as it is, which
+  # may be older than the tree (and it does not create $OUT). A tag of its
+  # own, so that no other build of reload-stamp:VERSION on the machine is
+  # the one tested.
+  release/build.sh binaries >&2
+  IMAGE=${IMAGE:-localhost/reload-stamp:ci} release/build.sh image
   exit
 fi
 

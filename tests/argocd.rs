@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use common::bin::cmd;
-use common::tools::{bin_dir, ci_tool, path_with};
+use common::tools::{bin_dir, ci_tool, path_with, readme_block};
 use serde_yaml::Value;
 
 fn integration(rel: &str) -> PathBuf {
@@ -539,7 +539,7 @@ fn argo_cd_with_the_plugin(kubectl: &Path, with: bool) -> Option<String> {
     copy(&corpus, &d.path().join("argo-cd"));
     copy(&integration(""), &d.path().join("reload-stamp"));
     // The README's kustomization as it is there, with local paths.
-    let mut k = readme_kustomization()
+    let mut k = readme_block("# argocd/kustomization.yaml")
         .replace(
             "https://github.com/argoproj/argo-cd//manifests/cluster-install?ref=v3.2.0",
             "../argo-cd/cluster-install",
@@ -562,19 +562,6 @@ fn argo_cd_with_the_plugin(kubectl: &Path, with: bool) -> Option<String> {
         .unwrap();
     assert!(o.status.success(), "{}", text(&o.stderr));
     Some(text(&o.stdout))
-}
-
-/// The Argo CD kustomization of the README, unindented.
-fn readme_kustomization() -> String {
-    let readme =
-        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
-    let start = readme.find("    # argocd/kustomization.yaml\n").unwrap();
-    let block = &readme[start..];
-    let block = &block[..block.find("\n\n").unwrap() + 1];
-    block
-        .lines()
-        .map(|l| format!("{}\n", l.strip_prefix("    ").unwrap_or(l)))
-        .collect()
 }
 
 /// The objects kubectl reads from a stream (offline: a local no-op patch).

@@ -15,7 +15,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::tools::{ci_tool, path_with};
+use common::tools::{ci_tool, path_with, readme_block};
 
 const DEPLOY: &str = "apiVersion: apps/v1
 kind: Deployment
@@ -32,14 +32,6 @@ spec:
         envFrom:
         - configMapRef:
             name: app
-";
-
-const KUSTOMIZATION: &str = "resources:
-- deploy.yaml
-configMapGenerator:
-- name: app
-  literals: [LOG=info]
-buildMetadata: [originAnnotations]
 ";
 
 /// The image, and a directory whose `docker` is podman-docker's.
@@ -90,23 +82,37 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// A transformer config that runs the image.
-fn function(engine: &Engine, api: &str, kind: &str, body: &str) -> String {
-    format!(
-        "apiVersion: {api}\nkind: {kind}\nmetadata:\n  name: stamp\n  annotations:\n    config.kubernetes.io/function: |\n      container:\n        image: {}\n{body}",
-        engine.image
-    )
+/// The README's transformer config (`# reload-stamp.yaml`, or its
+/// ConfigMap form), running the image under test, with `body` for the
+/// README's last line (its options).
+fn function(engine: &Engine, configmap: bool, body: &str) -> String {
+    let (first, last) = if configmap {
+        (
+            "# reload-stamp.yaml, as a ConfigMap",
+            "data:\n  value: \"42\"\n",
+        )
+    } else {
+        ("# reload-stamp.yaml", "configHash: true\n")
+    };
+    let t = readme_block(first).replace("ghcr.io/OWNER/reload-stamp:0.1.0", &engine.image);
+    assert!(t.ends_with(last), "{t}");
+    format!("{}{body}", &t[..t.len() - last.len()])
 }
 
-/// A kustomization with the transformer (or none).
+/// The README's kustomization, with DEPLOY, and the transformer config (or
+/// none). It asks kustomize to record each object's origin in
+/// `config.kubernetes.io/origin`, which must come back from the container.
 fn app(transformer: Option<&str>) -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
     fs::write(d.path().join("deploy.yaml"), DEPLOY).unwrap();
-    let mut k = KUSTOMIZATION.to_string();
-    if let Some(t) = transformer {
-        fs::write(d.path().join("stamp.yaml"), t).unwrap();
-        k.push_str("transformers:\n- stamp.yaml\n");
+    let mut k = readme_block("# kustomization.yaml");
+    let listed = "transformers:\n- reload-stamp.yaml\n";
+    assert!(k.ends_with(listed), "{k}");
+    match transformer {
+        Some(t) => fs::write(d.path().join("reload-stamp.yaml"), t).unwrap(),
+        None => k.truncate(k.len() - listed.len()),
     }
+    k.push_str("buildMetadata: [originAnnotations]\n");
     fs::write(d.path().join("kustomization.yaml"), k).unwrap();
     d
 }
@@ -127,7 +133,7 @@ fn expected(kubectl: &Path, engine: &Engine, stamp: &str) -> String {
 fn a_value_from_a_configmap_function_config() {
     let Some(engine) = engine() else { return };
     for kubectl in kubectls() {
-        let t = function(&engine, "v1", "ConfigMap", "data:\n  value: \"42\"\n");
+        let t = function(&engine, true, "data:\n  value: \"42\"\n");
         let o = build(&kubectl, &engine, app(Some(&t)).path());
         assert!(
             o.status.success(),
@@ -152,12 +158,7 @@ fn a_value_from_a_configmap_function_config() {
 fn a_config_hash_from_a_typed_function_config() {
     let Some(engine) = engine() else { return };
     for kubectl in kubectls() {
-        let t = function(
-            &engine,
-            "reload-stamp/v1alpha1",
-            "ReloadStamp",
-            "configHash: true\n",
-        );
+        let t = function(&engine, false, "configHash: true\n");
         let o = build(&kubectl, &engine, app(Some(&t)).path());
         assert!(
             o.status.success(),
@@ -196,7 +197,7 @@ fn an_error_fails_kustomize_with_our_message() {
             // No value, no clock: the render must be reproducible.
             ("", "must give the same output every time"),
         ] {
-            let t = function(&engine, "reload-stamp/v1alpha1", "ReloadStamp", body);
+            let t = function(&engine, false, body);
             let o = build(&kubectl, &engine, app(Some(&t)).path());
             assert!(!o.status.success(), "{}: {body}", kubectl.display());
             assert!(o.stdout.is_empty());

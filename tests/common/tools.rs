@@ -42,3 +42,22 @@ pub fn path_with(dirs: &[PathBuf]) -> std::ffi::OsString {
     ));
     std::env::join_paths(all).unwrap()
 }
+
+/// The README's indented block that starts with the line `first` (after
+/// its four spaces), unindented, up to the blank line: the copy-paste
+/// set-ups, tested as printed.
+pub fn readme_block(first: &str) -> String {
+    let readme =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let start = readme
+        .find(&format!("\n    {first}\n"))
+        .unwrap_or_else(|| panic!("README has no block starting {first:?}"))
+        + 1;
+    let block = &readme[start..];
+    let block = &block[..block.find("\n\n").unwrap() + 1];
+    block
+        .lines()
+        .map(|l| format!("{}\n", l.strip_prefix("    ").unwrap_or(l)))
+        .collect()
+}
