@@ -281,6 +281,7 @@ fn a_kustomize_overlay_application() {
 const CHART: &[(&str, &str)] = &[
     ("Chart.yaml", "apiVersion: v2\nname: shop\nversion: 1.0.0\n"),
     ("values.yaml", "log: info\n"),
+    ("values-prod.yaml", "log: debug\n"),
     ("reload-stamp.args", "--config-hash --key example.com/config\n"),
     (
         "templates/config.yaml",
@@ -333,7 +334,7 @@ fn a_helm_chart_application_with_helm_3_and_4() {
         let o = generate_with(
             d.path(),
             &tools,
-            &[("ARGOCD_ENV_HELM_ARGS", "--set log=debug")],
+            &[("ARGOCD_ENV_HELM_ARGS", "-f values-prod.yaml")],
         );
         assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
         let out = text(&o.stdout);
@@ -456,7 +457,7 @@ fn a_broken_application_fails_with_the_reason() {
     }
     // A template that does not parse.
     let d = tempfile::tempdir().unwrap();
-    write(d.path(), &CHART[..3]);
+    write(d.path(), &CHART[..4]);
     write(
         d.path(),
         &[("templates/bad.yaml", "kind: {{ .Values.log \n")],
