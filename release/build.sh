@@ -28,8 +28,13 @@
 #   release/build.sh krew [DIR]
 #       Writes DIR/reload-stamp.krew.yaml from integrations/krew/
 #       reload-stamp.yaml, with the version, $RELEASE_URL (default
-#       https://github.com/$GITHUB_REPOSITORY/releases/download/vVERSION)
-#       and each archive's SHA-256 from DIR/SHA256SUMS.
+#       $SOURCE_URL/releases/download/vVERSION) and each archive's SHA-256
+#       from DIR/SHA256SUMS.
+#   release/build.sh version
+#       Prints the version (Cargo.toml's), for a release tag to match.
+#
+# $SOURCE_URL, the repository's address for labels and the krew manifest,
+# defaults to $GITHUB_SERVER_URL/$GITHUB_REPOSITORY as a workflow sets them.
 #
 # Cross-linking a static Linux binary for another architecture uses the
 # toolchain's rust-lld unless CARGO_TARGET_<TRIPLE>_LINKER says otherwise;
@@ -50,6 +55,12 @@ version() {
   local id
   id=$(cargo pkgid --offline -p reload-stamp 2>/dev/null || cargo pkgid -p reload-stamp)
   echo "${id##*[#@]}"
+}
+
+# The repository's web address: $SOURCE_URL, else GitHub's from the
+# workflow's environment.
+source_url() {
+  echo "${SOURCE_URL:-${GITHUB_SERVER_URL:-https://github.com}/${GITHUB_REPOSITORY:-OWNER/reload-stamp}}"
 }
 
 host_arch() {
@@ -183,7 +194,7 @@ cmd_image() {
   platforms=${PLATFORMS:-linux/$arch}
   image=${IMAGE:-localhost/reload-stamp:$version}
   revision=$(git rev-parse HEAD 2>/dev/null || echo unknown)
-  source=${SOURCE_URL:-${GITHUB_SERVER_URL:-https://github.com}/${GITHUB_REPOSITORY:-OWNER/reload-stamp}}
+  source=$(source_url)
 
   # The build context holds only what the image gets: one binary per
   # architecture (named as the Containerfile's TARGETARCH picks it), the
@@ -195,7 +206,8 @@ cmd_image() {
   for p in "${plats[@]}"; do
     t=$(platform_target "$p")
     [ -f "$OUT/reload-stamp-$t" ] || build_binary "$t" >/dev/null
-    cp "$OUT/reload-stamp-$t" "$ctx/reload-stamp-${p#linux/}"
+    # install, not cp: an artifact passed between workflow jobs loses its mode.
+    install -m 0755 "$OUT/reload-stamp-$t" "$ctx/reload-stamp-${p#linux/}"
   done
   cp release/passwd release/group "$ctx/rootfs/etc/"
   cp vendor/saphyr-parser/LICENSE vendor/saphyr-parser/.licenses/* \
@@ -220,9 +232,11 @@ cmd_krew() {
   local dir=${1:-$OUT} version url out line sum file
   version=$(version)
   [ -f "$dir/SHA256SUMS" ] || die "$dir/SHA256SUMS not found (run: release/build.sh binaries)"
-  url=${RELEASE_URL:-${GITHUB_SERVER_URL:-https://github.com}/${GITHUB_REPOSITORY:-OWNER/reload-stamp}/releases/download/v$version}
+  url=${RELEASE_URL:-$(source_url)/releases/download/v$version}
   out="$dir/reload-stamp.krew.yaml"
-  sed -e "s|{{VERSION}}|$version|g" -e "s|{{URL}}|$url|g" integrations/krew/reload-stamp.yaml >"$out.tmp"
+  # The template's comments (which name the placeholders) are not copied.
+  sed -e '/^#/d' -e "s|{{VERSION}}|$version|g" -e "s|{{URL}}|$url|g" -e "s|{{SOURCE}}|$(source_url)|g" \
+    integrations/krew/reload-stamp.yaml >"$out.tmp"
   while read -r sum file; do
     file=${file#\*}
     sed -i.bak "s|{{SHA256 $file}}|$sum|g" "$out.tmp"
@@ -241,5 +255,6 @@ case "${1:-}" in
   image) shift && cmd_image "$@" ;;
   sums) shift && cmd_sums "$@" ;;
   krew) shift && cmd_krew "$@" ;;
-  *) die "usage: release/build.sh binaries [TARGET...] | image | sums [DIR] | krew [DIR]" ;;
+  version) version ;;
+  *) die "usage: release/build.sh binaries [TARGET...] | image | sums [DIR] | krew [DIR] | version" ;;
 esac

@@ -7,6 +7,11 @@
 //!
 //! `UPDATE_GOLDEN=1 cargo test --test golden` rewrites the expected files;
 //! review them before committing.
+//!
+//! `RELOAD_STAMP_BIN=FILE` runs another build of the binary instead (CI: the
+//! static release binaries, and the one built from the packaged crates);
+//! `RELOAD_STAMP_RUNNER=PROGRAM` runs it through PROGRAM (for another
+//! architecture's binary: `qemu-aarch64-static`).
 
 mod common;
 
@@ -53,8 +58,23 @@ fn cases(dir: &Path) -> Vec<Case> {
         .collect()
 }
 
+/// The binary under test: this build's, or `RELOAD_STAMP_BIN` through
+/// `RELOAD_STAMP_RUNNER`.
+fn command() -> Command {
+    let set = |name| std::env::var_os(name).filter(|v| !v.is_empty());
+    let bin = set("RELOAD_STAMP_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_reload-stamp").into());
+    match set("RELOAD_STAMP_RUNNER") {
+        Some(runner) => {
+            let mut c = Command::new(runner);
+            c.arg(bin);
+            c
+        }
+        None => Command::new(bin),
+    }
+}
+
 fn run(case: &Case) -> (i32, Vec<u8>, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_reload-stamp"))
+    let mut child = command()
         .args(&case.args)
         .arg("--quiet")
         .stdin(Stdio::piped())

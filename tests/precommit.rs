@@ -6,7 +6,9 @@
 //! It builds the tool with `cargo install` inside pre-commit, so it is slow
 //! and ignored by plain `cargo test`; CI runs it:
 //! `cargo test --test precommit -- --ignored`
-//! (`PRECOMMIT_TARGET_DIR` can point cargo at an existing target directory).
+//! (`PRECOMMIT_TARGET_DIR` can point cargo at an existing target directory,
+//! and `PRECOMMIT_CARGO_TARGET` pick the target triple pre-commit's cargo
+//! builds for: CI reuses its static release build that way).
 
 use std::fs;
 use std::path::Path;
@@ -104,35 +106,40 @@ fn precommit_hook_fixes_a_stale_hash_then_passes() {
     ok(git(&user, &["init", "-q"]));
     let target = std::env::var("PRECOMMIT_TARGET_DIR")
         .unwrap_or_else(|_| project.join("target/precommit-e2e").display().to_string());
+    let cargo_target = std::env::var_os("PRECOMMIT_CARGO_TARGET");
     let precommit = |args: &[&str]| {
-        Command::new("pre-commit")
-            .current_dir(&user)
+        let mut c = Command::new("pre-commit");
+        c.current_dir(&user)
             .env("PRE_COMMIT_HOME", tmp.path().join("cache"))
-            .env("CARGO_TARGET_DIR", &target)
-            .args(args)
-            .output()
-            .unwrap()
+            .env("CARGO_TARGET_DIR", &target);
+        if let Some(t) = &cargo_target {
+            c.env("CARGO_BUILD_TARGET", t);
+        }
+        c.args(args).output().unwrap()
     };
     ok(precommit(&["install"]));
 
     // First commit: the hook rewrites the hash and the commit fails.
     ok(git(&user, &["add", "-A"]));
     let commit = |msg: &str| {
-        Command::new("git")
-            .current_dir(&user)
+        let mut c = Command::new("git");
+        c.current_dir(&user)
             .env("PRE_COMMIT_HOME", tmp.path().join("cache"))
-            .env("CARGO_TARGET_DIR", &target)
-            .args([
-                "-c",
-                "user.name=CI",
-                "-c",
-                "user.email=ci@example.invalid",
-                "commit",
-                "-qm",
-                msg,
-            ])
-            .output()
-            .unwrap()
+            .env("CARGO_TARGET_DIR", &target);
+        if let Some(t) = &cargo_target {
+            c.env("CARGO_BUILD_TARGET", t);
+        }
+        c.args([
+            "-c",
+            "user.name=CI",
+            "-c",
+            "user.email=ci@example.invalid",
+            "commit",
+            "-qm",
+            msg,
+        ])
+        .output()
+        .unwrap()
     };
     let first = commit("first");
     let log = format!(
