@@ -1,7 +1,7 @@
 //! The tools that render manifests: a KRM function (the ResourceList
 //! contract, from the KRM Functions Specification), kustomize's legacy exec
 //! plugin (through the real `kubectl kustomize --enable-alpha-plugins`),
-//! and Helm's post-renderer contract (Helm itself cannot be installed here).
+//! and Helm's post-renderer contract (tests/helm.rs runs the real Helm).
 
 mod common;
 
@@ -98,8 +98,10 @@ fn krm_warnings_and_errors_are_results() {
     // A warning: the reference is not among the items. Exit 0.
     let config = "functionConfig:\n  apiVersion: reload-stamp/v1alpha1\n  kind: ReloadStamp\n  configHash: true\n";
     let input = resource_list(config).replace("{name: app}", "{name: gone}");
-    let (code, out, _) = function(&input, &[]);
+    let (code, out, err) = function(&input, &[]);
     assert_eq!(code, Some(0));
+    // Also on stderr, which kustomize and kpt show from a container.
+    assert_eq!(err, "reload-stamp: warning: 17:34: Deployment web references ConfigMap 'gone', which is not among the inputs\n");
     assert!(
         out.ends_with(&format!("{config}results:\n- message: \"17:34: Deployment web references ConfigMap 'gone', which is not among the inputs\"\n  severity: warning\n")),
         "{out}"
@@ -120,6 +122,8 @@ fn krm_warnings_and_errors_are_results() {
         assert!(results.starts_with("results:\n- message: \""), "{results}");
         assert!(results.contains(says), "{says}: {results}");
         assert!(results.ends_with("\"\n  severity: error\n"), "{results}");
+        assert!(err.starts_with("reload-stamp: error: "), "{err}");
+        assert!(err.contains(says), "{err}");
     }
 }
 
@@ -262,6 +266,39 @@ fn kustomize_exec_plugin_through_the_real_kubectl() {
         String::from_utf8_lossy(&o.stderr).contains("must give the same output every time"),
         "{}",
         String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn kustomize_skips_an_exec_function_under_kubectl_silently() {
+    // kubectl kustomize has no --enable-exec: a transformer config whose
+    // function is `exec:` is recorded as applied and not run, so the build
+    // carries no stamp and no error. The README says to use the container
+    // form or the legacy plugin with kubectl; this shows if that changes.
+    let d = tempfile::tempdir().unwrap();
+    let k = d.path().join("app");
+    fs::create_dir_all(&k).unwrap();
+    fs::write(k.join("deploy.yaml"), "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n").unwrap();
+    fs::write(
+        k.join("kustomization.yaml"),
+        "resources:\n- deploy.yaml\ntransformers:\n- stamp.yaml\n",
+    )
+    .unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("reload-stamp");
+    fs::write(
+        k.join("stamp.yaml"),
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stamp\n  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: {}\ndata:\n  value: \"42\"\n", bin.display()),
+    )
+    .unwrap();
+    let Some(o) = kustomize_with_plugin(d.path(), &k) else {
+        return;
+    };
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("kind: Deployment"), "{out}");
+    assert!(
+        !out.contains("reloaded-at"),
+        "kubectl ran the exec function: {out}"
     );
 }
 

@@ -107,16 +107,14 @@ pub(super) fn run_function(bytes: &[u8]) -> i32 {
             1,
         ),
     };
-    let shown = match krm::with_results(&out, &findings) {
-        Some(s) => s,
-        None => {
-            // Not a block-style list: the results go to stderr only.
-            for f in &findings {
-                eprintln!("reload-stamp: {}: {}", f.severity, f.message);
-            }
-            out
-        }
-    };
+    // The results also go to stderr: kustomize shows a failed container
+    // function's stderr but not the results in its output ("couldn't
+    // execute function: exit status 1" alone), and so does kpt.
+    for f in &findings {
+        eprintln!("reload-stamp: {}: {}", f.severity, f.message);
+    }
+    // Not a block-style list: the results are on stderr only.
+    let shown = krm::with_results(&out, &findings).unwrap_or(out);
     let mut stdout = io::stdout().lock();
     if stdout_failed(
         stdout

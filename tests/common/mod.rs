@@ -7,6 +7,8 @@
 #[cfg(not(fuzzing))]
 pub mod bin;
 pub mod gen;
+#[cfg(not(fuzzing))]
+pub mod tools;
 
 use serde_yaml::Value;
 

@@ -1,0 +1,63 @@
+//! The real tools of the end-to-end tests (Helm 3, Helm 4, a newer kubectl,
+//! podman), as `.ci/gitops-tools.sh` installs them.
+
+use std::path::PathBuf;
+
+/// The tool named by `$var`, else `target/ci-tools/REL` where
+/// `.ci/gitops-tools.sh` puts it. Missing: a failure in CI (which installs
+/// it), else `None` with the reason on stderr, so the test skips saying why.
+pub fn ci_tool(var: &str, rel: &str) -> Option<PathBuf> {
+    let path = match std::env::var_os(var) {
+        Some(p) => PathBuf::from(p),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("target/ci-tools")
+            .join(rel),
+    };
+    if path.is_file() {
+        return Some(path);
+    }
+    let why = format!(
+        "{} not found (set {var}, or run .ci/gitops-tools.sh to install it)",
+        path.display()
+    );
+    assert!(std::env::var_os("CI").is_none(), "{why}");
+    eprintln!("{why}: skipped");
+    None
+}
+
+/// The directory of the binary under test, to put first on `PATH` where a
+/// tool runs `reload-stamp` by name, as the README's set-ups do.
+pub fn bin_dir() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("reload-stamp")
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// `PATH` with `dirs` first.
+pub fn path_with(dirs: &[PathBuf]) -> std::ffi::OsString {
+    let mut all: Vec<PathBuf> = dirs.to_vec();
+    all.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(all).unwrap()
+}
+
+/// The README's indented block that starts with the line `first` (after
+/// its four spaces), unindented, up to the blank line: the copy-paste
+/// set-ups, tested as printed.
+pub fn readme_block(first: &str) -> String {
+    let readme =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let start = readme
+        .find(&format!("\n    {first}\n"))
+        .unwrap_or_else(|| panic!("README has no block starting {first:?}"))
+        + 1;
+    let block = &readme[start..];
+    let block = &block[..block.find("\n\n").unwrap() + 1];
+    block
+        .lines()
+        .map(|l| format!("{}\n", l.strip_prefix("    ").unwrap_or(l)))
+        .collect()
+}
