@@ -568,6 +568,7 @@ def main():
                     help="the shared corpus, whose real/ makes the real stream")
     ap.add_argument("--compare", action="append", default=[], metavar="REV",
                     help="also time the build of this git revision on standard input (repeatable)")
+    ap.add_argument("--no-tree", action="store_true", help="skip the 10,000-file --write tree")
     args = ap.parse_args()
     if args.reps < 5:
         log(f"note: --reps {args.reps} is below the 5 the medians are meant to have")
@@ -598,7 +599,7 @@ def main():
         else:
             log(f"  {args.corpus / 'real'} not found: no real stream")
     compared = [build_revision(rev) for rev in args.compare]
-    tree, tree_stats = ensure_tree(TREE_FILES, args.seed)
+    tree, tree_stats = (None, None) if args.no_tree else ensure_tree(TREE_FILES, args.seed)
 
     rows, ratio_lines, notes, problems, targets = [], [], [], [], []
 
@@ -685,8 +686,8 @@ def main():
     # realistic case) and on a tmpfs, because file creation on some
     # filesystems (ext4 mounted with discard in a VM, say) costs about a
     # millisecond each and would otherwise hide the tool's own cost.
-    scratches = [("disk", DATA)]
-    if not args.no_tmpfs and is_tmpfs(TMPFS) and os.access(TMPFS, os.W_OK):
+    scratches = [] if args.no_tree else [("disk", DATA)]
+    if not args.no_tree and not args.no_tmpfs and is_tmpfs(TMPFS) and os.access(TMPFS, os.W_OK):
         scratches.append(("tmpfs", Path(tempfile.mkdtemp(prefix="reload-stamp-bench-", dir=TMPFS))))
     for where, scratch in scratches:
         tree_label = f"tree {tree_stats['files']} files, {tree_stats['bytes'] / MB:.1f} MB, {where}"
