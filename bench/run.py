@@ -16,7 +16,7 @@ with bench/gen.py, then times, per generated stream of 1, 20 and 100 MB
 The real stream is what users pipe: every .yaml/.yml file of the shared
 corpus's real/ (--corpus, default ../shared/corpus beside the repository),
 in sorted order, joined with `---` lines and repeated to the size. With
---compare REV, each REV is built in a worktree under bench/data/ and timed
+--compare REV, each REV is built in a worktree (in the temporary directory) and timed
 beside the current build on standard input (the figures of older commits,
 measured in the same rounds rather than copied from an older table).
 
@@ -340,16 +340,18 @@ def ensure_real(size_mb, corpus):
 
 
 def build_revision(rev):
-    """The release binary of git revision rev, built in a worktree under
-    bench/data/ (target directory shared between revisions)."""
+    """The release binary of git revision rev, built in a worktree in the
+    temporary directory (its target directory under bench/data/)."""
     sha = sh(["git", "-C", str(ROOT), "rev-parse", "--short", rev])
     if not sha:
         sys.exit(f"--compare {rev}: not a revision of this repository")
-    tree = DATA / f"rev-{sha}"
+    # Outside the repository: an older commit's Cargo.toml inside this
+    # workspace's directory would be taken for an unlisted member.
+    tree = Path(tempfile.gettempdir()) / "reload-stamp-bench" / f"rev-{sha}"
     if not tree.exists():
         subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), sha],
                        check=True, capture_output=True)
-    log(f"  building {sha} in {tree.relative_to(ROOT)}")
+    log(f"  building {sha} in {tree}")
     env = {**os.environ, "CARGO_TARGET_DIR": str(DATA / "target-compare" / sha)}
     b = subprocess.run(["cargo", "build", "--release", "--bin", "reload-stamp"], cwd=tree, env=env,
                        capture_output=True, text=True)
