@@ -60,7 +60,7 @@ tests() {
 
   step "release/build.sh image"
   image=$(release/build.sh image | tail -n 1)
-  podman image ls "$image"
+  podman image inspect --format "$image: {{.Size}} bytes" "$image"
 
   step "release tests: binaries, image, kubectl plugin, krew, GitHub Action"
   RELOAD_STAMP_IMAGE=$image cargo test --test release -- --ignored

@@ -10,7 +10,8 @@
 #       writes to $OUT (default target/release-artifacts/):
 #         reload-stamp-TARGET[.exe]     the binary, stripped
 #         reload-stamp-TARGET.tar.gz    the same binary as `reload-stamp`,
-#                                       with the licences (for krew)
+#                                       README.md and licenses/ (the fork's
+#                                       and THIRD-PARTY-LICENSES.txt; for krew)
 #         SHA256SUMS                    over every file in $OUT
 #       The unstripped build stays in target/TARGET/release/, where other
 #       release builds of the same target reuse it.
@@ -134,6 +135,40 @@ write_sums() {
   echo "$dir/SHA256SUMS"
 }
 
+# The licences of every crate the binary for $1 is built from (cargo tree's
+# normal dependencies): the licence each declares and the licence files it
+# ships, from cargo's registry sources (the build just unpacked them) or
+# the workspace. Binary redistribution needs these notices (MIT, BSD).
+third_party_licenses() {
+  local target=$1 out=$2 line pkg license name ver dir f
+  local registry=${CARGO_HOME:-$HOME/.cargo}/registry/src
+  {
+    echo "reload-stamp $(version) ($target) is built from these crates. Each is"
+    echo "listed with the licence it declares and the licence files it ships."
+    cargo tree --locked -e normal --target "$target" --prefix none -f '{p}|{l}' |
+      sed 's/ (\*)$//' | sort -u | while IFS='|' read -r pkg license; do
+      name=${pkg%% *}
+      ver=${pkg#* v}
+      ver=${ver%% *}
+      case "$pkg" in
+        *"("/*")"*) dir=${pkg#*(} && dir=${dir%)*} ;;
+        *) dir=$(ls -d "$registry"/*/"$name-$ver" 2>/dev/null | head -n 1) ;;
+      esac
+      printf '\n%s\n%s %s: %s\n' "================================================================" \
+        "$name" "$ver" "${license:-no licence declared}"
+      found=0
+      for f in "$dir"/LICENSE* "$dir"/LICENCE* "$dir"/COPYING* "$dir"/UNLICENSE* "$dir"/NOTICE* \
+        "$dir"/.licenses/*; do
+        [ -f "$f" ] || continue
+        found=1
+        printf -- '---- %s\n' "${f#"$dir"/}"
+        cat "$f"
+      done
+      [ $found = 1 ] || echo "(the crate ships no licence file)"
+    done
+  } >"$out"
+}
+
 build_binary() {
   local target=$1 exe="" arch var built dest stage
   case "$target" in *-windows-*) exe=.exe ;; esac
@@ -160,6 +195,7 @@ build_binary() {
   cp "$dest" "$stage/reload-stamp$exe"
   cp README.md "$stage/"
   cp vendor/saphyr-parser/LICENSE vendor/saphyr-parser/.licenses/* "$stage/licenses/saphyr-parser/"
+  third_party_licenses "$target" "$stage/licenses/THIRD-PARTY-LICENSES.txt"
   archive "$OUT/reload-stamp-$target.tar.gz" "$stage" "reload-stamp$exe" README.md licenses
   echo "$dest"
 }
@@ -212,6 +248,9 @@ cmd_image() {
   cp release/passwd release/group "$ctx/rootfs/etc/"
   cp vendor/saphyr-parser/LICENSE vendor/saphyr-parser/.licenses/* \
     "$ctx/rootfs/usr/share/licenses/reload-stamp/saphyr-parser/"
+  # The Linux targets build from the same crates, so one list serves all.
+  third_party_licenses "$(platform_target "${plats[0]}")" \
+    "$ctx/rootfs/usr/share/licenses/reload-stamp/THIRD-PARTY-LICENSES.txt"
 
   local args=(--file release/Containerfile
     --build-arg "VERSION=$version" --build-arg "REVISION=$revision" --build-arg "SOURCE=$source")

@@ -184,6 +184,25 @@ fn release_binaries_are_static_stripped_and_checksummed() {
             .unwrap();
         assert!(tar.status.success(), "{name}.tar.gz: {}", text(&tar.stderr));
         assert!(tar.stdout == bytes, "{name}.tar.gz holds another binary");
+        // With the licences of what it is built from: the fork's, and
+        // every crate's (a BSD one among them) with its licence text.
+        let notices = Command::new("tar")
+            .arg("-xzOf")
+            .arg(dir.join(format!("{name}.tar.gz")))
+            .arg("licenses/THIRD-PARTY-LICENSES.txt")
+            .output()
+            .unwrap();
+        let notices = text(&notices.stdout);
+        for want in [
+            "reload-stamp-saphyr-parser 0.1.0: MIT OR Apache-2.0\n---- LICENSE\n",
+            "Ethiraric",
+            "subtle ",
+        ] {
+            assert!(
+                notices.contains(want),
+                "{name}.tar.gz: licences lack {want:?}"
+            );
+        }
 
         // It runs (another architecture's under qemu) and says what it is.
         let mut c = if target == host_target() {
