@@ -193,10 +193,10 @@ build_binary() {
   rm -rf "$stage"
   mkdir -p "$stage/licenses/saphyr-parser"
   cp "$dest" "$stage/reload-stamp$exe"
-  cp README.md "$stage/"
+  cp README.md LICENSE "$stage/"
   cp vendor/saphyr-parser/LICENSE vendor/saphyr-parser/.licenses/* "$stage/licenses/saphyr-parser/"
   third_party_licenses "$target" "$stage/licenses/THIRD-PARTY-LICENSES.txt"
-  archive "$OUT/reload-stamp-$target.tar.gz" "$stage" "reload-stamp$exe" README.md licenses
+  archive "$OUT/reload-stamp-$target.tar.gz" "$stage" "reload-stamp$exe" README.md LICENSE licenses
   echo "$dest"
 }
 
@@ -246,6 +246,7 @@ cmd_image() {
     install -m 0755 "$OUT/reload-stamp-$t" "$ctx/reload-stamp-${p#linux/}"
   done
   cp release/passwd release/group "$ctx/rootfs/etc/"
+  cp LICENSE "$ctx/rootfs/usr/share/licenses/reload-stamp/"
   cp vendor/saphyr-parser/LICENSE vendor/saphyr-parser/.licenses/* \
     "$ctx/rootfs/usr/share/licenses/reload-stamp/saphyr-parser/"
   # The Linux targets build from the same crates, so one list serves all.

@@ -184,6 +184,17 @@ fn release_binaries_are_static_stripped_and_checksummed() {
             .unwrap();
         assert!(tar.status.success(), "{name}.tar.gz: {}", text(&tar.stderr));
         assert!(tar.stdout == bytes, "{name}.tar.gz holds another binary");
+        // With reload-stamp's own licence.
+        let own = Command::new("tar")
+            .arg("-xzOf")
+            .arg(dir.join(format!("{name}.tar.gz")))
+            .arg("LICENSE")
+            .output()
+            .unwrap();
+        assert!(
+            text(&own.stdout).contains("Apache License\n                           Version 2.0"),
+            "{name}.tar.gz: no LICENSE"
+        );
         // With the licences of what it is built from: the fork's, and
         // every crate's (a BSD one among them) with its licence text.
         let notices = Command::new("tar")
