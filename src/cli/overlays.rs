@@ -78,7 +78,7 @@ pub(super) fn run_kustomize(args: &Args, opts: &Options) -> i32 {
     let mut pending = Vec::new();
     for ((dir, _, found), plan) in entries.iter().zip(plans) {
         let plan = match plan {
-            Err(msg) if *found && msg.starts_with("the build of") => {
+            Err(msg) if *found && msg.starts_with('`') && msg.contains("` failed: ") => {
                 // Found, not named: an entry point that does not build is
                 // no entry point.
                 eprintln!("reload-stamp: warning: {dir}: skipped, it does not build: {msg}");

@@ -161,7 +161,11 @@ pub fn remove_items(
             }
             // A JSON kustomization's `"key": [item]` goes whole, as
             // `add_item` writes it.
-            Style::Flow if items.len() == 1 && matches!(root.kind, Kind::Map(_, Style::Flow)) => {
+            Style::Flow
+                if items.len() == 1
+                    && matches!(root.kind, Kind::Map(_, Style::Flow))
+                    && out[k.start..].starts_with('"') =>
+            {
                 let entries = root.entries().unwrap_or_default();
                 let at = entries
                     .iter()
