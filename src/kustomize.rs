@@ -137,6 +137,21 @@ const AFTER_PATCHES: [&str; 7] = [
     "validators",
 ];
 
+/// What the copy that names the patch targets leaves out: [`AFTER_PATCHES`]
+/// and `vars`, which kustomize resolves last and which never rename, but
+/// which fail when a field they read (a namespace the kustomization sets)
+/// is gone.
+const LEFT_OUT: [&str; 8] = [
+    "namespace",
+    "namePrefix",
+    "nameSuffix",
+    "patchesJson6902",
+    "replacements",
+    "transformers",
+    "validators",
+    "vars",
+];
+
 /// The kustomization file of `dir`, if it has one.
 pub fn kustomization_file(dir: &Path) -> Option<PathBuf> {
     KUSTOMIZATION_FILES
@@ -507,9 +522,8 @@ fn patch_names(
         .map_err(|e| format!("{}: {e}", k.path.display()))?
         .unwrap_or_else(|| k.text.clone());
     let in_k = |e: String| format!("{}: {e}", k.path.display());
-    let stripped =
-        edit::with_fifo_order(&edit::remove_entries(&base, &AFTER_PATCHES).map_err(in_k)?)
-            .map_err(in_k)?;
+    let stripped = edit::with_fifo_order(&edit::remove_entries(&base, &LEFT_OUT).map_err(in_k)?)
+        .map_err(in_k)?;
     let dir = session.tree.variant(real, "names", &kname, &stripped)?;
     let what = "a copy without the entries that run after its patches";
     let before = workload_ids(
