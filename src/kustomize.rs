@@ -525,12 +525,21 @@ fn patch_names(
     let stripped = edit::with_fifo_order(&edit::remove_entries(&base, &LEFT_OUT).map_err(in_k)?)
         .map_err(in_k)?;
     let dir = session.tree.variant(real, "names", &kname, &stripped)?;
+    let lines = k
+        .after_patches
+        .iter()
+        .map(|(key, line)| format!("`{key}` (line {line})"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let what = "a copy without the entries that run after its patches";
-    let before = workload_ids(
-        &session.build(builder, shown, &dir, Some(what))?,
-        opts,
-        what,
-    )?;
+    let stripped_build = session.build(builder, shown, &dir, None).map_err(|e| {
+        format!(
+            "{}: cannot name its workloads in a patch: kustomize does not build it without \
+             {lines}, which run after its patches: {e}",
+            k.path.display()
+        )
+    })?;
+    let before = workload_ids(&stripped_build, opts, what)?;
     // By the kustomization's own prefix, suffix and namespace.
     let simple = k
         .after_patches
@@ -571,12 +580,6 @@ fn patch_names(
         opts,
         what,
     )?;
-    let lines = k
-        .after_patches
-        .iter()
-        .map(|(key, line)| format!("`{key}` (line {line})"))
-        .collect::<Vec<_>>()
-        .join(", ");
     let same = after.len() == before.len() && after.iter().zip(&before).all(|(a, b)| a.0 == b.0);
     ws.iter()
         .map(|w| {

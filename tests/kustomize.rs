@@ -715,3 +715,40 @@ fn a_directory_without_a_kustomization_takes_the_entry_points_below_it() {
     let (code, _, err) = t.run(&["--check", "overlays/"]);
     assert_eq!(code, Some(0), "{err}");
 }
+
+/// A `transformers` entry removes a workload after `patches`: which one a
+/// patch sees is unknown, and the message names the entry's line.
+#[test]
+fn a_workload_that_cannot_be_targeted_is_an_error_naming_the_line() {
+    if !have_kubectl() {
+        return;
+    }
+    let t = Tree::new();
+    t.write(
+        "base/other.yaml",
+        &DEPLOY.replace("name: web\n", "name: other\n"),
+    );
+    t.write(
+        "base/kustomization.yaml",
+        "resources:\n- deploy.yaml\n- other.yaml\n- cm.yaml\n",
+    );
+    t.write(
+        "overlays/drop/kustomization.yaml",
+        "resources:\n- ../../base\ntransformers:\n- drop.yaml\n",
+    );
+    t.write(
+        "overlays/drop/drop.yaml",
+        "apiVersion: builtin\nkind: PatchTransformer\nmetadata:\n  name: drop\npatch: |-\n  $patch: delete\n  apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    name: other\n",
+    );
+    assert!(!t.built("overlays/drop").contains("name: other"));
+    let (code, _, err) = t.run(&["--write", "overlays/drop"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("overlays/drop/kustomization.yaml: cannot name Deployment web in a patch: `transformers` (line 3) of the kustomization run after its patches and add, remove or reorder workloads"),
+        "{err}"
+    );
+    assert!(!t
+        .root
+        .join("overlays/drop/reload-stamp-patch.yaml")
+        .exists());
+}
