@@ -752,3 +752,34 @@ fn a_workload_that_cannot_be_targeted_is_an_error_naming_the_line() {
         .join("overlays/drop/reload-stamp-patch.yaml")
         .exists());
 }
+
+/// kustomize prints a null value differently from the source (`LOG: null`
+/// for `LOG: ~`): through a build and as plain files it hashes as "".
+#[test]
+fn a_null_value_hashes_the_same_through_a_build_and_as_files() {
+    if !have_kubectl() {
+        return;
+    }
+    let want = common::digest_outside(b"ConfigMap\0app\0data\0LOG\0\0\0", None);
+    for null in ["", "~", "null", "\"\""] {
+        let t = Tree::new();
+        t.write("base/cm.yaml", &configmap(null));
+        let (code, _, err) = t.run(&["--write", "overlays/dev"]);
+        assert_eq!(code, Some(0), "{null}: {err}");
+        assert_eq!(
+            checksum(&t.built("overlays/dev")),
+            Some(want.clone()),
+            "{null}"
+        );
+        let o = cmd()
+            .args(["--config-hash", "base/deploy.yaml", "base/cm.yaml"])
+            .current_dir(&t.root)
+            .output()
+            .unwrap();
+        assert_eq!(
+            checksum(&String::from_utf8_lossy(&o.stdout)),
+            Some(want.clone()),
+            "{null}"
+        );
+    }
+}
