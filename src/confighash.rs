@@ -262,7 +262,10 @@ fn string_map(what: &str, section: &str, d: &Node<'_>) -> Result<Vec<(String, St
     };
     let mut kv = Vec::with_capacity(entries.len());
     for (k, v) in entries {
-        let (Some(k), Some(v)) = (k.as_str(), v.as_str()) else {
+        // kubectl sends a null value (`a:`, `a: ~`, `a: null`) as the
+        // empty string, so it hashes as one.
+        let v_text = if v.is_null() { Some("") } else { v.as_str() };
+        let (Some(k), Some(v)) = (k.as_str(), v_text) else {
             return Err(Error::at(
                 ErrorKind::Refused,
                 k.start,

@@ -8,6 +8,9 @@
 //! carries them. The hash never depends on that patch (it covers only
 //! ConfigMap and Secret data), so a second run changes nothing.
 
+mod edit;
+mod tree;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -67,6 +70,11 @@ impl Builder {
 
     /// The output of building `target` (a directory or a remote URL).
     pub fn build(&self, target: &str) -> Result<String, String> {
+        self.build_as(target, target)
+    }
+
+    /// The output of building `target`, named `shown` in messages.
+    fn build_as(&self, target: &str, shown: &str) -> Result<String, String> {
         let out = Command::new(&self.argv[0])
             .args(&self.argv[1..])
             .arg(target)
@@ -74,16 +82,16 @@ impl Builder {
             .map_err(|e| {
                 format!(
                     "cannot run `{}`: {}",
-                    self.shown(target),
+                    self.shown(shown),
                     crate::inputs::io_message(&e)
                 )
             })?;
         if !out.status.success() {
             let err = String::from_utf8_lossy(&out.stderr);
-            return Err(format!("`{}` failed: {}", self.shown(target), err.trim()));
+            return Err(format!("`{}` failed: {}", self.shown(shown), err.trim()));
         }
         String::from_utf8(out.stdout)
-            .map_err(|_| format!("`{}` printed invalid UTF-8", self.shown(target)))
+            .map_err(|_| format!("`{}` printed invalid UTF-8", self.shown(shown)))
     }
 }
 
@@ -105,19 +113,55 @@ struct Kustomization {
     name_suffix: String,
     /// Set by the kustomization: patches match the namespace before it.
     namespace: Option<String>,
-    /// `resources` and `bases`, as written.
-    resources: Vec<String>,
+    /// The entries that run after `patches` and may change a name, as
+    /// `(key, line)`.
+    after_patches: Vec<(&'static str, usize)>,
     /// Whether [`PATCH_FILE`] is listed in `patches` (or the old
     /// `patchesStrategicMerge`).
     listed: bool,
+    /// `kind: Component`.
+    component: bool,
 }
 
-fn read_kustomization(dir: &Path) -> Result<Kustomization, String> {
-    let Some(path) = KUSTOMIZATION_FILES
+/// The entries of a kustomization that kustomize applies after its
+/// `patches` (the end of which is where reload-stamp's patch is) and that
+/// can change a workload's name or namespace, or its set of workloads.
+/// The temporary copy that names the patch targets leaves them out.
+const AFTER_PATCHES: [&str; 7] = [
+    "namespace",
+    "namePrefix",
+    "nameSuffix",
+    "patchesJson6902",
+    "replacements",
+    "transformers",
+    "validators",
+];
+
+/// What the copy that names the patch targets leaves out: [`AFTER_PATCHES`]
+/// and `vars`, which kustomize resolves last and which never rename, but
+/// which fail when a field they read (a namespace the kustomization sets)
+/// is gone.
+const LEFT_OUT: [&str; 8] = [
+    "namespace",
+    "namePrefix",
+    "nameSuffix",
+    "patchesJson6902",
+    "replacements",
+    "transformers",
+    "validators",
+    "vars",
+];
+
+/// The kustomization file of `dir`, if it has one.
+pub fn kustomization_file(dir: &Path) -> Option<PathBuf> {
+    KUSTOMIZATION_FILES
         .iter()
         .map(|f| dir.join(f))
         .find(|p| p.is_file())
-    else {
+}
+
+fn read_kustomization(dir: &Path) -> Result<Kustomization, String> {
+    let Some(path) = kustomization_file(dir) else {
         return Err("not a kustomization directory: it has no kustomization.yaml".to_string());
     };
     let text = std::fs::read_to_string(&path)
@@ -126,32 +170,34 @@ fn read_kustomization(dir: &Path) -> Result<Kustomization, String> {
     let docs = parse_all(&text, Mode::Full).map_err(|e| e.render(&shown, &text))?;
     let root = docs.iter().find_map(|d| d.root.as_ref());
     let get = |k: &str| root.and_then(|r| r.get_str(k)).map(str::to_string);
-    let strings = |k: &str| -> Vec<String> {
-        match root.and_then(|r| r.get(k)).map(|(_, v)| &v.kind) {
-            Some(Kind::Seq(items, _)) => items
-                .iter()
-                .filter_map(|i| i.as_str().map(str::to_string))
-                .collect(),
-            _ => Vec::new(),
-        }
-    };
     let listed = root.is_some_and(|r| {
-        patch_items(r, "patches").any(|i| i.get_str("path") == Some(PATCH_FILE))
-            || patch_items(r, "patchesStrategicMerge").any(|i| i.as_str() == Some(PATCH_FILE))
+        patch_items(r, "patches").any(is_ours)
+            || patch_items(r, "patchesStrategicMerge").any(is_ours)
     });
-    let mut resources = strings("resources");
-    resources.extend(strings("bases"));
+    let after_patches = AFTER_PATCHES
+        .iter()
+        .filter_map(|key| {
+            let (k, _) = root?.get(key)?;
+            Some((*key, crate::text::line_col(&text, k.start).0))
+        })
+        .collect();
     let (name_prefix, name_suffix, namespace) =
         (get("namePrefix"), get("nameSuffix"), get("namespace"));
     Ok(Kustomization {
         name_prefix: name_prefix.unwrap_or_default(),
         name_suffix: name_suffix.unwrap_or_default(),
         namespace,
-        resources,
+        after_patches,
         listed,
+        component: get("kind").as_deref() == Some("Component"),
         path,
         text,
     })
+}
+
+/// Whether a `patches` or `patchesStrategicMerge` item lists [`PATCH_FILE`].
+fn is_ours(item: &Node<'_>) -> bool {
+    item.get_str("path") == Some(PATCH_FILE) || item.as_str() == Some(PATCH_FILE)
 }
 
 fn patch_items<'n, 'a>(root: &'n Node<'a>, key: &str) -> impl Iterator<Item = &'n Node<'a>> {
@@ -163,11 +209,87 @@ fn patch_items<'n, 'a>(root: &'n Node<'a>, key: &str) -> impl Iterator<Item = &'
 }
 
 /// `text` (a kustomization) with `- path: PATCH_FILE` added to `patches`,
-/// as new lines only; anything else is left to the user, with the line to
-/// add.
+/// as new lines only (one item in a flow list or JSON); anything else is
+/// left to the user, with the edit to make.
 fn add_listing(text: &str) -> Result<String, String> {
-    crate::listedit::append_items(text, "patches", &format!("- path: {PATCH_FILE}\n"))
-        .map_err(|why| format!("{why}: add `- path: {PATCH_FILE}` to its patches"))
+    edit::add_item(
+        text,
+        "patches",
+        &format!("- path: {PATCH_FILE}\n"),
+        &format!("{{\"path\": \"{PATCH_FILE}\"}}"),
+    )
+    .map_err(|why| format!("{why}: add `- path: {PATCH_FILE}` to its patches"))
+}
+
+/// `text` without its listing of [`PATCH_FILE`] (the lines
+/// [`add_listing`] added), `None` if it has none.
+fn without_listing(text: &str) -> Result<Option<String>, String> {
+    edit::remove_items(text, &["patches", "patchesStrategicMerge"], &is_ours)
+        .map_err(|why| format!("{why}: remove `- path: {PATCH_FILE}` from its patches"))
+}
+
+/// Whether `dir` is an entry point: a kustomization, not a `Component`.
+fn is_entry(dir: &Path) -> bool {
+    read_kustomization(dir).is_ok_and(|k| !k.component)
+}
+
+/// The entry points below `dir` (which holds no kustomization): every
+/// directory with a kustomization that is not a `kind: Component`, hidden
+/// directories and what `.gitignore` skips left out, in path order.
+pub fn entries_below(dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = ignore::WalkBuilder::new(dir)
+        .hidden(true)
+        .require_git(false)
+        .follow_links(false)
+        .build()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_some_and(|t| t.is_dir()))
+        .map(ignore::DirEntry::into_path)
+        .filter(|p| is_entry(p))
+        .collect();
+    found.sort();
+    found
+}
+
+/// The temporary tree the run's hashing builds use (see [`tree`]).
+pub struct Session {
+    tree: tree::Tree,
+}
+
+impl Session {
+    /// The tree for the run's `entries` (canonical kustomization
+    /// directories).
+    pub fn new(entries: &[PathBuf]) -> Result<Session, String> {
+        let copy = |dir: &Path| -> Result<Option<(PathBuf, String)>, String> {
+            let k = read_kustomization(dir)?;
+            Ok(without_listing(&k.text)
+                .map_err(|e| format!("{}: {e}", k.path.display()))?
+                .map(|t| (k.path, t)))
+        };
+        Ok(Session {
+            tree: tree::Tree::new(entries, &copy)?,
+        })
+    }
+
+    /// Builds the copy `dir` of the entry `shown`; `what` says which copy
+    /// (`None`: the one without reload-stamp's patches).
+    fn build(
+        &self,
+        builder: &Builder,
+        shown: &str,
+        dir: &Path,
+        what: Option<&str>,
+    ) -> Result<String, String> {
+        builder
+            .build_as(&dir.to_string_lossy(), shown)
+            .map_err(|e| {
+                let e = self.tree.unmirror(&e);
+                match what {
+                    Some(w) => format!("{w}: {e}"),
+                    None => e,
+                }
+            })
+    }
 }
 
 /// A workload of the build with its hash, and how a patch names it.
@@ -178,13 +300,11 @@ pub struct Hashed {
     /// As built (after the kustomization's prefix, suffix and namespace).
     pub name: Option<String>,
     pub namespace: Option<String>,
-    /// As the patch must name it: before the kustomization's own
-    /// transformers.
+    /// As the patch must name it: as the workload is when kustomize
+    /// reaches the end of the kustomization's `patches`.
     pub patch_name: String,
     pub patch_namespace: Option<String>,
     pub hash: String,
-    /// The value the build has now, if any.
-    pub previous: Option<String>,
 }
 
 /// What one directory would become.
@@ -192,12 +312,16 @@ pub struct DirPlan {
     pub dir: String,
     pub patch_path: PathBuf,
     pub old_patch: Option<String>,
-    pub new_patch: String,
+    /// `None`: the directory has nothing to stamp, so no patch file.
+    pub new_patch: Option<String>,
     pub kustomization_path: PathBuf,
     pub old_kustomization: String,
-    /// The kustomization with the listing added, if it lacks it.
+    /// The kustomization with the listing added or removed, if that
+    /// changes.
     pub new_kustomization: Option<String>,
     pub hashed: Vec<Hashed>,
+    /// Workloads whose patch is new or has a new value.
+    pub stamped: usize,
     /// The build with the hashes stamped (the stream mode's output).
     pub stamped_build: String,
     pub warnings: Vec<String>,
@@ -206,37 +330,80 @@ pub struct DirPlan {
 impl DirPlan {
     /// Whether the directory's files would change.
     pub fn changes(&self) -> bool {
-        self.old_patch.as_deref() != Some(self.new_patch.as_str())
-            || self.new_kustomization.is_some()
+        self.old_patch != self.new_patch || self.new_kustomization.is_some()
+    }
+
+    /// Whether the run removes the patch file and its listing.
+    pub fn removes(&self) -> bool {
+        self.new_patch.is_none() && self.changes()
     }
 }
 
-/// Builds `dir`, hashes its workloads and plans the patch and listing.
+/// The canonical path of an entry `dir`, checked to be a kustomization.
+pub fn entry(dir: &str) -> Result<PathBuf, String> {
+    let real = std::fs::canonicalize(dir).map_err(|e| crate::inputs::io_message(&e))?;
+    if !real.is_dir() {
+        return Err("not a kustomization directory: it is not a directory".to_string());
+    }
+    read_kustomization(&real)?;
+    Ok(real)
+}
+
+/// Builds `dir` without reload-stamp's own patch, hashes its workloads and
+/// plans the patch and listing.
 pub fn plan(
     dir: &str,
+    session: &Session,
     builder: &Builder,
     opts: &Options,
     key: Option<&confighash::Keyed>,
-    jobs: usize,
 ) -> Result<DirPlan, String> {
+    let real = std::fs::canonicalize(dir)
+        .map_err(|e| format!("{dir}: {}", crate::inputs::io_message(&e)))?;
     let path = Path::new(dir);
-    let k = read_kustomization(path)?;
-    let built = builder.build(dir)?;
+    let mut k = read_kustomization(&real)?;
+    if let Some(name) = k.path.file_name() {
+        // Messages name the files as the user named the directory.
+        k.path = path.join(name);
+    }
+    let built = session.build(builder, dir, &session.tree.mirror(&real), None)?;
     let shown_build = format!("`{}`", builder.shown(dir));
     let in_build = |e: crate::error::Error| format!("{shown_build} output: {}", e.located(&built));
-    let mut a = stamp::analyze(built.as_bytes(), opts, None, jobs).map_err(in_build)?;
+    let mut a = stamp::analyze(built.as_bytes(), opts, None, 1).map_err(in_build)?;
     let objects = std::mem::take(&mut a.objects);
     let mut index = Index::default();
     index.key = key.cloned();
     for o in &objects {
         index.add(o, &shown_build, a.text);
     }
-    let hashed = hash_workloads(&a, &index, path, &k, builder, opts).map_err(|e| match e {
-        Ok(e) => in_build(e),
-        Err(msg) => msg,
-    })?;
+    let mut found = Vec::new();
+    for w in a.docs.iter().flat_map(|d| &d.workloads) {
+        // Warnings come once, when the build is stamped.
+        if let Some(hash) = stamp::workload_hash(w, &index, &mut Vec::new()).map_err(in_build)? {
+            found.push((w, hash));
+        }
+    }
+    let names = if found.is_empty() {
+        Vec::new()
+    } else {
+        let ws: Vec<&crate::plan::Workload> = found.iter().map(|(w, _)| *w).collect();
+        patch_names((dir, &real), &k, session, builder, opts, &ws)?
+    };
+    let hashed: Vec<Hashed> = found
+        .iter()
+        .zip(names)
+        .map(|((w, hash), (patch_name, patch_namespace))| Hashed {
+            kind: w.kind.clone(),
+            api_version: w.api_version.clone().unwrap_or_default(),
+            name: w.name.clone(),
+            namespace: w.namespace.clone(),
+            patch_name,
+            patch_namespace,
+            hash: hash.clone(),
+        })
+        .collect();
     // The stamped build, made as any input's output is.
-    let f = stamp::finish(a, opts, stamp::Values::Hashes(&index), jobs).map_err(in_build)?;
+    let f = stamp::finish(a, opts, stamp::Values::Hashes(&index), 1).map_err(in_build)?;
     let warnings = f
         .warnings
         .iter()
@@ -260,186 +427,220 @@ pub fn plan(
             ))
         }
     };
-    let new_kustomization = if k.listed || hashed.is_empty() {
-        None
+    let in_k = |e: String| format!("{}: {e}", k.path.display());
+    let (new_patch, new_kustomization, stamped) = if hashed.is_empty() {
+        // Nothing to stamp: the file and its listing go.
+        let listing = if k.listed {
+            without_listing(&k.text).map_err(in_k)?
+        } else {
+            None
+        };
+        (None, listing, 0)
     } else {
-        Some(add_listing(&k.text).map_err(|e| format!("{}: {e}", k.path.display()))?)
-    };
-    let new_patch = if hashed.is_empty() && old_patch.is_none() {
-        String::new()
-    } else {
-        patch_text(&hashed, &opts.key, nl)
+        let docs: Vec<String> = hashed.iter().map(|h| patch_doc(h, &opts.key, nl)).collect();
+        let old = old_patch.as_deref().unwrap_or("");
+        let stamped = docs.iter().filter(|d| !old.contains(d.as_str())).count();
+        let listing = if k.listed {
+            None
+        } else {
+            Some(add_listing(&k.text).map_err(in_k)?)
+        };
+        (Some(patch_text(&docs, nl)), listing, stamped)
     };
     Ok(DirPlan {
         dir: dir.to_string(),
-        old_patch: if hashed.is_empty() && old_patch.is_none() {
-            Some(String::new())
-        } else {
-            old_patch
-        },
+        old_patch,
         patch_path,
         new_patch,
         kustomization_path: k.path,
         old_kustomization: k.text,
         new_kustomization,
         hashed,
+        stamped,
         stamped_build,
         warnings,
     })
 }
 
-/// Each workload of the build `a` that has a config hash, with the name a
-/// patch in `k` gives it. Errors are in the build (`Ok`) or about the
-/// kustomization (`Err`).
-fn hash_workloads(
-    a: &stamp::Analysis<'_>,
-    index: &Index<'_>,
-    path: &Path,
-    k: &Kustomization,
-    builder: &Builder,
-    opts: &Options,
-) -> Result<Vec<Hashed>, Result<crate::error::Error, String>> {
-    let mut hashed = Vec::new();
-    let mut ids = None;
-    for w in a.docs.iter().flat_map(|d| &d.workloads) {
-        // Warnings come once, when the build is stamped.
-        let Some(hash) = stamp::workload_hash(w, index, &mut Vec::new()).map_err(Ok)? else {
-            continue;
-        };
-        if ids.is_none() {
-            ids = Some(resource_workloads(path, k, builder, opts).map_err(Err)?);
-        }
-        let (patch_name, patch_namespace) =
-            patch_id(k, w, ids.as_deref().unwrap_or(&[])).map_err(Err)?;
-        hashed.push(Hashed {
-            kind: w.kind.clone(),
-            api_version: w.api_version.clone().unwrap_or_default(),
-            name: w.name.clone(),
-            namespace: w.namespace.clone(),
-            patch_name,
-            patch_namespace,
-            hash,
-            previous: w.current.as_ref().map(|c| c.value.clone()),
-        });
-    }
-    Ok(hashed)
-}
+/// A workload as a build gives it: kind, name, namespace.
+type Id = (String, Option<String>, Option<String>);
 
-/// A workload as a kustomization's resources hold it, before its own
-/// transformers: kind, name, namespace.
-type ResourceId = (String, Option<String>, Option<String>);
-
-/// The workloads of the kustomization's resources: each directory or
-/// remote resource built, each file read.
-fn resource_workloads(
-    dir: &Path,
-    k: &Kustomization,
-    builder: &Builder,
-    opts: &Options,
-) -> Result<Vec<ResourceId>, String> {
+fn workload_ids(text: &str, opts: &Options, what: &str) -> Result<Vec<Id>, String> {
     let plain = Options {
         config_hash: false,
         ..opts.clone()
     };
-    let mut out = Vec::new();
-    for r in &k.resources {
-        let p = dir.join(r);
-        let text = if p.is_file() {
-            std::fs::read_to_string(&p)
-                .map_err(|e| format!("{}: {}", p.display(), crate::inputs::io_message(&e)))?
-        } else {
-            let target = if p.is_dir() {
-                p.to_string_lossy().into_owned()
-            } else {
-                r.clone()
-            };
-            builder.build(&target)?
-        };
-        let a = stamp::analyze(text.as_bytes(), &plain, None, 1)
-            .map_err(|e| format!("resource {r}: {}", e.located(&text)))?;
-        out.extend(
-            a.docs
-                .iter()
-                .flat_map(|d| &d.workloads)
-                .map(|w| (w.kind.clone(), w.name.clone(), w.namespace.clone())),
-        );
-    }
-    Ok(out)
-}
-
-/// How a patch in `k` names the built workload `w`: the one resource
-/// workload that the kustomization's prefix, suffix and namespace turn
-/// into `w`.
-fn patch_id(
-    k: &Kustomization,
-    w: &crate::plan::Workload,
-    ids: &[ResourceId],
-) -> Result<(String, Option<String>), String> {
-    let found: Vec<&ResourceId> = ids
+    let a = stamp::analyze(text.as_bytes(), &plain, None, 1)
+        .map_err(|e| format!("{what} output: {}", e.located(text)))?;
+    Ok(a.docs
         .iter()
-        .filter(|(kind, name, ns)| {
-            *kind == w.kind
-                && name
-                    .as_ref()
-                    .map(|n| format!("{}{n}{}", k.name_prefix, k.name_suffix))
-                    == w.name
-                && (k.namespace.is_some() || *ns == w.namespace)
-        })
-        .collect();
-    match found.as_slice() {
-        [(_, Some(name), ns)] => Ok((name.clone(), ns.clone())),
-        [] => Err(format!(
-            "cannot tell how a patch in {} names {} {}: it is not among the workloads of its resources \
-             (a patch or transformer other than namePrefix, nameSuffix and namespace renamed it?)",
-            k.path.display(),
-            w.kind,
-            qualified(w.name.as_deref(), w.namespace.as_deref())
-        )),
-        _ => Err(format!(
-            "cannot tell how a patch in {} names {} {}: several of its resources' workloads become it",
-            k.path.display(),
-            w.kind,
-            qualified(w.name.as_deref(), w.namespace.as_deref())
-        )),
-    }
+        .flat_map(|d| &d.workloads)
+        .map(|w| (w.kind.clone(), w.name.clone(), w.namespace.clone()))
+        .collect())
 }
 
-/// The patch file: one strategic-merge patch per workload, setting only the
-/// annotation on its pod template.
-fn patch_text(hashed: &[Hashed], key: &str, nl: &str) -> String {
-    let mut s = String::new();
-    s.push_str(&format!(
+/// How a patch at the end of `k`'s `patches` names each of `ws` (built
+/// workloads), asked of kustomize: a copy of the kustomization without the
+/// entries that run after `patches` ([`AFTER_PATCHES`]) builds each
+/// workload as such a patch sees it. A build of that copy is matched to
+/// the real one by the kustomization's own prefix, suffix and namespace;
+/// when that does not tell, by position, both copies built in kustomize's
+/// `fifo` order (the order resources were read, which those entries do not
+/// change unless they add or remove workloads).
+fn patch_names(
+    (shown, real): (&str, &Path),
+    k: &Kustomization,
+    session: &Session,
+    builder: &Builder,
+    opts: &Options,
+    ws: &[&crate::plan::Workload],
+) -> Result<Vec<(String, Option<String>)>, String> {
+    let cannot = |w: &crate::plan::Workload, why: &str| {
+        format!(
+            "{}: cannot name {} {} in a patch: {why}",
+            k.path.display(),
+            w.kind,
+            qualified(w.name.as_deref(), w.namespace.as_deref()),
+        )
+    };
+    if k.after_patches.is_empty() {
+        // Nothing after `patches` changes a name: as built is as patched.
+        return ws
+            .iter()
+            .map(|w| match &w.name {
+                Some(n) => Ok((n.clone(), w.namespace.clone())),
+                None => Err(cannot(w, "it has no name")),
+            })
+            .collect();
+    }
+    let kname = k
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let base = without_listing(&k.text)
+        .map_err(|e| format!("{}: {e}", k.path.display()))?
+        .unwrap_or_else(|| k.text.clone());
+    let in_k = |e: String| format!("{}: {e}", k.path.display());
+    let stripped = edit::with_fifo_order(&edit::remove_entries(&base, &LEFT_OUT).map_err(in_k)?)
+        .map_err(in_k)?;
+    let dir = session.tree.variant(real, "names", &kname, &stripped)?;
+    let lines = k
+        .after_patches
+        .iter()
+        .map(|(key, line)| format!("`{key}` (line {line})"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let what = "a copy without the entries that run after its patches";
+    let stripped_build = session.build(builder, shown, &dir, None).map_err(|e| {
+        format!(
+            "{}: cannot name its workloads in a patch: kustomize does not build it without \
+             {lines}, which run after its patches: {e}",
+            k.path.display()
+        )
+    })?;
+    let before = workload_ids(&stripped_build, opts, what)?;
+    // By the kustomization's own prefix, suffix and namespace.
+    let simple = k
+        .after_patches
+        .iter()
+        .all(|(key, _)| matches!(*key, "namespace" | "namePrefix" | "nameSuffix"));
+    let by_rule: Option<Vec<(String, Option<String>)>> = simple
+        .then(|| {
+            ws.iter()
+                .map(|w| {
+                    let found: Vec<&Id> = before
+                        .iter()
+                        .filter(|(kind, name, ns)| {
+                            *kind == w.kind
+                                && name
+                                    .as_ref()
+                                    .map(|n| format!("{}{n}{}", k.name_prefix, k.name_suffix))
+                                    == w.name
+                                && (k.namespace.is_some() || *ns == w.namespace)
+                        })
+                        .collect();
+                    match found.as_slice() {
+                        [(_, Some(n), ns)] => Some((n.clone(), ns.clone())),
+                        _ => None,
+                    }
+                })
+                .collect()
+        })
+        .flatten();
+    if let Some(names) = by_rule {
+        return Ok(names);
+    }
+    // By position in fifo order.
+    let ordered = edit::with_fifo_order(&base).map_err(in_k)?;
+    let dir = session.tree.variant(real, "order", &kname, &ordered)?;
+    let what = "a copy in fifo order";
+    let after = workload_ids(
+        &session.build(builder, shown, &dir, Some(what))?,
+        opts,
+        what,
+    )?;
+    let same = after.len() == before.len() && after.iter().zip(&before).all(|(a, b)| a.0 == b.0);
+    ws.iter()
+        .map(|w| {
+            if !same {
+                return Err(cannot(
+                    w,
+                    &format!(
+                        "{lines} of the kustomization run after its patches and add, remove or reorder \
+                         workloads, so which workload a patch sees is unknown; stamp the kustomization \
+                         that includes this one instead"
+                    ),
+                ));
+            }
+            let at = after
+                .iter()
+                .position(|(kind, name, ns)| *kind == w.kind && *name == w.name && *ns == w.namespace)
+                .ok_or_else(|| cannot(w, "it is not in the build in fifo order"))?;
+            match &before[at] {
+                (_, Some(n), ns) => Ok((n.clone(), ns.clone())),
+                _ => Err(cannot(w, &format!("before {lines} it has no name"))),
+            }
+        })
+        .collect()
+}
+
+/// One workload's strategic-merge patch, setting only the annotation on its
+/// pod template.
+fn patch_doc(h: &Hashed, key: &str, nl: &str) -> String {
+    let mut s = format!(
+        "apiVersion: {}{nl}kind: {}{nl}metadata:{nl}  name: ",
+        h.api_version, h.kind
+    );
+    double_quote(&h.patch_name, &mut s);
+    s.push_str(nl);
+    if let Some(ns) = &h.patch_namespace {
+        s.push_str("  namespace: ");
+        double_quote(ns, &mut s);
+        s.push_str(nl);
+    }
+    let mut depth = 0;
+    for seg in template_path(&h.kind)
+        .iter()
+        .copied()
+        .chain(["metadata", "annotations"])
+    {
+        s.push_str(&format!("{}{seg}:{nl}", "  ".repeat(depth)));
+        depth += 1;
+    }
+    s.push_str(&format!("{}{key}: ", "  ".repeat(depth)));
+    double_quote(&h.hash, &mut s);
+    s.push_str(nl);
+    s
+}
+
+/// The patch file: a comment, then the workloads' patches.
+fn patch_text(docs: &[String], nl: &str) -> String {
+    let mut s = format!(
         "# Written by `reload-stamp --config-hash --kustomize`: the config hash of{nl}\
          # each workload this kustomization builds. Rewritten on every run.{nl}"
-    ));
-    for (i, h) in hashed.iter().enumerate() {
-        if i > 0 {
-            s.push_str(&format!("---{nl}"));
-        }
-        s.push_str(&format!(
-            "apiVersion: {}{nl}kind: {}{nl}metadata:{nl}  name: ",
-            h.api_version, h.kind
-        ));
-        double_quote(&h.patch_name, &mut s);
-        s.push_str(nl);
-        if let Some(ns) = &h.patch_namespace {
-            s.push_str("  namespace: ");
-            double_quote(ns, &mut s);
-            s.push_str(nl);
-        }
-        let mut depth = 0;
-        for seg in template_path(&h.kind)
-            .iter()
-            .copied()
-            .chain(["metadata", "annotations"])
-        {
-            s.push_str(&format!("{}{seg}:{nl}", "  ".repeat(depth)));
-            depth += 1;
-        }
-        s.push_str(&format!("{}{key}: ", "  ".repeat(depth)));
-        double_quote(&h.hash, &mut s);
-        s.push_str(nl);
-    }
+    );
+    s.push_str(&docs.join(&format!("---{nl}")));
     s
 }
 
@@ -494,7 +695,7 @@ mod tests {
             add_listing("resources:\n- a.yaml\n").unwrap(),
             "resources:\n- a.yaml\npatches:\n- path: reload-stamp-patch.yaml\n"
         );
-        let e = add_listing("patches: []\n").unwrap_err();
+        let e = add_listing("patches: ~\n").unwrap_err();
         assert!(
             e.ends_with("add `- path: reload-stamp-patch.yaml` to its patches"),
             "{e}"

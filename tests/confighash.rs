@@ -581,3 +581,41 @@ fn a_keyed_digest_with_the_key_from_the_environment() {
     );
     assert_ne!(uses_a, hashes(&base()).0["uses-a"]);
 }
+
+#[test]
+fn a_null_value_hashes_as_the_empty_string_kubectl_sends() {
+    // printf 'ConfigMap\0a\0data\0j\0two\0k\0\0\0' | sha256sum
+    let empty = common::digest_outside(b"ConfigMap\0a\0data\0j\0two\0k\0\0\0", None);
+    for value in [
+        "",
+        " ~",
+        " null",
+        " Null",
+        " NULL",
+        " \"\"",
+        " ''",
+        " !!null ~",
+    ] {
+        let mut files = base();
+        files[0].1 = configmap("a", "", &format!("  k:{value}\n  j: two\n"));
+        let (h, err) = hashes(&files);
+        assert_eq!(h["uses-a"], empty, "k:{value} {err}");
+    }
+    // Quoted, they are strings, and hash as written.
+    for value in ["\"~\"", "'null'"] {
+        let mut files = base();
+        files[0].1 = configmap("a", "", &format!("  k: {value}\n  j: two\n"));
+        let (h, _) = hashes(&files);
+        assert_ne!(h["uses-a"], empty, "k: {value}");
+    }
+    // A Secret's null value too.
+    let secret =
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: a\ndata:\n  k:\n  j: two\n".to_string();
+    let mut files = base();
+    files[0].1 = secret;
+    let want = common::digest_outside(b"Secret\0a\0data\0j\0two\0k\0\0\0", None);
+    let uses_secret = "      containers:\n      - name: c\n        envFrom:\n        - secretRef:\n            name: a\n";
+    files.push(("w9.yaml", deployment("uses-secret", None, uses_secret)));
+    let (h2, _) = hashes(&files);
+    assert_eq!(h2["uses-secret"], want);
+}

@@ -383,3 +383,403 @@ fn gitops_secrets_keys_and_annotations_through_a_build() {
     let (code, _, err) = t.run(&["--check", "overlays/dev"]);
     assert_eq!(code, Some(1), "{err}");
 }
+
+/// Every workload's `checksum/config` in a build, by name.
+fn checksums(built: &str) -> Vec<(String, String)> {
+    let docs: Vec<serde_yaml::Value> = serde_yaml::Deserializer::from_str(built)
+        .map(|d| serde::Deserialize::deserialize(d).unwrap())
+        .collect();
+    docs.iter()
+        .filter_map(|d| {
+            let name = d["metadata"]["name"].as_str()?.to_string();
+            let v = d["spec"]["template"]["metadata"]["annotations"]["checksum/config"].as_str()?;
+            Some((name, v.to_string()))
+        })
+        .collect()
+}
+
+/// The stuck cases of a stamped tree: each edit, then a run that must
+/// recover, leave a tree kubectl builds, and leave `--check` at 0.
+#[test]
+fn a_stamped_tree_edited_recovers_on_the_next_run() {
+    if !have_kubectl() {
+        return;
+    }
+    let prod_listing = "# production\nnamespace: prod\nnamePrefix: prod-\nresources:\n- ../../base\npatches:\n- path: cm-patch.yaml  # the prod config\n";
+    type Edit = fn(&Tree);
+    let cases: &[(&str, Edit, &str)] = &[
+        (
+            "the stamped workload renamed",
+            |t| {
+                t.write(
+                    "base/deploy.yaml",
+                    &DEPLOY.replace("name: web\n", "name: web2\n"),
+                )
+            },
+            "name: \"web2\"",
+        ),
+        (
+            "the stamped workload removed, another added",
+            |t| {
+                t.write(
+                    "base/deploy.yaml",
+                    &DEPLOY
+                        .replace("kind: Deployment", "kind: StatefulSet")
+                        .replace("name: web\n", "name: db\n"),
+                )
+            },
+            "kind: StatefulSet",
+        ),
+        (
+            "its last reference removed",
+            |t| {
+                t.write(
+                    "base/deploy.yaml",
+                    DEPLOY.split("        envFrom:").next().unwrap(),
+                )
+            },
+            "",
+        ),
+    ];
+    for (what, edit, want) in cases {
+        let t = Tree::new();
+        let (code, _, err) = t.run(&["--write", "overlays/prod"]);
+        assert_eq!(code, Some(0), "{what}: {err}");
+        edit(&t);
+        let (code, _, err) = t.run(&["--write", "overlays/prod"]);
+        assert_eq!(code, Some(0), "{what}: {err}");
+        let built = t.built("overlays/prod");
+        let (code, _, err) = t.run(&["--check", "overlays/prod"]);
+        assert_eq!(code, Some(0), "{what}: {err}");
+        if want.is_empty() {
+            // Nothing left to stamp: the file and exactly its listing go.
+            assert!(
+                err.contains("nothing to stamp in 1 kustomization"),
+                "{what}: {err}"
+            );
+            assert!(
+                !t.root
+                    .join("overlays/prod/reload-stamp-patch.yaml")
+                    .exists(),
+                "{what}"
+            );
+            assert_eq!(
+                t.read("overlays/prod/kustomization.yaml"),
+                prod_listing,
+                "{what}"
+            );
+            assert_eq!(checksum(&built), None, "{what}");
+        } else {
+            let p = t.read("overlays/prod/reload-stamp-patch.yaml");
+            assert!(p.contains(want), "{what}: {p}");
+            assert_eq!(checksums(&built).len(), 1, "{what}: {built}");
+        }
+    }
+}
+
+#[test]
+fn empty_flow_and_json_kustomizations_take_the_listing() {
+    if !have_kubectl() {
+        return;
+    }
+    let cases: &[(&str, &str)] = &[
+        ("resources:\n- ../../base\npatches: []\n", "patches: [{\"path\": \"reload-stamp-patch.yaml\"}]\n"),
+        ("resources:\n- ../../base\npatches:\n", "patches:\n- path: reload-stamp-patch.yaml\n"),
+        (
+            "{\"resources\": [\"../../base\"]}\n",
+            "{\"resources\": [\"../../base\"], \"patches\": [{\"path\": \"reload-stamp-patch.yaml\"}]}\n",
+        ),
+        ("{resources: [../../base], patches: []}\n", "patches: [{\"path\": \"reload-stamp-patch.yaml\"}]}\n"),
+    ];
+    let dev = common::digest_outside(b"ConfigMap\0app\0data\0LOG\0info\0\0", None);
+    for (k, want) in cases {
+        let t = Tree::new();
+        t.write("overlays/dev/kustomization.yaml", k);
+        let (code, _, err) = t.run(&["--write", "overlays/dev"]);
+        assert_eq!(code, Some(0), "{k}: {err}");
+        let written = t.read("overlays/dev/kustomization.yaml");
+        assert!(written.ends_with(want), "{k}: {written}");
+        assert_eq!(checksum(&t.built("overlays/dev")), Some(dev.clone()), "{k}");
+        let (code, _, err) = t.run(&["--check", "overlays/dev"]);
+        assert_eq!(code, Some(0), "{k}: {err}");
+        // With nothing left to stamp, the text is as it was.
+        t.write(
+            "base/deploy.yaml",
+            DEPLOY.split("        envFrom:").next().unwrap(),
+        );
+        let (code, _, err) = t.run(&["--write", "overlays/dev"]);
+        assert_eq!(code, Some(0), "{k}: {err}");
+        let back = t.read("overlays/dev/kustomization.yaml");
+        let expected = if k.ends_with("patches:\n") {
+            "resources:\n- ../../base\n"
+        } else {
+            k
+        };
+        assert_eq!(back, expected, "{k}");
+    }
+    let t = Tree::new();
+    t.write(
+        "overlays/dev/kustomization.yaml",
+        "resources:\n- ../../base\npatches: ~\n",
+    );
+    let (code, _, err) = t.run(&["--write", "overlays/dev"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(
+            "its patches is `~`, not a list: add `- path: reload-stamp-patch.yaml` to its patches"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn files_put_back_are_not_counted_as_stamped() {
+    if !have_kubectl() {
+        return;
+    }
+    let t = Tree::new();
+    // Builds the temporary copies as kubectl does, but the real directory
+    // without the stamp: the check after writing fails.
+    t.write(
+        "lying-build",
+        "#!/bin/sh\ncase \"$1\" in\n*/reload-stamp-*) exec kubectl kustomize \"$1\";;\n*) kubectl kustomize \"$1\" | grep -v checksum/config;;\nesac\n",
+    );
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(
+        t.root.join("lying-build"),
+        fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let cmdline = format!("{}", t.root.join("lying-build").display());
+    let (code, _, err) = t.run(&["--kustomize-command", &cmdline, "--write", "overlays/dev"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("the files were put back as they were"),
+        "{err}"
+    );
+    assert!(
+        err.contains("nothing to stamp in 1 kustomization; 1 kustomization with errors"),
+        "{err}"
+    );
+    assert!(!err.contains("stamped 1 workload"), "{err}");
+    assert!(!t.root.join("overlays/dev/reload-stamp-patch.yaml").exists());
+    assert_eq!(
+        t.read("overlays/dev/kustomization.yaml"),
+        "resources:\n  - ../../base\n"
+    );
+}
+
+/// A component adds a workload, an earlier JSON patch removes the base's
+/// namespace, and the overlay sets its own namespace and prefix: the patch
+/// names each workload as kustomize sees it at the end of `patches`.
+#[test]
+fn components_and_patch_chains_are_named_as_kustomize_sees_them() {
+    if !have_kubectl() {
+        return;
+    }
+    let t = Tree::new();
+    t.write(
+        "base/kustomization.yaml",
+        "namespace: shop\nresources:\n- deploy.yaml\n- cm.yaml\n",
+    );
+    t.write(
+        "components/collector/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n- collector.yaml\n",
+    );
+    t.write(
+        "components/collector/collector.yaml",
+        &DEPLOY.replace("name: web\n", "name: collector\n"),
+    );
+    t.write(
+        "overlays/chain/kustomization.yaml",
+        "namespace: prod\nnamePrefix: p-\nresources:\n- ../../base\ncomponents:\n- ../../components/collector\npatches:\n- target: {kind: Deployment, name: web}\n  patch: |-\n    - {op: remove, path: /metadata/namespace}\n- target: {kind: Deployment, name: web}\n  patch: |-\n    - {op: replace, path: /metadata/name, value: shop-web}\n",
+    );
+    let (code, _, err) = t.run(&["--write", "overlays/chain"]);
+    assert_eq!(code, Some(0), "{err}");
+    let p = t.read("overlays/chain/reload-stamp-patch.yaml");
+    assert!(
+        p.contains("  name: \"shop-web\"\nspec:"),
+        "renamed, namespace removed: {p}"
+    );
+    assert!(
+        p.contains("  name: \"collector\"\nspec:"),
+        "from the component: {p}"
+    );
+    let built = t.built("overlays/chain");
+    let want = common::digest_outside(b"ConfigMap\0p-app\0data\0LOG\0info\0\0", None);
+    let mut got = checksums(&built);
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("p-collector".to_string(), want.clone()),
+            ("p-shop-web".to_string(), want)
+        ]
+    );
+    let (code, _, err) = t.run(&["--check", "overlays/chain"]);
+    assert_eq!(code, Some(0), "{err}");
+}
+
+/// `overlays/outer` includes `overlays/prod` and changes its ConfigMap:
+/// each build ends with its own digest, in either order, and `--check` on
+/// the set is 0.
+#[test]
+fn an_overlay_that_includes_an_overlay_ends_with_its_own_digest() {
+    if !have_kubectl() {
+        return;
+    }
+    for order in [
+        ["overlays/prod", "overlays/outer"],
+        ["overlays/outer", "overlays/prod"],
+    ] {
+        let t = Tree::new();
+        t.write(
+            "overlays/outer/kustomization.yaml",
+            "resources:\n- ../prod\npatches:\n- path: cm.yaml\n",
+        );
+        t.write(
+            "overlays/outer/cm.yaml",
+            &configmap("trace").replace("name: app", "name: prod-app\n  namespace: prod"),
+        );
+        let (code, _, err) = t.run(&["--write", order[0], order[1]]);
+        assert_eq!(code, Some(0), "{order:?}: {err}");
+        let prod = common::digest_outside(b"ConfigMap\0prod-app\0data\0LOG\0debug\0\0", None);
+        let outer = common::digest_outside(b"ConfigMap\0prod-app\0data\0LOG\0trace\0\0", None);
+        assert_eq!(checksum(&t.built("overlays/prod")), Some(prod), "{order:?}");
+        assert_eq!(
+            checksum(&t.built("overlays/outer")),
+            Some(outer),
+            "{order:?}"
+        );
+        let (code, _, err) = t.run(&["--check", order[1], order[0]]);
+        assert_eq!(code, Some(0), "{order:?}: {err}");
+        // The inner stamp went stale and broke: the set still recovers.
+        t.write(
+            "base/deploy.yaml",
+            &DEPLOY.replace("name: web\n", "name: web2\n"),
+        );
+        let (code, _, err) = t.run(&["--write", order[1], order[0]]);
+        assert_eq!(code, Some(0), "{order:?}: {err}");
+        let (code, _, err) = t.run(&["--check", order[0], order[1]]);
+        assert_eq!(code, Some(0), "{order:?}: {err}");
+    }
+}
+
+#[test]
+fn a_directory_without_a_kustomization_takes_the_entry_points_below_it() {
+    if !have_kubectl() {
+        return;
+    }
+    let t = Tree::new();
+    t.write(
+        "overlays/comp/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n",
+    );
+    t.write(
+        "overlays/.hidden/kustomization.yaml",
+        "resources:\n- ../../base\n",
+    );
+    t.write(
+        "overlays/ignored/kustomization.yaml",
+        "resources:\n- ../../base\n",
+    );
+    t.write("overlays/.gitignore", "ignored/\n");
+    t.write(
+        "overlays/broken/kustomization.yaml",
+        "resources:\n- missing.yaml\n",
+    );
+    let (code, _, err) = t.run(&["--write", "overlays"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains(
+            "overlays: 3 entry points found: overlays/broken, overlays/dev, overlays/prod"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("warning: overlays/broken: skipped, it does not build"),
+        "{err}"
+    );
+    assert!(
+        err.contains("stamped 2 workloads in 2 of 2 kustomizations"),
+        "{err}"
+    );
+    for d in ["comp", ".hidden", "ignored", "broken"] {
+        assert!(
+            !t.root
+                .join(format!("overlays/{d}/reload-stamp-patch.yaml"))
+                .exists(),
+            "{d}"
+        );
+    }
+    let (code, _, err) = t.run(&["--check", "overlays/"]);
+    assert_eq!(code, Some(0), "{err}");
+}
+
+/// A `transformers` entry removes a workload after `patches`: which one a
+/// patch sees is unknown, and the message names the entry's line.
+#[test]
+fn a_workload_that_cannot_be_targeted_is_an_error_naming_the_line() {
+    if !have_kubectl() {
+        return;
+    }
+    let t = Tree::new();
+    t.write(
+        "base/other.yaml",
+        &DEPLOY.replace("name: web\n", "name: other\n"),
+    );
+    t.write(
+        "base/kustomization.yaml",
+        "resources:\n- deploy.yaml\n- other.yaml\n- cm.yaml\n",
+    );
+    t.write(
+        "overlays/drop/kustomization.yaml",
+        "resources:\n- ../../base\ntransformers:\n- drop.yaml\n",
+    );
+    t.write(
+        "overlays/drop/drop.yaml",
+        "apiVersion: builtin\nkind: PatchTransformer\nmetadata:\n  name: drop\npatch: |-\n  $patch: delete\n  apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    name: other\n",
+    );
+    assert!(!t.built("overlays/drop").contains("name: other"));
+    let (code, _, err) = t.run(&["--write", "overlays/drop"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("overlays/drop/kustomization.yaml: cannot name Deployment web in a patch: `transformers` (line 3) of the kustomization run after its patches and add, remove or reorder workloads"),
+        "{err}"
+    );
+    assert!(!t
+        .root
+        .join("overlays/drop/reload-stamp-patch.yaml")
+        .exists());
+}
+
+/// kustomize prints a null value differently from the source (`LOG: null`
+/// for `LOG: ~`): through a build and as plain files it hashes as "".
+#[test]
+fn a_null_value_hashes_the_same_through_a_build_and_as_files() {
+    if !have_kubectl() {
+        return;
+    }
+    let want = common::digest_outside(b"ConfigMap\0app\0data\0LOG\0\0\0", None);
+    for null in ["", "~", "null", "\"\""] {
+        let t = Tree::new();
+        t.write("base/cm.yaml", &configmap(null));
+        let (code, _, err) = t.run(&["--write", "overlays/dev"]);
+        assert_eq!(code, Some(0), "{null}: {err}");
+        assert_eq!(
+            checksum(&t.built("overlays/dev")),
+            Some(want.clone()),
+            "{null}"
+        );
+        let o = cmd()
+            .args(["--config-hash", "base/deploy.yaml", "base/cm.yaml"])
+            .current_dir(&t.root)
+            .output()
+            .unwrap();
+        assert_eq!(
+            checksum(&String::from_utf8_lossy(&o.stdout)),
+            Some(want.clone()),
+            "{null}"
+        );
+    }
+}

@@ -5,7 +5,8 @@ use std::io::{self, IsTerminal, Write};
 use super::files::Tally;
 use super::*;
 
-/// `--kustomize`: each PATH a kustomization directory (see [`kustomize`]).
+/// `--kustomize`: each PATH a kustomization directory, or a directory
+/// whose entry points below it are taken (see [`kustomize`]).
 pub(super) fn run_kustomize(args: &Args, opts: &Options) -> i32 {
     if args.paths.is_empty() || args.paths.iter().any(|p| p == "-") {
         eprintln!("reload-stamp: --kustomize needs kustomization directories, not standard input");
@@ -20,19 +21,82 @@ pub(super) fn run_kustomize(args: &Args, opts: &Options) -> i32 {
             return 2;
         }
     };
-    // Each directory runs kustomize at least once: build them side by side.
-    let plans = parallel::map(&args.paths, jobs(args), |d| {
-        kustomize::plan(d, &builder, opts, hmac.as_ref(), 1)
-    });
     let mut t = Tally::default();
+    let mut found_lines = Vec::new();
+    // (as shown, canonical, found below a named directory)
+    let mut entries: Vec<(String, std::path::PathBuf, bool)> = Vec::new();
+    for p in &args.paths {
+        let path = std::path::Path::new(p);
+        if path.is_dir() && kustomize::kustomization_file(path).is_none() {
+            let below = kustomize::entries_below(path);
+            found_lines.push(format!(
+                "{p}: {} found: {}",
+                plural(below.len(), "entry point"),
+                below
+                    .iter()
+                    .map(|b| b.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            for b in below {
+                match kustomize::entry(&b.to_string_lossy()) {
+                    Ok(real) => entries.push((b.display().to_string(), real, true)),
+                    Err(msg) => {
+                        eprintln!("reload-stamp: {}: {msg}", b.display());
+                        t.errored += 1;
+                    }
+                }
+            }
+            continue;
+        }
+        match kustomize::entry(p) {
+            Ok(real) => entries.push((p.clone(), real, false)),
+            Err(msg) => {
+                eprintln!("reload-stamp: {p}: {msg}");
+                t.errored += 1;
+            }
+        }
+    }
+    let canonical: Vec<_> = entries.iter().map(|(_, r, _)| r.clone()).collect();
+    let session = match kustomize::Session::new(&canonical) {
+        Ok(s) => s,
+        Err(msg) => {
+            eprintln!("reload-stamp: {msg}");
+            return 2;
+        }
+    };
+    // Each directory runs kustomize at least once: build them side by side.
+    let plans = parallel::map(&entries, jobs(args), |(d, _, _)| {
+        kustomize::plan(d, &session, &builder, opts, hmac.as_ref())
+    });
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut concat = Concat::default();
     let mut io_result = Ok(());
-    for (dir, plan) in args.paths.iter().zip(plans) {
-        match plan.map(|p| kustomize_dir(args, &p, &builder, opts, &mut t).map(|()| p)) {
-            Ok(Ok(p)) => io_result = kustomize_emit(args, &p, &mut out, &mut concat),
-            Ok(Err(msg)) | Err(msg) => {
+    let mut removed = 0;
+    let mut skipped = 0;
+    let mut pending = Vec::new();
+    for ((dir, _, found), plan) in entries.iter().zip(plans) {
+        let plan = match plan {
+            Err(msg) if *found && msg.starts_with('`') && msg.contains("` failed: ") => {
+                // Found, not named: an entry point that does not build is
+                // no entry point.
+                eprintln!("reload-stamp: warning: {dir}: skipped, it does not build: {msg}");
+                skipped += 1;
+                continue;
+            }
+            p => p,
+        };
+        match plan.and_then(|p| kustomize_dir(args, &p).map(|()| p)) {
+            Ok(p) => {
+                io_result = kustomize_emit(args, &p, &mut out, &mut concat);
+                if args.write && p.changes() {
+                    pending.push((dir, p));
+                } else if p.changes() {
+                    count(&mut t, &mut removed, &p);
+                }
+            }
+            Err(msg) => {
                 eprintln!("reload-stamp: {dir}: {msg}");
                 t.errored += 1;
             }
@@ -41,52 +105,91 @@ pub(super) fn run_kustomize(args: &Args, opts: &Options) -> i32 {
             break;
         }
     }
+    // An entry's check builds it with the patches of the entries it
+    // includes as they are on disk: a write whose check fails is tried
+    // again once the others are written, until no more succeed.
+    loop {
+        let before = pending.len();
+        let mut failed = Vec::new();
+        for (dir, p) in pending {
+            match write_dir_plan(&p, &builder, opts) {
+                Ok(()) => count(&mut t, &mut removed, &p),
+                Err(msg) => failed.push((dir, p, msg)),
+            }
+        }
+        if failed.is_empty() || failed.len() == before {
+            for (dir, _, msg) in failed {
+                eprintln!("reload-stamp: {dir}: {msg}");
+                t.errored += 1;
+            }
+            break;
+        }
+        pending = failed.into_iter().map(|(d, p, _)| (d, p)).collect();
+    }
     if stdout_failed(io_result.and_then(|()| out.flush())) {
         return 2;
     }
     if !args.quiet {
-        eprintln!("reload-stamp: {}", kustomize_summary(args, opts, &t));
+        for line in &found_lines {
+            eprintln!("reload-stamp: {line}");
+        }
+        let n = entries.len() - skipped;
+        eprintln!(
+            "reload-stamp: {}",
+            kustomize_summary(args, opts, &t, n, removed, skipped)
+        );
     }
-    t.exit_code(args.check)
+    let mut all = Tally {
+        changed: t.changed + removed,
+        ..t
+    };
+    all.errored = t.errored;
+    all.exit_code(args.check)
 }
 
-/// One kustomization's plan: its warnings, what `--check` says, and with
-/// `--write` its files written and checked.
-fn kustomize_dir(
-    args: &Args,
-    p: &kustomize::DirPlan,
-    builder: &kustomize::Builder,
-    opts: &Options,
-    t: &mut Tally,
-) -> Result<(), String> {
+/// A changed kustomization counted in the summary.
+fn count(t: &mut Tally, removed: &mut usize, p: &kustomize::DirPlan) {
+    if p.removes() {
+        *removed += 1;
+    } else {
+        t.changed += 1;
+        t.stamped += p.stamped;
+    }
+}
+
+/// One kustomization's plan: its warnings and what `--check` says.
+fn kustomize_dir(args: &Args, p: &kustomize::DirPlan) -> Result<(), String> {
     for w in &p.warnings {
         eprintln!("reload-stamp: warning: {}: {w}", p.dir);
     }
     if !p.changes() {
         return Ok(());
     }
-    t.changed += 1;
-    t.stamped += p
-        .hashed
-        .iter()
-        .filter(|h| h.previous.as_deref() != Some(h.hash.as_str()))
-        .count();
     if args.check {
-        eprintln!(
-            "reload-stamp: {}: {} would be stamped",
-            p.patch_path.display(),
-            plural(p.hashed.len(), "workload")
-        );
-        if p.new_kustomization.is_some() {
+        if p.removes() {
             eprintln!(
-                "reload-stamp: {}: would list {} in its patches",
+                "reload-stamp: {}: nothing left to stamp, would be removed",
+                p.patch_path.display()
+            );
+        } else {
+            eprintln!(
+                "reload-stamp: {}: {} would be stamped",
+                p.patch_path.display(),
+                plural(p.stamped, "workload")
+            );
+        }
+        if p.new_kustomization.is_some() {
+            let verb = if p.removes() {
+                "would no longer list"
+            } else {
+                "would list"
+            };
+            eprintln!(
+                "reload-stamp: {}: {verb} {} in its patches",
                 p.kustomization_path.display(),
                 kustomize::PATCH_FILE
             );
         }
-    }
-    if args.write {
-        write_dir_plan(p, builder, opts)?;
     }
     Ok(())
 }
@@ -105,9 +208,10 @@ fn kustomize_emit(
     if args.diff {
         let color = args.color.enabled(io::stdout().is_terminal());
         let old = p.old_patch.as_deref().unwrap_or("");
-        if old != p.new_patch {
+        let new = p.new_patch.as_deref().unwrap_or("");
+        if old != new {
             let name = p.patch_path.display().to_string();
-            out.write_all(output::diff(&name, old, &p.new_patch, color).as_bytes())?;
+            out.write_all(output::diff(&name, old, new, color).as_bytes())?;
         }
         if let Some(new) = &p.new_kustomization {
             let name = p.kustomization_path.display().to_string();
@@ -117,15 +221,44 @@ fn kustomize_emit(
     Ok(())
 }
 
-fn kustomize_summary(args: &Args, opts: &Options, t: &Tally) -> String {
-    let dirs = plural(args.paths.len(), "kustomization");
-    let line = if t.changed == 0 {
+fn kustomize_summary(
+    args: &Args,
+    opts: &Options,
+    t: &Tally,
+    n: usize,
+    removed: usize,
+    skipped: usize,
+) -> String {
+    let dirs = plural(n, "kustomization");
+    let mut line = if t.changed == 0 && removed > 0 {
+        format!("no workload to stamp in {dirs}")
+    } else if t.changed == 0 {
         format!("nothing to stamp in {dirs}")
     } else if args.check {
         t.would_be_stamped(&dirs)
     } else {
         t.stamped_in(&dirs, &opts.key, "config hash", args.write)
     };
+    if removed > 0 {
+        let verb = if args.write {
+            "removed from"
+        } else if args.check {
+            "would be removed from"
+        } else {
+            "to be removed from"
+        };
+        line += &format!(
+            "; {} {verb} {} with nothing left to stamp",
+            kustomize::PATCH_FILE,
+            plural(removed, "kustomization")
+        );
+    }
+    if skipped > 0 {
+        line += &format!(
+            "; {} found that do not build skipped",
+            plural(skipped, "directory")
+        );
+    }
     line + &t.errors("kustomization")
 }
 
@@ -153,9 +286,12 @@ fn write_dir_plan(
             let _ = output::write_atomic(&p.kustomization_path, p.old_kustomization.as_bytes());
         }
     };
-    let written = match &p.old_patch {
-        Some(_) => output::write_atomic(&p.patch_path, p.new_patch.as_bytes()),
-        None => output::write_new(&p.patch_path, p.new_patch.as_bytes()),
+    let written = match (&p.old_patch, &p.new_patch) {
+        (Some(old), Some(new)) if old == new => Ok(()),
+        (Some(_), Some(new)) => output::write_atomic(&p.patch_path, new.as_bytes()),
+        (None, Some(new)) => output::write_new(&p.patch_path, new.as_bytes()),
+        (Some(_), None) => std::fs::remove_file(&p.patch_path),
+        (None, None) => Ok(()),
     };
     written.map_err(|e| shown(&p.patch_path, &e))?;
     if let Some(new) = &p.new_kustomization {
