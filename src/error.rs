@@ -1,8 +1,9 @@
-//! The one error type: what went wrong, of which kind, and where. A place
-//! is kept as a byte offset into the input's text (after any byte-order
-//! mark) and turned into `LINE:COL` only when shown, so moving an error
+//! The one error type and the warning type: what went wrong (or is worth
+//! knowing), of which kind, and where. A place is kept as a byte offset
+//! into the input's text (after any byte-order mark), so moving an error
 //! found in one document of a stream to its place in the stream is an
-//! addition.
+//! addition; the run turns it into a line and column once, before the error
+//! leaves the library ([`Error::line_col`], and `Display` shows it).
 
 use std::fmt;
 
@@ -13,21 +14,67 @@ pub struct Error {
     pub kind: ErrorKind,
     /// What went wrong, and what to do.
     pub msg: String,
-    pos: Option<Pos>,
+    place: Place,
 }
 
-/// Where an error is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Pos {
+/// Something worth knowing about an input that did not stop it: a
+/// reference to a ConfigMap that is not among the inputs, a workload that
+/// cannot be stamped, text kubectl never reads and that is left as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// What was found, and what to do about it.
+    pub msg: String,
+    place: Place,
+}
+
+/// Where an error or warning is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Place {
     /// A byte offset into the text.
-    Byte(usize),
-    /// A 1-based line and column, for bytes that are not text (invalid
-    /// UTF-8), where no offset into a `str` can be shown.
-    LineCol(usize, usize),
+    byte: Option<usize>,
+    /// The 1-based line and column: known for bytes that are not text
+    /// (invalid UTF-8), where no offset into a `str` can be shown, and for
+    /// every place once placed in its text.
+    line_col: Option<(usize, usize)>,
+}
+
+impl Place {
+    fn at(byte: usize) -> Place {
+        Place {
+            byte: Some(byte),
+            line_col: None,
+        }
+    }
+
+    fn shifted(mut self, by: usize) -> Place {
+        if let Some(b) = &mut self.byte {
+            *b += by;
+        }
+        self
+    }
+
+    fn placed(mut self, text: &str) -> Place {
+        if let (Some(b), None) = (self.byte, self.line_col) {
+            self.line_col = Some(line_col(text, b));
+        }
+        self
+    }
+
+    fn line_col_in(&self, text: &str) -> Option<(usize, usize)> {
+        self.line_col.or_else(|| Some(line_col(text, self.byte?)))
+    }
+
+    fn fmt(&self, msg: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line_col {
+            Some((l, c)) => write!(f, "{l}:{c}: {msg}"),
+            None => f.write_str(msg),
+        }
+    }
 }
 
 /// What kind of error it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// The input is not YAML (or not UTF-8 text): the parser stopped.
     Syntax,
@@ -37,8 +84,12 @@ pub enum ErrorKind {
     Refused,
     /// Reading or writing failed.
     Io,
-    /// The command line, or a config standing for it, is wrong.
+    /// The options (the command line, or a config standing for it) are
+    /// wrong.
     Usage,
+    /// A tool reload-stamp runs (kustomize) failed, or its output is not
+    /// what was expected.
+    Tool,
     /// A bug: a planned edit that the self-check stopped. Nothing was
     /// written.
     Internal,
@@ -46,66 +97,132 @@ pub enum ErrorKind {
 
 impl Error {
     /// An error without a place.
-    pub fn new(kind: ErrorKind, msg: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: ErrorKind, msg: impl Into<String>) -> Self {
         Error {
             kind,
             msg: msg.into(),
-            pos: None,
+            place: Place::default(),
         }
     }
 
     /// An error at byte offset `pos` of the text.
-    pub fn at(kind: ErrorKind, pos: usize, msg: impl Into<String>) -> Self {
+    pub(crate) fn at(kind: ErrorKind, pos: usize, msg: impl Into<String>) -> Self {
         Error {
-            pos: Some(Pos::Byte(pos)),
+            place: Place::at(pos),
             ..Error::new(kind, msg)
         }
     }
 
     /// An error at a 1-based line and column of bytes that are not text.
-    pub fn at_line_col(kind: ErrorKind, line: usize, col: usize, msg: impl Into<String>) -> Self {
+    pub(crate) fn at_line_col(
+        kind: ErrorKind,
+        line: usize,
+        col: usize,
+        msg: impl Into<String>,
+    ) -> Self {
         Error {
-            pos: Some(Pos::LineCol(line, col)),
+            place: Place {
+                byte: None,
+                line_col: Some((line, col)),
+            },
             ..Error::new(kind, msg)
         }
     }
 
-    /// The byte offset of the error, if it has one.
+    /// A planned edit that is wrong, caught before anything is written: a
+    /// bug in reload-stamp, not in the input.
+    pub(crate) fn internal(at: usize, why: &str) -> Self {
+        Error::at(
+            ErrorKind::Internal,
+            at,
+            format!("internal error, nothing written: {why}; please report this with the input"),
+        )
+    }
+
+    /// The byte offset of the error in its input's text (after any
+    /// byte-order mark), if it has one.
     pub fn offset(&self) -> Option<usize> {
-        match self.pos {
-            Some(Pos::Byte(b)) => Some(b),
-            _ => None,
-        }
+        self.place.byte
+    }
+
+    /// The 1-based line and column of the error in its input, if it has a
+    /// place.
+    pub fn line_col(&self) -> Option<(usize, usize)> {
+        self.place.line_col
     }
 
     /// The error found in a part of a text that starts at byte `by`, placed
     /// in the whole text.
-    pub fn shifted(mut self, by: usize) -> Self {
-        if let Some(Pos::Byte(b)) = &mut self.pos {
-            *b += by;
-        }
+    pub(crate) fn shifted(mut self, by: usize) -> Self {
+        self.place = self.place.shifted(by);
         self
     }
 
-    /// The 1-based line and column in `text`, if the error has a place.
-    pub fn line_col(&self, text: &str) -> Option<(usize, usize)> {
-        match self.pos? {
-            Pos::Byte(b) => Some(line_col(text, b)),
-            Pos::LineCol(l, c) => Some((l, c)),
-        }
+    /// The error with its line and column in `text` known.
+    pub(crate) fn placed(mut self, text: &str) -> Self {
+        self.place = self.place.placed(text);
+        self
+    }
+
+    /// The error, shown with its place, inside a message about where it
+    /// came from (`PREFIX: LINE:COL: message`): an error in a text that is
+    /// not itself an input (a kustomize build's output).
+    #[cfg(feature = "cli")]
+    pub(crate) fn within(self, prefix: &str) -> Self {
+        Error::new(self.kind, format!("{prefix}: {self}"))
     }
 
     /// `LINE:COL: message` (or the message alone), placed in `text`.
-    pub fn located(&self, text: &str) -> String {
-        match self.line_col(text) {
+    pub(crate) fn located(&self, text: &str) -> String {
+        match self.place.line_col_in(text) {
             Some((l, c)) => format!("{l}:{c}: {}", self.msg),
             None => self.msg.clone(),
         }
     }
 
     /// `PATH:LINE:COL: message` (or `PATH: message`), placed in `text`.
-    pub fn render(&self, path: &str, text: &str) -> String {
-        match self.line_col(text) {
+    pub(crate) fn render(&self, path: &str, text: &str) -> String {
+        match self.place.line_col_in(text) {
+            Some((l, c)) => format!("{path}:{l}:{c}: {}", self.msg),
+            None => format!("{path}: {}", self.msg),
+        }
+    }
+}
+
+impl Warning {
+    /// A warning at byte offset `pos` of the text.
+    pub(crate) fn at(pos: usize, msg: impl Into<String>) -> Self {
+        Warning {
+            msg: msg.into(),
+            place: Place::at(pos),
+        }
+    }
+
+    /// The byte offset of the warning in its input's text, if it has one.
+    pub fn offset(&self) -> Option<usize> {
+        self.place.byte
+    }
+
+    /// The 1-based line and column of the warning in its input, if it has
+    /// a place.
+    pub fn line_col(&self) -> Option<(usize, usize)> {
+        self.place.line_col
+    }
+
+    /// Moves a warning found in a part of a text that starts at byte `by`.
+    pub(crate) fn shift(&mut self, by: usize) {
+        self.place = self.place.shifted(by);
+    }
+
+    /// The warning with its line and column in `text` known.
+    pub(crate) fn placed(mut self, text: &str) -> Self {
+        self.place = self.place.placed(text);
+        self
+    }
+
+    /// `PATH:LINE:COL: message` (or `PATH: message`), once placed.
+    pub(crate) fn render(&self, path: &str) -> String {
+        match self.place.line_col {
             Some((l, c)) => format!("{path}:{l}:{c}: {}", self.msg),
             None => format!("{path}: {}", self.msg),
         }
@@ -126,9 +243,18 @@ pub fn line_col(text: &str, pos: usize) -> (usize, usize) {
 }
 
 impl fmt::Display for Error {
-    /// The message; [`Error::located`] adds the place.
+    /// `LINE:COL: message`, or the message alone when the error has no
+    /// place.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.msg)
+        self.place.fmt(&self.msg, f)
+    }
+}
+
+impl fmt::Display for Warning {
+    /// `LINE:COL: message`, or the message alone when the warning has no
+    /// place.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.place.fmt(&self.msg, f)
     }
 }
 
@@ -144,6 +270,9 @@ mod tests {
         let e = Error::at(ErrorKind::Refused, 9, "here");
         assert_eq!(e.located(text), "2:4: here");
         assert_eq!(e.render("f.yaml", text), "f.yaml:2:4: here");
+        assert_eq!(e.to_string(), "here", "not placed yet");
+        assert_eq!(e.clone().placed(text).to_string(), "2:4: here");
+        assert_eq!(e.clone().placed(text).line_col(), Some((2, 4)));
         assert_eq!(e.clone().shifted(2).offset(), Some(11));
         assert_eq!(
             Error::new(ErrorKind::Io, "gone").render("f.yaml", text),
@@ -151,6 +280,10 @@ mod tests {
         );
         let raw = Error::at_line_col(ErrorKind::Syntax, 3, 7, "bad byte");
         assert_eq!(raw.render("f.yaml", ""), "f.yaml:3:7: bad byte");
-        assert_eq!(raw.shifted(5).line_col(""), Some((3, 7)));
+        assert_eq!(raw.clone().shifted(5).line_col(), Some((3, 7)));
+        assert_eq!(raw.to_string(), "3:7: bad byte");
+        let mut w = Warning::at(4, "note");
+        w.shift(5);
+        assert_eq!(w.placed(text).to_string(), "2:4: note");
     }
 }

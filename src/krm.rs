@@ -10,6 +10,11 @@
 //! arguments, so they are checked exactly as flags are.
 
 use crate::document::{parse_all, Kind, Mode, Node, Regions};
+use crate::error::{Error, ErrorKind};
+
+fn usage(msg: String) -> Error {
+    Error::new(ErrorKind::Usage, msg)
+}
 
 /// The kind of the typed config, and (with the group below) the name
 /// kustomize gives the exec plugin's file.
@@ -78,8 +83,8 @@ fn has_content(part: &[u8]) -> bool {
 
 /// The arguments a `functionConfig` (of the ResourceList `text`) stands
 /// for; none when it has none.
-pub fn function_config_args(text: &str) -> Result<Vec<String>, String> {
-    let docs = parse_all(text, Mode::Full).map_err(|e| e.to_string())?;
+pub fn function_config_args(text: &str) -> Result<Vec<String>, Error> {
+    let docs = parse_all(text, Mode::Full)?;
     let Some(root) = docs.iter().find_map(|d| d.root.as_ref()) else {
         return Ok(Vec::new());
     };
@@ -91,8 +96,8 @@ pub fn function_config_args(text: &str) -> Result<Vec<String>, String> {
 }
 
 /// The arguments of a plugin config file (the typed `ReloadStamp`).
-pub fn plugin_config_args(text: &str) -> Result<Vec<String>, String> {
-    let docs = parse_all(text, Mode::Full).map_err(|e| e.to_string())?;
+pub fn plugin_config_args(text: &str) -> Result<Vec<String>, Error> {
+    let docs = parse_all(text, Mode::Full)?;
     match docs.iter().find_map(|d| d.root.as_ref()) {
         Some(c) => config_args(c),
         None => Ok(Vec::new()),
@@ -101,7 +106,7 @@ pub fn plugin_config_args(text: &str) -> Result<Vec<String>, String> {
 
 /// A ConfigMap's `data`, or a typed config's top-level fields, as
 /// arguments. Unknown fields are an error, so a typo is not ignored.
-fn config_args(c: &Node<'_>) -> Result<Vec<String>, String> {
+fn config_args(c: &Node<'_>) -> Result<Vec<String>, Error> {
     let kind = c.get_str("kind").unwrap_or("");
     let (fields, from_configmap) = match kind {
         "ConfigMap" => match c.get("data").map(|(_, v)| v) {
@@ -110,38 +115,46 @@ fn config_args(c: &Node<'_>) -> Result<Vec<String>, String> {
         },
         CONFIG_KIND => (c, false),
         other => {
-            return Err(format!(
+            return Err(usage(format!(
                 "functionConfig: a ConfigMap or a {CONFIG_API_VERSION} {CONFIG_KIND} is expected, not '{other}'"
-            ))
+            )))
         }
     };
     let Some(entries) = fields.entries() else {
-        return Err("functionConfig: the options must be a mapping".to_string());
+        return Err(usage(
+            "functionConfig: the options must be a mapping".to_string(),
+        ));
     };
     let mut args = Vec::new();
     for (k, v) in entries {
         let Some(name) = k.scalar_text() else {
-            return Err("functionConfig: a key that is not a string".to_string());
+            return Err(usage(
+                "functionConfig: a key that is not a string".to_string(),
+            ));
         };
         if !from_configmap && matches!(name, "apiVersion" | "kind" | "metadata") {
             continue;
         }
         let Some(&(_, flag, list)) = FIELDS.iter().find(|(f, _, _)| *f == name) else {
             let known: Vec<&str> = FIELDS.iter().map(|(f, _, _)| *f).collect();
-            return Err(format!(
+            return Err(usage(format!(
                 "functionConfig: unknown option '{name}' (known: {})",
                 known.join(", ")
-            ));
+            )));
         };
         let values: Vec<String> = match &v.kind {
             Kind::Seq(items, _) if list => items
                 .iter()
                 .map(|i| i.scalar_text().map(str::to_string))
                 .collect::<Option<_>>()
-                .ok_or_else(|| format!("functionConfig: '{name}' must be a list of strings"))?,
+                .ok_or_else(|| {
+                    usage(format!(
+                        "functionConfig: '{name}' must be a list of strings"
+                    ))
+                })?,
             _ => {
                 let Some(s) = v.scalar_text() else {
-                    return Err(format!("functionConfig: '{name}' must be a string"));
+                    return Err(usage(format!("functionConfig: '{name}' must be a string")));
                 };
                 // A ConfigMap holds a list as a comma-separated string.
                 if list && from_configmap {
@@ -159,7 +172,11 @@ fn config_args(c: &Node<'_>) -> Result<Vec<String>, String> {
             match values.first().map(String::as_str) {
                 Some("true") => args.push(flag.to_string()),
                 Some("false") => {}
-                _ => return Err("functionConfig: 'configHash' must be true or false".to_string()),
+                _ => {
+                    return Err(usage(
+                        "functionConfig: 'configHash' must be true or false".to_string(),
+                    ))
+                }
             }
             continue;
         }
@@ -196,7 +213,7 @@ pub fn with_results(text: &str, results: &[Finding]) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn args(config: &str) -> Result<Vec<String>, String> {
+    fn args(config: &str) -> Result<Vec<String>, Error> {
         let list = format!("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n{config}");
         function_config_args(&list)
     }

@@ -15,11 +15,12 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::confighash::{self, Index};
 use crate::document::{parse_all, Kind, Mode, Node};
+use crate::options::Options;
 use crate::plan::qualified;
+use crate::plan::stream::analyze;
+use crate::run::{run, Input};
 use crate::select::template_path;
-use crate::stamp::{self, Options};
 use crate::text::double_quote;
 
 /// The patch file reload-stamp writes in each kustomization directory.
@@ -356,7 +357,6 @@ pub fn plan(
     session: &Session,
     builder: &Builder,
     opts: &Options,
-    key: Option<&confighash::Keyed>,
 ) -> Result<DirPlan, String> {
     let real = std::fs::canonicalize(dir)
         .map_err(|e| format!("{dir}: {}", crate::inputs::io_message(&e)))?;
@@ -368,46 +368,40 @@ pub fn plan(
     }
     let built = session.build(builder, dir, &session.tree.mirror(&real), None)?;
     let shown_build = format!("`{}`", builder.shown(dir));
-    let in_build = |e: crate::error::Error| format!("{shown_build} output: {}", e.located(&built));
-    let mut a = stamp::analyze(built.as_bytes(), opts, None, 1).map_err(in_build)?;
-    let objects = std::mem::take(&mut a.objects);
-    let mut index = Index::default();
-    index.key = key.cloned();
-    for o in &objects {
-        index.add(o, &shown_build, a.text);
-    }
-    let mut found = Vec::new();
-    for w in a.docs.iter().flat_map(|d| &d.workloads) {
-        // Warnings come once, when the build is stamped.
-        if let Some(hash) = stamp::workload_hash(w, &index, &mut Vec::new()).map_err(in_build)? {
-            found.push((w, hash));
-        }
-    }
-    let names = if found.is_empty() {
+    let in_build = |e: crate::error::Error| format!("{shown_build} output: {e}");
+    // The build, stamped as any input is (one thread: entries are spread
+    // over the threads already).
+    let input = Input {
+        name: &shown_build,
+        bytes: built.as_bytes(),
+    };
+    let f = run(&[input], &opts.clone().jobs(1))
+        .pop()
+        .unwrap_or_else(|| Err(crate::error::Error::internal(0, "a run gave no outcome")))
+        .map_err(in_build)?;
+    let names = if f.hashes.is_empty() {
         Vec::new()
     } else {
-        let ws: Vec<&crate::plan::Workload> = found.iter().map(|(w, _)| *w).collect();
-        patch_names((dir, &real), &k, session, builder, opts, &ws)?
+        patch_names((dir, &real), &k, session, builder, opts, &f.hashes)?
     };
-    let hashed: Vec<Hashed> = found
+    let hashed: Vec<Hashed> = f
+        .hashes
         .iter()
         .zip(names)
-        .map(|((w, hash), (patch_name, patch_namespace))| Hashed {
+        .map(|(w, (patch_name, patch_namespace))| Hashed {
             kind: w.kind.clone(),
             api_version: w.api_version.clone().unwrap_or_default(),
             name: w.name.clone(),
             namespace: w.namespace.clone(),
             patch_name,
             patch_namespace,
-            hash: hash.clone(),
+            hash: w.value.clone(),
         })
         .collect();
-    // The stamped build, made as any input's output is.
-    let f = stamp::finish(a, opts, stamp::Values::Hashes(&index), 1).map_err(in_build)?;
     let warnings = f
-        .warnings
+        .warnings()
         .iter()
-        .map(|w| format!("{shown_build} output: {}", w.located(f.text)))
+        .map(|w| format!("{shown_build} output: {w}"))
         .collect();
     let stamped_build = f.output_string().unwrap_or_else(|| built.clone());
     let nl = if k.text.contains("\r\n") {
@@ -466,11 +460,7 @@ pub fn plan(
 type Id = (String, Option<String>, Option<String>);
 
 fn workload_ids(text: &str, opts: &Options, what: &str) -> Result<Vec<Id>, String> {
-    let plain = Options {
-        config_hash: false,
-        ..opts.clone()
-    };
-    let a = stamp::analyze(text.as_bytes(), &plain, None, 1)
+    let a = analyze(text.as_bytes(), &opts.plain(), 1)
         .map_err(|e| format!("{what} output: {}", e.located(text)))?;
     Ok(a.docs
         .iter()
@@ -493,9 +483,9 @@ fn patch_names(
     session: &Session,
     builder: &Builder,
     opts: &Options,
-    ws: &[&crate::plan::Workload],
+    ws: &[crate::run::Hashed],
 ) -> Result<Vec<(String, Option<String>)>, String> {
-    let cannot = |w: &crate::plan::Workload, why: &str| {
+    let cannot = |w: &crate::run::Hashed, why: &str| {
         format!(
             "{}: cannot name {} {} in a patch: {why}",
             k.path.display(),
@@ -647,11 +637,7 @@ fn patch_text(docs: &[String], nl: &str) -> String {
 /// Checks that building `dir` now gives every workload of `plan` its hash.
 pub fn verify(plan: &DirPlan, builder: &Builder, opts: &Options) -> Result<(), String> {
     let built = builder.build(&plan.dir)?;
-    let plain = Options {
-        config_hash: false,
-        ..opts.clone()
-    };
-    let a = stamp::analyze(built.as_bytes(), &plain, None, 1).map_err(|e| e.to_string())?;
+    let a = analyze(built.as_bytes(), &opts.plain(), 1).map_err(|e| e.to_string())?;
     // Kind, name and namespace as built, to the value the build has.
     type Id<'s> = (&'s str, Option<&'s str>, Option<&'s str>);
     let now: HashMap<Id<'_>, Option<&str>> = a

@@ -29,33 +29,48 @@
 #![warn(missing_docs)]
 
 mod api;
+#[cfg(feature = "cli")]
 mod cli;
 mod confighash;
 mod document;
 mod error;
 mod fingerprint;
+#[cfg(feature = "cli")]
 mod hints;
+#[cfg(feature = "cli")]
 mod inputs;
+#[cfg(feature = "cli")]
 mod krm;
+#[cfg(feature = "cli")]
 mod kustomize;
 mod labels;
+#[cfg(feature = "cli")]
 mod listedit;
+mod options;
+#[cfg(feature = "cli")]
 mod output;
 mod parallel;
 mod plan;
+#[cfg(feature = "cli")]
 mod progress;
+mod run;
 mod select;
 mod stamp;
 mod text;
+#[cfg(feature = "cli")]
 mod value;
 mod verify;
 
-pub use api::{stamp_bytes, stamp_str, Options, Outcome, Stamp};
-pub use error::{Error, ErrorKind};
+pub use api::{stamp_bytes, stamp_str, Outcome};
+pub use error::{Error, ErrorKind, Warning};
+pub use options::Options;
+pub use run::{run, Input, Stamped};
+pub use stamp::Stamp;
 
 /// The command line, for the `reload-stamp` binary: parses the process
 /// arguments, runs, and returns the exit code.
 #[doc(hidden)]
+#[cfg(feature = "cli")]
 pub fn cli_main() -> i32 {
     cli::main()
 }

@@ -147,6 +147,23 @@ impl std::io::Write for Restore<'_> {
 
 pub use crate::error::line_col;
 
+/// The 1-based lines of `offsets` in `text`, counted forward (offsets
+/// that mostly increase cost one pass over the text).
+pub fn lines_of(text: &str, offsets: impl Iterator<Item = usize>) -> Vec<usize> {
+    let (mut pos, mut line) = (0, 1);
+    offsets
+        .map(|off| {
+            let off = off.min(text.len());
+            if off < pos {
+                (pos, line) = (0, 1);
+            }
+            line += memchr::memchr_iter(b'\n', &text.as_bytes()[pos..off]).count();
+            pos = off;
+            line
+        })
+        .collect()
+}
+
 /// Byte offset of the start of the line holding `pos`.
 pub fn line_start(text: &str, pos: usize) -> usize {
     memchr::memrchr(b'\n', &text.as_bytes()[..pos]).map_or(0, |i| i + 1)
@@ -319,13 +336,15 @@ mod tests {
     #[test]
     fn decode_reports_invalid_byte_position() {
         let e = decode(b"a: b\nc: \xff\n").unwrap_err();
-        assert_eq!(e.line_col("").unwrap(), (2, 4));
+        assert_eq!(e.line_col().unwrap(), (2, 4));
         assert_eq!(decode(b"\xef\xbb\xbfa").unwrap(), (BOM, "a"));
         assert_eq!(decode(b"a\r\nb\r\n").unwrap(), ("", "a\r\nb\r\n"));
-        let e = decode(b"a: b\r\nc: d\re: f\n").unwrap_err();
-        assert_eq!(e.line_col("").unwrap(), (2, 5));
-        let e = decode("a: é\nb: x\u{85}c\n".as_bytes()).unwrap_err();
-        assert_eq!(e.line_col("").unwrap(), (2, 5));
+        let text = "a: b\r\nc: d\re: f\n";
+        let e = decode(text.as_bytes()).unwrap_err().placed(text);
+        assert_eq!(e.line_col().unwrap(), (2, 5));
+        let text = "a: é\nb: x\u{85}c\n";
+        let e = decode(text.as_bytes()).unwrap_err().placed(text);
+        assert_eq!(e.line_col().unwrap(), (2, 5));
         assert!(e.msg.starts_with("U+0085"));
     }
 

@@ -3,6 +3,12 @@
 use chrono::format::{Item, StrftimeItems};
 use chrono::{DateTime, Local, SecondsFormat, TimeZone, Utc};
 
+use crate::error::{Error, ErrorKind};
+
+fn usage(msg: String) -> Error {
+    Error::new(ErrorKind::Usage, msg)
+}
+
 /// The default strftime format: `20261124093000`.
 pub const DEFAULT_FORMAT: &str = "%Y%m%d%H%M%S";
 
@@ -19,7 +25,7 @@ pub struct ValueArgs {
 
 /// Resolves the value: `--value`, else `--at`, else `SOURCE_DATE_EPOCH`
 /// (`epoch`), else `now`. Errors are usage errors.
-pub fn resolve(a: &ValueArgs, epoch: Option<&str>, now: DateTime<Utc>) -> Result<String, String> {
+pub fn resolve(a: &ValueArgs, epoch: Option<&str>, now: DateTime<Utc>) -> Result<String, Error> {
     if let Some(v) = &a.value {
         return Ok(v.clone());
     }
@@ -30,9 +36,16 @@ pub fn resolve(a: &ValueArgs, epoch: Option<&str>, now: DateTime<Utc>) -> Result
     };
     check_format(format)?;
     let time = match (&a.at, epoch) {
-        (Some(at), _) => parse_time(at).map_err(|e| format!("invalid --at '{at}': {e}"))?,
-        (None, Some(e)) => parse_epoch(e.trim())
-            .ok_or_else(|| format!("invalid SOURCE_DATE_EPOCH '{e}': expected Unix seconds"))?,
+        (Some(at), _) => parse_time(at).ok_or_else(|| {
+            usage(format!(
+                "invalid --at '{at}': expected RFC 3339 (2026-11-24T09:30:00Z) or Unix seconds"
+            ))
+        })?,
+        (None, Some(e)) => parse_epoch(e.trim()).ok_or_else(|| {
+            usage(format!(
+                "invalid SOURCE_DATE_EPOCH '{e}': expected Unix seconds"
+            ))
+        })?,
         (None, None) => now,
     };
     let s = if a.local {
@@ -41,20 +54,20 @@ pub fn resolve(a: &ValueArgs, epoch: Option<&str>, now: DateTime<Utc>) -> Result
         format_time(&time, format)
     };
     if s.is_empty() {
-        return Err(format!("--format '{format}' gives an empty value"));
+        return Err(usage(format!("--format '{format}' gives an empty value")));
     }
     Ok(s)
 }
 
 /// Checks a `--format` before any input is read.
-pub fn check_format(format: &str) -> Result<(), String> {
+pub fn check_format(format: &str) -> Result<(), Error> {
     if format == "rfc3339" {
         return Ok(());
     }
     if StrftimeItems::new(format).any(|i| matches!(i, Item::Error)) {
-        return Err(format!(
+        return Err(usage(format!(
             "invalid --format '{format}': not a strftime format (e.g. %Y%m%d%H%M%S) or 'rfc3339'"
-        ));
+        )));
     }
     Ok(())
 }
@@ -76,13 +89,12 @@ fn parse_epoch(s: &str) -> Option<DateTime<Utc>> {
 }
 
 /// Parses RFC 3339 (`2026-11-24T09:30:00Z`) or Unix seconds.
-pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
-    if let Some(t) = parse_epoch(s) {
-        return Ok(t);
-    }
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| "expected RFC 3339 (2026-11-24T09:30:00Z) or Unix seconds".to_string())
+pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    parse_epoch(s).or_else(|| {
+        DateTime::parse_from_rfc3339(s)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    })
 }
 
 #[cfg(test)]
@@ -121,9 +133,10 @@ mod tests {
         };
         assert!(resolve(&a, None, now())
             .unwrap_err()
+            .msg
             .contains("invalid --format"));
         assert!(resolve(&ValueArgs::default(), Some("soon"), now()).is_err());
-        assert!(parse_time("yesterday").is_err());
+        assert!(parse_time("yesterday").is_none());
         assert_eq!(parse_time("1700000000").unwrap().timestamp(), 1_700_000_000);
     }
 }

@@ -11,9 +11,6 @@ pub(super) struct Run {
     /// ResourceList).
     pub(super) stdin: Option<Vec<u8>>,
     opts: Options,
-    /// The key of keyed config hashes.
-    hmac: Option<confighash::Keyed>,
-    value: String,
     sources: Vec<Source>,
     walk_errors: Vec<(String, String)>,
     /// Chart templates met while walking, not read.
@@ -29,11 +26,29 @@ pub(super) struct Loaded {
     stand_in: bool,
 }
 
+/// The progress display, told by the run.
+struct Shown<'p> {
+    progress: &'p Progress,
+    /// The phase once stamping starts.
+    then: &'static str,
+}
+
+impl crate::run::Observer for Shown<'_> {
+    fn planned(&self) {
+        self.progress.inc();
+    }
+    fn stamping(&self) {
+        self.progress.phase(self.then);
+    }
+    fn stamped(&self) {
+        self.progress.inc();
+    }
+}
+
 impl Run {
-    pub(super) fn new(args: &Args) -> Result<Run, Usage> {
+    pub(super) fn new(args: &Args) -> Result<Run, Error> {
         let opts = options(args)?;
-        let value = resolve_value(args)?;
-        let exclude = build_globs(&args.exclude).map_err(Usage)?;
+        let exclude = build_globs(&args.exclude)?;
         let found = inputs::collect(
             &args.paths,
             WalkOptions {
@@ -43,36 +58,27 @@ impl Run {
             },
         );
         if args.write && found.sources.contains(&Source::Stdin) {
-            return Err(Usage(
-                "--write needs files: standard input cannot be rewritten in place".to_string(),
+            return Err(Error::new(
+                ErrorKind::Usage,
+                "--write needs files: standard input cannot be rewritten in place",
             ));
         }
-        let hmac = if args.config_hash {
-            confighash::key_from_env().map_err(Usage)?
-        } else {
-            None
-        };
         Ok(Run {
             stdin: None,
             opts,
-            hmac,
-            value,
             sources: found.sources,
             walk_errors: found.errors,
             chart_templates: found.chart_templates,
         })
     }
 
-    /// Read, analyse, render, write, then tell: one stage after another,
-    /// each spread over the threads.
+    /// Read, stamp (the library's run), write, then tell: one stage after
+    /// another, each spread over the threads.
     pub(super) fn execute(mut self, args: &Args) -> i32 {
-        // Many inputs: one thread per input. One input: its documents spread
-        // over the threads instead.
-        let jobs = jobs(args);
-        let (outer, inner) = if self.sources.len() > 1 {
-            (jobs, 1)
+        let outer = if self.sources.len() > 1 {
+            jobs(args)
         } else {
-            (1, jobs)
+            1
         };
         let progress = Progress::new(
             self.sources.len(),
@@ -81,37 +87,30 @@ impl Run {
         progress.phase("reading");
         let stdin = self.stdin.take();
         let loaded = self.read(stdin, outer);
-        let mut analyses = self.analyse(&loaded, outer, inner, &progress);
-        progress.phase(if args.write { "writing" } else { "stamping" });
-        // Config-hash mode looks references up among all inputs together;
-        // the objects leave the analyses, which the next stage consumes.
-        let objects: Vec<_> = analyses
-            .iter_mut()
-            .map(|a| {
-                a.as_mut()
-                    .map(|a| std::mem::take(&mut a.objects))
-                    .unwrap_or_default()
+        let inputs: Vec<Input<'_>> = loaded
+            .iter()
+            .filter_map(|l| {
+                let bytes = l.bytes.as_ref().ok()?;
+                Some(Input {
+                    name: l.source.name(),
+                    bytes,
+                })
             })
             .collect();
-        let mut index = Index::default();
-        index.key.clone_from(&self.hmac);
-        for ((l, a), objects) in loaded.iter().zip(&analyses).zip(&objects) {
-            if let Ok(a) = a {
-                objects
-                    .iter()
-                    .for_each(|o| index.add(o, l.source.name(), a.text));
-            }
-        }
-        let values = if self.opts.config_hash {
-            stamp::Values::Hashes(&index)
-        } else {
-            stamp::Values::Fixed(&self.value)
+        let shown = Shown {
+            progress: &progress,
+            then: if args.write { "writing" } else { "stamping" },
         };
-        let finished = parallel::map_into(analyses, outer, |a| {
-            let f = a.and_then(|a| stamp::finish(a, &self.opts, values, inner));
-            progress.inc();
-            f
-        });
+        let mut stamped = crate::run::run_observed(&inputs, &self.opts, &shown).into_iter();
+        let finished: Vec<Result<Stamped<'_>, Error>> = loaded
+            .iter()
+            .map(|l| match &l.bytes {
+                Ok(_) => stamped
+                    .next()
+                    .unwrap_or_else(|| Err(Error::internal(0, "an input got no outcome"))),
+                Err(e) => Err(e.clone()),
+            })
+            .collect();
         let written = if args.write {
             write_all(&loaded, &finished, outer)
         } else {
@@ -136,7 +135,7 @@ impl Run {
             // as U+FFFD); so does a stamp, but not a config hash, which
             // would have to define a digest of bytes kubectl never sends.
             let read = read.map(|b| match text::stand_in(&b) {
-                Some(t) if !self.opts.config_hash => {
+                Some(t) if !self.opts.hashes() => {
                     stand_in = true;
                     t
                 }
@@ -150,34 +149,13 @@ impl Run {
         })
     }
 
-    /// Stage 2: every input parsed and planned; with a value known up front
-    /// (not config-hash), stamped as well, by the thread that analysed it.
-    fn analyse<'l>(
-        &self,
-        loaded: &'l [Loaded],
-        outer: usize,
-        inner: usize,
-        progress: &Progress,
-    ) -> Vec<Result<Analysis<'l>, Error>> {
-        let value = (!self.opts.config_hash).then_some(self.value.as_str());
-        parallel::map(loaded, outer, |l| {
-            let a = l
-                .bytes
-                .as_ref()
-                .map_err(Clone::clone)
-                .and_then(|b| stamp::analyze(b, &self.opts, value, inner));
-            progress.inc();
-            a
-        })
-    }
-
     /// Stage 5: warnings, errors, the stream or diff or list or report, and
     /// the summary; the exit code.
     fn tell(
         &self,
         args: &Args,
         loaded: &[Loaded],
-        finished: &[Result<Finished<'_>, Error>],
+        finished: &[Result<Stamped<'_>, Error>],
         written: &[Option<String>],
     ) -> i32 {
         let mut t = Tally {
@@ -209,17 +187,16 @@ impl Run {
                     continue;
                 }
             };
-            for w in &f.warnings {
-                eprintln!("reload-stamp: warning: {}", w.render(name, f.text));
+            for w in f.warnings() {
+                eprintln!("reload-stamp: warning: {}", w.render(name));
             }
-            let r = &f.rendered;
-            if r.output.is_some() {
+            if f.changed() {
                 t.changed += 1;
-                t.stamped += r.count;
+                t.stamped += f.count();
                 if args.check {
                     eprintln!(
                         "reload-stamp: {name}: {} would be stamped",
-                        plural(r.count, "workload")
+                        plural(f.count(), "workload")
                     );
                 }
                 if let Some(e) = write_error {
@@ -256,10 +233,9 @@ impl Run {
         } else if args.check {
             t.would_be_stamped(&files)
         } else {
-            let value = if self.opts.config_hash {
-                "config hash".to_string()
-            } else {
-                format!("\"{}\"", self.value)
+            let value = match &self.opts.value {
+                None => "config hash".to_string(),
+                Some(v) => format!("\"{v}\""),
             };
             t.stamped_in(&files, &self.opts.key, &value, args.write || stream)
         };
@@ -331,10 +307,10 @@ impl Tally {
 /// failed, if it did.
 fn write_all(
     loaded: &[Loaded],
-    finished: &[Result<Finished<'_>, Error>],
+    finished: &[Result<Stamped<'_>, Error>],
     outer: usize,
 ) -> Vec<Option<String>> {
-    let work: Vec<(&Loaded, &Result<Finished<'_>, Error>)> = loaded.iter().zip(finished).collect();
+    let work: Vec<(&Loaded, &Result<Stamped<'_>, Error>)> = loaded.iter().zip(finished).collect();
     parallel::map(&work, outer, |(l, f)| match (f, &l.source) {
         (Ok(f), Source::File { path, .. }) => {
             let parts = f.output_parts()?;
@@ -389,14 +365,13 @@ struct Emit<'a, W: Write> {
 }
 
 impl<W: Write> Emit<'_, W> {
-    fn input(&mut self, name: &str, f: &Finished<'_>, stand_in: bool) -> io::Result<()> {
+    fn input(&mut self, name: &str, f: &Stamped<'_>, stand_in: bool) -> io::Result<()> {
         let args = self.args;
-        let r = &f.rendered;
         let stream = !(args.diff || args.check || args.list || args.report.is_some() || args.write);
         let mut restore = text::Restore(&mut self.out);
         let out: &mut dyn Write = if stand_in { &mut restore } else { restore.0 };
         if stream {
-            match &r.output {
+            match f.output() {
                 Some(new) => {
                     self.concat
                         .push(out, f.bom, &new.parts(f.text).collect::<Vec<_>>())?
@@ -411,13 +386,13 @@ impl<W: Write> Emit<'_, W> {
             }
         }
         if args.list {
-            for s in &r.stamps {
+            for s in f.stamps() {
                 writeln!(self.out, "{name}: {} {}", s.kind, qualified_stamp(s))?;
             }
         }
         if args.report.is_some() {
             self.report
-                .extend(r.stamps.iter().map(|s| (name.to_string(), s.clone())));
+                .extend(f.stamps().iter().map(|s| (name.to_string(), s.clone())));
         }
         Ok(())
     }

@@ -8,10 +8,7 @@ use super::*;
 /// Options for a function or plugin run: the command line's, then those
 /// its config gives. The value must be reproducible: a render that gives
 /// new output every time breaks kustomize and GitOps diffs.
-fn function_options(
-    config_args: Vec<String>,
-    with_command_line: bool,
-) -> Result<(Options, Option<confighash::Keyed>, String), String> {
+fn function_options(config_args: Vec<String>, with_command_line: bool) -> Result<Options, Error> {
     let mut argv: Vec<std::ffi::OsString> = vec!["reload-stamp".into()];
     if with_command_line {
         argv.extend(std::env::args_os().skip(1));
@@ -19,12 +16,8 @@ fn function_options(
     argv.extend(config_args.into_iter().map(Into::into));
     let mut args = Args::try_parse_from(argv).map_err(|e| {
         let shown = e.to_string();
-        shown
-            .lines()
-            .next()
-            .unwrap_or("")
-            .trim_start_matches("error: ")
-            .to_string()
+        let first = shown.lines().next().unwrap_or("");
+        Error::new(ErrorKind::Usage, first.trim_start_matches("error: "))
     })?;
     let epoch = std::env::var("SOURCE_DATE_EPOCH")
         .ok()
@@ -33,24 +26,14 @@ fn function_options(
         // Asked for explicitly: the clock.
         args.at = None;
     } else if !args.config_hash && args.value.is_none() && args.at.is_none() && epoch.is_none() {
-        return Err(
+        return Err(Error::new(
+            ErrorKind::Usage,
             "a render must give the same output every time: set value, at or configHash \
-                    in the config (at: now asks for the clock), or SOURCE_DATE_EPOCH"
-                .to_string(),
-        );
+                    in the config (at: now asks for the clock), or SOURCE_DATE_EPOCH",
+        ));
     }
-    let opts = options(&args).map_err(|Usage(m)| m)?;
-    let hmac = if args.config_hash {
-        confighash::key_from_env()?
-    } else {
-        None
-    };
-    let value = if args.config_hash {
-        String::new()
-    } else {
-        resolve_value(&args).map_err(|Usage(m)| m)?
-    };
-    Ok((opts, hmac, value))
+    // One input: its documents spread over the threads.
+    Ok(options(&args)?.jobs(parallel::default_jobs()))
 }
 
 /// Stamps `bytes` for a function or plugin run: the new text (`None`:
@@ -59,22 +42,19 @@ fn function_stamp(
     bytes: &[u8],
     config_args: Vec<String>,
     with_command_line: bool,
-) -> Result<(Option<String>, Vec<String>), String> {
-    let (opts, hmac, value) = function_options(config_args, with_command_line)?;
-    let source = if opts.config_hash {
-        stamp::ValueSource::ConfigHash(hmac.as_ref())
-    } else {
-        stamp::ValueSource::Fixed(&value)
+) -> Result<(Option<String>, Vec<String>), Error> {
+    let opts = function_options(config_args, with_command_line)?;
+    let input = Input {
+        name: "<input>",
+        bytes,
     };
-    // Places are offsets into the text after any BOM.
-    let text = crate::text::decode(bytes).map_or("", |(_, t)| t);
-    match stamp::stamp_bytes(bytes, &opts, source, parallel::default_jobs()) {
-        Ok(f) => Ok((
-            f.output_string(),
-            f.warnings.iter().map(|w| w.located(text)).collect(),
-        )),
-        Err(e) => Err(e.located(text)),
-    }
+    let f = crate::run(&[input], &opts)
+        .pop()
+        .unwrap_or_else(|| Err(Error::internal(0, "a run gave no outcome")))?;
+    Ok((
+        f.output_string(),
+        f.warnings().iter().map(ToString::to_string).collect(),
+    ))
 }
 
 /// A KRM function run: `bytes` is a ResourceList; options come from its
@@ -98,10 +78,10 @@ pub(super) fn run_function(bytes: &[u8]) -> i32 {
                 .collect();
             (out, findings, 0)
         }
-        Err(msg) => (
+        Err(e) => (
             text.to_string(),
             vec![krm::Finding {
-                message: msg,
+                message: e.to_string(),
                 severity: "error",
             }],
             1,
@@ -135,19 +115,13 @@ pub(super) fn run_plugin() -> i32 {
         eprintln!("reload-stamp: run as the kustomize plugin {}, it needs the plugin's config file as its argument", krm::CONFIG_KIND);
         return 2;
     };
+    let io =
+        |what: &str, e: io::Error| Error::new(ErrorKind::Io, format!("{what}: {}", io_message(&e)));
     let result = std::fs::read_to_string(&config)
-        .map_err(|e| {
-            format!(
-                "{}: {}",
-                std::path::Path::new(&config).display(),
-                io_message(&e)
-            )
-        })
+        .map_err(|e| io(&std::path::Path::new(&config).display().to_string(), e))
         .and_then(|c| krm::plugin_config_args(&c))
         .and_then(|a| {
-            let bytes = Source::Stdin
-                .read()
-                .map_err(|e| format!("<stdin>: {}", io_message(&e)))?;
+            let bytes = Source::Stdin.read().map_err(|e| io("<stdin>", e))?;
             // kustomize passes the config file, not options.
             let (output, warnings) = function_stamp(&bytes, a, false)?;
             Ok((output.map_or(bytes, String::into_bytes), warnings))
@@ -164,8 +138,8 @@ pub(super) fn run_plugin() -> i32 {
                 0
             }
         }
-        Err(msg) => {
-            eprintln!("reload-stamp: {msg}");
+        Err(e) => {
+            eprintln!("reload-stamp: {e}");
             1
         }
     }

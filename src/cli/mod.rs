@@ -16,7 +16,7 @@ use std::io::{self, Write};
 use clap::{ArgAction, Parser, ValueEnum};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
-use crate::confighash::{self, Index};
+use crate::confighash;
 use crate::error::{Error, ErrorKind};
 use crate::hints;
 use crate::inputs::{self, io_message, Source, WalkOptions};
@@ -27,9 +27,8 @@ use crate::output::{self, ColorChoice, Concat};
 use crate::parallel;
 use crate::plan::qualified;
 use crate::progress::Progress;
-use crate::select::{KindSpec, Selector};
-use crate::stamp::{self, Analysis, Finished, Options, Stamp};
 use crate::value::{self, ValueArgs};
+use crate::{Input, Options, Stamp, Stamped};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -191,8 +190,6 @@ pub fn main() -> i32 {
     run(Args::parse())
 }
 
-struct Usage(String);
-
 /// Runs with parsed arguments; returns the exit code.
 pub fn run(args: Args) -> i32 {
     if let Some(shell) = args.completions {
@@ -217,8 +214,8 @@ pub fn run(args: Args) -> i32 {
     if args.kustomize {
         return match options(&args) {
             Ok(opts) => run_kustomize(&args, &opts),
-            Err(Usage(msg)) => {
-                eprintln!("reload-stamp: {msg}");
+            Err(e) => {
+                eprintln!("reload-stamp: {e}");
                 2
             }
         };
@@ -246,8 +243,8 @@ pub fn run(args: Args) -> i32 {
             r.stdin = stdin;
             r.execute(&args)
         }
-        Err(Usage(msg)) => {
-            eprintln!("reload-stamp: {msg}");
+        Err(e) => {
+            eprintln!("reload-stamp: {e}");
             2
         }
     }
@@ -255,7 +252,7 @@ pub fn run(args: Args) -> i32 {
 
 /// The time stamp's value: `--value`, or the time (`--at`, else
 /// `SOURCE_DATE_EPOCH`, else now) formatted.
-fn resolve_value(args: &Args) -> Result<String, Usage> {
+fn resolve_value(args: &Args) -> Result<String, Error> {
     let epoch = std::env::var("SOURCE_DATE_EPOCH")
         .ok()
         .filter(|s| !s.is_empty());
@@ -270,47 +267,45 @@ fn resolve_value(args: &Args) -> Result<String, Usage> {
         epoch.as_deref(),
         chrono::Utc::now(),
     )
-    .map_err(Usage)
 }
 
-/// The settings of a run, from the flags.
-fn options(args: &Args) -> Result<Options, Usage> {
-    let mut selector = Selector::default();
-    if !args.kinds.is_empty() {
-        selector.kinds = args
-            .kinds
-            .iter()
-            .map(|k| KindSpec::parse(k))
-            .collect::<Result<_, _>>()
-            .map_err(Usage)?;
+/// The run's options, from the flags: the library's [`Options`], built as
+/// a library user builds them.
+fn options(args: &Args) -> Result<Options, Error> {
+    let mut o = if args.config_hash {
+        Options::config_hash()
+    } else {
+        Options::new("")
+    };
+    for k in &args.kinds {
+        o = o.kind(k)?;
     }
-    selector.names.clone_from(&args.names);
-    selector.namespaces.clone_from(&args.namespaces);
+    for n in &args.names {
+        o = o.name(n);
+    }
+    for n in &args.namespaces {
+        o = o.namespace(n);
+    }
     if let Some(s) = &args.selector {
-        let parsed =
-            LabelSelector::parse(s).map_err(|e| Usage(format!("--selector '{s}': {e}")))?;
-        selector.labels = Some(parsed);
+        let parsed = LabelSelector::parse(s)
+            .map_err(|e| Error::new(ErrorKind::Usage, format!("--selector '{s}': {e}")))?;
+        o = o.labels(parsed);
     }
+    let key = match &args.key {
+        Some(k) => k.as_str(),
+        None if args.config_hash => "checksum/config",
+        None if args.kubectl => "kubectl.kubernetes.io/restartedAt",
+        None => "reloaded-at",
+    };
+    check_key(key)?;
+    o = o.key(key)?;
     if args.config_hash {
-        selector.extra_words = vec!["ConfigMap".to_string(), "Secret".to_string()];
+        o = o.keyed(confighash::key_from_env()?);
+    } else {
+        o.value = Some(resolve_value(args)?);
     }
-    let key = args.key.clone().unwrap_or_else(|| {
-        if args.config_hash {
-            "checksum/config".to_string()
-        } else if args.kubectl {
-            "kubectl.kubernetes.io/restartedAt".to_string()
-        } else {
-            "reloaded-at".to_string()
-        }
-    });
-    check_key(&key).map_err(Usage)?;
-    Ok(Options {
-        selector,
-        key,
-        config_hash: args.config_hash,
-        records: args.list || args.report.is_some(),
-        full_check: false,
-    })
+    Ok(o.records(args.list || args.report.is_some())
+        .jobs(jobs(args)))
 }
 
 /// Whether writing standard output failed, said on stderr. A closed pipe
@@ -378,15 +373,17 @@ fn write_report(
     out.write_all(b"\n")
 }
 
-fn build_globs(globs: &[String]) -> Result<GlobSet, String> {
+fn build_globs(globs: &[String]) -> Result<GlobSet, Error> {
+    let usage = |m: String| Error::new(ErrorKind::Usage, m);
     let mut b = GlobSetBuilder::new();
     for g in globs {
-        b.add(Glob::new(g).map_err(|e| format!("--exclude '{g}': {e}"))?);
+        b.add(Glob::new(g).map_err(|e| usage(format!("--exclude '{g}': {e}")))?);
     }
-    b.build().map_err(|e| e.to_string())
+    b.build().map_err(|e| usage(e.to_string()))
 }
 
 /// An annotation key, as the API server accepts it.
-fn check_key(key: &str) -> Result<(), String> {
-    crate::labels::qualified_name(key).map_err(|why| format!("invalid --key '{key}': {why}"))
+fn check_key(key: &str) -> Result<(), Error> {
+    crate::labels::qualified_name(key)
+        .map_err(|why| Error::new(ErrorKind::Usage, format!("invalid --key '{key}': {why}")))
 }

@@ -12,9 +12,7 @@ pub(super) fn run_kustomize(args: &Args, opts: &Options) -> i32 {
         eprintln!("reload-stamp: --kustomize needs kustomization directories, not standard input");
         return 2;
     }
-    let setup = kustomize::Builder::choose(args.kustomize_command.as_deref())
-        .and_then(|b| Ok((b, confighash::key_from_env()?)));
-    let (builder, hmac) = match setup {
+    let builder = match kustomize::Builder::choose(args.kustomize_command.as_deref()) {
         Ok(s) => s,
         Err(msg) => {
             eprintln!("reload-stamp: {msg}");
@@ -67,7 +65,7 @@ pub(super) fn run_kustomize(args: &Args, opts: &Options) -> i32 {
     };
     // Each directory runs kustomize at least once: build them side by side.
     let plans = parallel::map(&entries, jobs(args), |(d, _, _)| {
-        kustomize::plan(d, &session, &builder, opts, hmac.as_ref())
+        kustomize::plan(d, &session, &builder, opts)
     });
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());

@@ -240,7 +240,7 @@ mod tests {
         let text = "a: b\nc: [d\n";
         let e = parse_all(text, Mode::Validate).unwrap_err();
         assert_eq!(e.kind, ErrorKind::Syntax);
-        assert!(e.line_col(text).is_some_and(|(line, _)| line >= 2), "{e:?}");
+        assert!(e.placed(text).line_col().is_some_and(|(line, _)| line >= 2));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! Where the edit goes is decided here; `edits` writes its text.
 
 mod edits;
+pub mod stream;
 
 use std::cell::RefCell;
 
@@ -13,7 +14,7 @@ use saphyr_parser::ScalarStyle;
 
 use crate::confighash::{annotation_refs, refs_of, ConfigRef};
 use crate::document::{Document, Kind, Node, Style};
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, Warning};
 use crate::select::{template_path, Selector};
 use crate::text::{self, at_line_start, column, newline_near, next_line_start};
 
@@ -88,7 +89,7 @@ pub fn plan_document(
     sel: &Selector,
     key: &str,
     refs: bool,
-    warnings: &mut Vec<Error>,
+    warnings: &mut Vec<Warning>,
 ) -> Result<Vec<Workload>, Error> {
     let Some(root) = &doc.root else {
         return Ok(Vec::new());
@@ -161,7 +162,7 @@ struct Ctx<'t> {
     /// `": "` and `", "`, or without spaces in minified JSON.
     colon: &'static str,
     comma: &'static str,
-    warnings: RefCell<Vec<Error>>,
+    warnings: RefCell<Vec<Warning>>,
     /// Collect ConfigMap/Secret references.
     refs: bool,
 }
@@ -397,7 +398,7 @@ impl Ctx<'_> {
         for seg in template_path(kind) {
             let Some((k, v)) = self.lookup(cur, seg)? else {
                 if kind == "Rollout" && *seg == "template" && cur.get("workloadRef").is_some() {
-                    self.warnings.borrow_mut().push(self.err(
+                    self.warnings.borrow_mut().push(Warning::at(
                         obj.start,
                         format!(
                             "skipped Rollout {}: it uses spec.workloadRef, not a pod template; stamp the Deployment it refers to",

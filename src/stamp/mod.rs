@@ -1,0 +1,104 @@
+//! A planned input stamped: each changed document gets its own new text,
+//! made and checked on its own (spread over threads), and the input's new
+//! text is those documents between ranges of the original that did not
+//! change.
+
+mod pieces;
+mod splice;
+mod values;
+
+use crate::error::Error;
+use crate::options::Options;
+use crate::parallel;
+use crate::plan::stream::{Analysis, DocPlan};
+use crate::plan::Workload;
+
+pub use pieces::Output;
+pub use values::{workload_hash, Values};
+
+/// One stamped workload, for the summary and reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stamp {
+    /// The workload's kind.
+    pub kind: String,
+    /// Its `metadata.name`.
+    pub name: Option<String>,
+    /// Its `metadata.namespace`, as written (none when absent).
+    pub namespace: Option<String>,
+    /// Byte offset of the workload in its input's text (after any
+    /// byte-order mark).
+    pub offset: usize,
+    /// The 1-based line of that offset.
+    pub line: usize,
+    /// The stamp's value before, if it had one.
+    pub previous: Option<String>,
+    /// The value stamped.
+    pub value: String,
+}
+
+/// The result of rendering one input.
+#[derive(Debug, Default)]
+pub struct Rendered {
+    /// The new text, or `None` when nothing changed.
+    pub output: Option<Output>,
+    /// What was stamped, when [`Options::records`] asks for it.
+    pub stamps: Vec<Stamp>,
+    /// How many workloads were stamped.
+    pub count: usize,
+}
+
+/// One changed document: its new text, and what was stamped in it.
+struct NewDoc {
+    text: String,
+    stamps: Vec<Stamp>,
+    count: usize,
+}
+
+/// Applies the plan with the value `value_of` gives each workload (`None`:
+/// leave it alone), checking every edited document; documents are made on
+/// up to `jobs` threads.
+pub fn render<'v>(
+    a: &Analysis<'_>,
+    opts: &Options,
+    value_of: &(dyn Fn(&Workload) -> Option<&'v str> + Sync),
+    jobs: usize,
+) -> Result<Rendered, Error> {
+    if let Some(w) = a
+        .docs
+        .windows(2)
+        .find(|w| w[0].region.end > w[1].region.start)
+    {
+        return Err(Error::internal(w[1].region.start, "documents overlap"));
+    }
+    // Documents in chunks, so a stream of many small ones does not pay a
+    // hand-over per document.
+    let chunks: Vec<&[DocPlan]> = a.docs.chunks(64).collect();
+    let made = parallel::map(&chunks, jobs, |docs| {
+        docs.iter()
+            .map(|d| splice::document(a.text, d, opts, value_of))
+            .collect::<Result<Vec<_>, Error>>()
+    });
+    let made: Vec<Option<NewDoc>> = made
+        .into_iter()
+        .collect::<Result<Vec<_>, Error>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut out = Output::default();
+    let mut r = Rendered::default();
+    let mut copied = 0;
+    for (doc, new) in a.docs.iter().zip(made) {
+        let Some(new) = new else { continue };
+        out.same(copied..doc.region.start);
+        out.push_new(new.text);
+        copied = doc.region.end;
+        r.stamps.extend(new.stamps);
+        r.count += new.count;
+    }
+    if r.count == 0 {
+        return Ok(Rendered::default());
+    }
+    out.same(copied..a.text.len());
+    r.output = Some(out);
+    Ok(r)
+}

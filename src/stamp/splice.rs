@@ -1,0 +1,189 @@
+//! One changed document: the edits spliced into its text, then checked.
+
+use std::ops::Range;
+
+use super::{NewDoc, Stamp};
+use crate::error::Error;
+use crate::options::Options;
+use crate::plan::stream::DocPlan;
+use crate::plan::{Edit, Workload, VALUE};
+use crate::text;
+use crate::verify;
+
+/// The new text of `doc` with the value `value_of` gives each workload, and
+/// its stamps; `None` when no workload of it gets a new value.
+pub(super) fn document<'v>(
+    text: &str,
+    doc: &DocPlan,
+    opts: &Options,
+    value_of: &(dyn Fn(&Workload) -> Option<&'v str> + Sync),
+) -> Result<Option<NewDoc>, Error> {
+    let values = new_values(doc, value_of);
+    if values.iter().all(Option::is_none) {
+        return Ok(None);
+    }
+    let mut stamps = Vec::new();
+    let mut count = 0;
+    for (w, v) in doc.workloads.iter().zip(&values) {
+        let Some(v) = v else { continue };
+        count += 1;
+        if opts.records {
+            stamps.push(Stamp {
+                kind: w.kind.clone(),
+                name: w.name.clone(),
+                namespace: w.namespace.clone(),
+                offset: w.start,
+                line: 0,
+                previous: w.current.as_ref().map(|c| c.value.clone()),
+                value: v.to_string(),
+            });
+        }
+    }
+    let mut own = String::with_capacity(doc.region.len() + 256);
+    let moved = splice(&mut own, text, doc, &values)?;
+    let locals = local_ranges(doc, &values, &moved, opts.full_check);
+    check(doc, &values, &own, &locals, opts)?;
+    Ok(Some(NewDoc {
+        text: own,
+        stamps,
+        count,
+    }))
+}
+
+/// The value each workload of `doc` gets: `None` where it has none, or
+/// already holds it as we would write it.
+fn new_values<'v>(
+    doc: &DocPlan,
+    value_of: &dyn Fn(&Workload) -> Option<&'v str>,
+) -> Vec<Option<&'v str>> {
+    doc.workloads
+        .iter()
+        .map(|w| {
+            value_of(w).filter(|v| {
+                !w.current
+                    .as_ref()
+                    .is_some_and(|c| c.canonical && c.value == *v)
+            })
+        })
+        .collect()
+}
+
+/// An edit applied: its original start and end, and how much it grew.
+type Moved = (usize, usize, isize);
+
+/// Appends `doc`'s region of `text` to `out` with the edits of the
+/// workloads that get a value; returns how each edit moved the text.
+fn splice(
+    out: &mut String,
+    text: &str,
+    doc: &DocPlan,
+    values: &[Option<&str>],
+) -> Result<Vec<Moved>, Error> {
+    let mut edits: Vec<(&Edit, &str)> = Vec::new();
+    for (w, v) in doc.workloads.iter().zip(values) {
+        if let Some(v) = v {
+            edits.extend(w.edits.iter().map(|e| (e, *v)));
+        }
+    }
+    edits.sort_by_key(|(e, _)| (e.start, e.end));
+    let mut pos = doc.region.start;
+    let mut moved = Vec::with_capacity(edits.len());
+    for (e, v) in &edits {
+        if e.start < pos {
+            return Err(Error::internal(e.start, "two edits overlap"));
+        }
+        out.push_str(&text[pos..e.start]);
+        let at = out.len();
+        push_with_value(out, &e.text, v);
+        moved.push((
+            e.start,
+            e.end,
+            (out.len() - at) as isize - (e.end - e.start) as isize,
+        ));
+        pos = e.end;
+    }
+    let Some(rest) = text.get(pos..doc.region.end) else {
+        return Err(Error::internal(
+            doc.region.start,
+            "an edit runs past its document",
+        ));
+    };
+    out.push_str(rest);
+    Ok(moved)
+}
+
+/// Where, in the document's new text, the lines of each workload's
+/// block-style edit are (see [`verify::check_local`]); `None` where the
+/// whole document must be parsed again.
+fn local_ranges(
+    doc: &DocPlan,
+    values: &[Option<&str>],
+    moved: &[Moved],
+    full_check: bool,
+) -> Vec<Option<Range<usize>>> {
+    // An original offset of the document, placed in the output.
+    let place = |p: usize, with_insertions_at_p: bool| {
+        let grown: isize = moved
+            .iter()
+            .filter(|(s, e, _)| *e < p || (*e == p && (with_insertions_at_p || *s < p)))
+            .map(|(_, _, d)| d)
+            .sum();
+        ((p - doc.region.start) as isize + grown) as usize
+    };
+    doc.workloads
+        .iter()
+        .zip(values)
+        .map(|(w, v)| match (&w.local, v) {
+            (Some(l), Some(_))
+                if !full_check && doc.region.start <= l.start && l.end <= doc.region.end =>
+            {
+                Some(place(l.start, false)..place(l.end, true))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Every value must read back where it was put, and nothing else may
+/// change: block-style edits are checked on their own lines where that is
+/// provably the same (verify::check_local), the rest by parsing the whole
+/// document again and comparing its fingerprint.
+fn check(
+    doc: &DocPlan,
+    values: &[Option<&str>],
+    out: &str,
+    locals: &[Option<Range<usize>>],
+    opts: &Options,
+) -> Result<(), Error> {
+    let key = opts.key.as_str();
+    let all_local = doc
+        .workloads
+        .iter()
+        .zip(values)
+        .zip(locals)
+        .all(|((w, v), l)| match (v, l, &w.local) {
+            (None, _, _) => true,
+            (Some(v), Some(r), Some(local)) => match (out.get(r.clone()), out.get(r.end..)) {
+                (Some(part), Some(after)) => verify::check_local(part, after, local, key, v),
+                _ => false,
+            },
+            _ => false,
+        });
+    if all_local {
+        return Ok(());
+    }
+    let sites = doc.sites();
+    verify::check(out, opts.mode(), &sites, values, key, doc.fingerprint)
+        .map_err(|why| Error::internal(doc.workloads[0].start, &why))
+}
+
+fn push_with_value(out: &mut String, template: &str, value: &str) {
+    let mut parts = template.split(VALUE);
+    if let Some(first) = parts.next() {
+        out.push_str(first);
+    }
+    for rest in parts {
+        text::double_quote(value, out);
+        out.push_str(rest);
+    }
+}
