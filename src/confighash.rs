@@ -521,8 +521,9 @@ impl<'o> Index<'o> {
     /// The object `r` refers to from namespace `ns` (absent matches
     /// absent), `None` if the run has none. Two definitions that differ are
     /// an error naming both: which one a cluster gets depends on how the
-    /// files are applied, and hashing either would be a guess.
-    pub fn get(&self, r: &ConfigRef, ns: Option<&str>) -> Result<Option<&'o ConfigObject>, String> {
+    /// files are applied, and hashing either would be a guess; the error is
+    /// at the reference.
+    pub fn get(&self, r: &ConfigRef, ns: Option<&str>) -> Result<Option<&'o ConfigObject>, Error> {
         let ns = r.namespace.as_deref().or(ns);
         match self
             .map
@@ -539,7 +540,7 @@ impl<'o> Index<'o> {
                         format!("{}:{line}:{col}", d.path)
                     })
                     .collect();
-                Err(format!(
+                Err(Error::at(ErrorKind::Refused, r.pos, format!(
                     "{} '{}' has {} different definitions in this run ({}): which one the pods get \
                      depends on how the files are applied, so its hash would be a guess; \
                      for kustomize overlays, hash each build with `reload-stamp --config-hash --kustomize DIR...`, \
@@ -548,7 +549,7 @@ impl<'o> Index<'o> {
                     r.name,
                     defs.len(),
                     at.join(", ")
-                ))
+                )))
             }
         }
     }

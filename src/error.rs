@@ -60,6 +60,7 @@ impl Place {
         self
     }
 
+    #[cfg_attr(not(feature = "cli"), allow(dead_code))]
     fn line_col_in(&self, text: &str) -> Option<(usize, usize)> {
         self.line_col.or_else(|| Some(line_col(text, self.byte?)))
     }
@@ -164,6 +165,14 @@ impl Error {
         self
     }
 
+    /// The same error with its message rewritten by `f` (to say where it
+    /// came from, or what to do).
+    #[cfg(feature = "cli")]
+    pub(crate) fn map_msg(mut self, f: impl FnOnce(&str) -> String) -> Self {
+        self.msg = f(&self.msg);
+        self
+    }
+
     /// The error, shown with its place, inside a message about where it
     /// came from (`PREFIX: LINE:COL: message`): an error in a text that is
     /// not itself an input (a kustomize build's output).
@@ -173,6 +182,7 @@ impl Error {
     }
 
     /// `LINE:COL: message` (or the message alone), placed in `text`.
+    #[cfg_attr(not(feature = "cli"), allow(dead_code))]
     pub(crate) fn located(&self, text: &str) -> String {
         match self.place.line_col_in(text) {
             Some((l, c)) => format!("{l}:{c}: {}", self.msg),
@@ -181,6 +191,7 @@ impl Error {
     }
 
     /// `PATH:LINE:COL: message` (or `PATH: message`), placed in `text`.
+    #[cfg_attr(not(feature = "cli"), allow(dead_code))]
     pub(crate) fn render(&self, path: &str, text: &str) -> String {
         match self.place.line_col_in(text) {
             Some((l, c)) => format!("{path}:{l}:{c}: {}", self.msg),
@@ -221,6 +232,7 @@ impl Warning {
     }
 
     /// `PATH:LINE:COL: message` (or `PATH: message`), once placed.
+    #[cfg_attr(not(feature = "cli"), allow(dead_code))]
     pub(crate) fn render(&self, path: &str) -> String {
         match self.place.line_col {
             Some((l, c)) => format!("{path}:{l}:{c}: {}", self.msg),

@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use globset::GlobSet;
 use ignore::WalkBuilder;
 
+use crate::error::{Error, ErrorKind};
+
 /// One input: standard input or a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
@@ -96,8 +98,8 @@ pub struct Inputs {
     /// Files met while walking that are Helm chart templates (under a
     /// chart's `templates/`, next to its `Chart.yaml`), shown paths.
     pub chart_templates: Vec<String>,
-    /// `(path, message)` for each PATH or entry that could not be read.
-    pub errors: Vec<(String, String)>,
+    /// The path and the error of each PATH or entry that could not be read.
+    pub errors: Vec<(String, Error)>,
 }
 
 fn is_manifest(p: &Path) -> bool {
@@ -155,7 +157,7 @@ pub fn collect(paths: &[String], opts: WalkOptions<'_>) -> Inputs {
                 path: path.to_path_buf(),
                 named: true,
             }),
-            Err(e) => found.errors.push((p.clone(), io_message(&e))),
+            Err(e) => found.errors.push((p.clone(), io_error(&e))),
         }
     }
     found
@@ -211,9 +213,10 @@ fn walk(arg: &str, root: &Path, opts: WalkOptions<'_>, found: &mut Inputs) {
         }
     }
     for (at, msg) in errors.into_iter().filter_map(Result::err) {
-        found
-            .errors
-            .push((at.unwrap_or_else(|| arg.to_string()), msg));
+        found.errors.push((
+            at.unwrap_or_else(|| arg.to_string()),
+            Error::new(ErrorKind::Io, msg),
+        ));
     }
 }
 
@@ -227,6 +230,11 @@ fn walk_error(e: &ignore::Error) -> (Option<String>, String) {
         ignore::Error::Io(io) => (None, io_message(io)),
         other => (None, other.to_string()),
     }
+}
+
+/// An I/O error as the one error type, of kind [`ErrorKind::Io`].
+pub fn io_error(e: &std::io::Error) -> Error {
+    Error::new(ErrorKind::Io, io_message(e))
 }
 
 /// An I/O error as a short sentence, without Rust's "(os error N)".

@@ -16,12 +16,24 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::document::{parse_all, Kind, Mode, Node};
+use crate::error::{Error, ErrorKind};
 use crate::options::Options;
 use crate::plan::qualified;
 use crate::plan::stream::analyze;
 use crate::run::{run, Input};
 use crate::select::template_path;
 use crate::text::double_quote;
+
+fn tool(msg: String) -> Error {
+    Error::new(ErrorKind::Tool, msg)
+}
+
+fn io_at(path: &Path, e: &std::io::Error) -> Error {
+    Error::new(
+        ErrorKind::Io,
+        format!("{}: {}", path.display(), crate::inputs::io_message(e)),
+    )
+}
 
 /// The patch file reload-stamp writes in each kustomization directory.
 pub const PATCH_FILE: &str = "reload-stamp-patch.yaml";
@@ -42,7 +54,7 @@ impl Builder {
     /// `explicit` (`--kustomize-command`), else the environment variable
     /// [`COMMAND_ENV`], else `kustomize build` when `kustomize` is on PATH,
     /// else `kubectl kustomize`. A command is split on whitespace.
-    pub fn choose(explicit: Option<&str>) -> Result<Builder, String> {
+    pub fn choose(explicit: Option<&str>) -> Result<Builder, Error> {
         let from_env = std::env::var(COMMAND_ENV)
             .ok()
             .filter(|s| !s.trim().is_empty());
@@ -51,15 +63,15 @@ impl Builder {
             None if on_path("kustomize") => "kustomize build".to_string(),
             None if on_path("kubectl") => "kubectl kustomize".to_string(),
             None => {
-                return Err(format!(
+                return Err(tool(format!(
                     "--kustomize needs kustomize or kubectl on PATH: install one, or name the \
                      build command with --kustomize-command or {COMMAND_ENV}"
-                ))
+                )))
             }
         };
         let argv: Vec<String> = line.split_whitespace().map(str::to_string).collect();
         if argv.is_empty() {
-            return Err("--kustomize-command: an empty command".to_string());
+            return Err(tool("--kustomize-command: an empty command".to_string()));
         }
         Ok(Builder { argv })
     }
@@ -70,29 +82,33 @@ impl Builder {
     }
 
     /// The output of building `target` (a directory or a remote URL).
-    pub fn build(&self, target: &str) -> Result<String, String> {
+    pub fn build(&self, target: &str) -> Result<String, Error> {
         self.build_as(target, target)
     }
 
     /// The output of building `target`, named `shown` in messages.
-    fn build_as(&self, target: &str, shown: &str) -> Result<String, String> {
+    fn build_as(&self, target: &str, shown: &str) -> Result<String, Error> {
         let out = Command::new(&self.argv[0])
             .args(&self.argv[1..])
             .arg(target)
             .output()
             .map_err(|e| {
-                format!(
+                tool(format!(
                     "cannot run `{}`: {}",
                     self.shown(shown),
                     crate::inputs::io_message(&e)
-                )
+                ))
             })?;
         if !out.status.success() {
             let err = String::from_utf8_lossy(&out.stderr);
-            return Err(format!("`{}` failed: {}", self.shown(shown), err.trim()));
+            return Err(tool(format!(
+                "`{}` failed: {}",
+                self.shown(shown),
+                err.trim()
+            )));
         }
         String::from_utf8(out.stdout)
-            .map_err(|_| format!("`{}` printed invalid UTF-8", self.shown(shown)))
+            .map_err(|_| tool(format!("`{}` printed invalid UTF-8", self.shown(shown))))
     }
 }
 
@@ -161,14 +177,17 @@ pub fn kustomization_file(dir: &Path) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-fn read_kustomization(dir: &Path) -> Result<Kustomization, String> {
+fn read_kustomization(dir: &Path) -> Result<Kustomization, Error> {
     let Some(path) = kustomization_file(dir) else {
-        return Err("not a kustomization directory: it has no kustomization.yaml".to_string());
+        return Err(Error::new(
+            ErrorKind::Usage,
+            "not a kustomization directory: it has no kustomization.yaml",
+        ));
     };
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("{}: {}", path.display(), crate::inputs::io_message(&e)))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| io_at(&path, &e))?;
     let shown = path.display().to_string();
-    let docs = parse_all(&text, Mode::Full).map_err(|e| e.render(&shown, &text))?;
+    let docs =
+        parse_all(&text, Mode::Full).map_err(|e| Error::new(e.kind, e.render(&shown, &text)))?;
     let root = docs.iter().find_map(|d| d.root.as_ref());
     let get = |k: &str| root.and_then(|r| r.get_str(k)).map(str::to_string);
     let listed = root.is_some_and(|r| {
@@ -212,21 +231,22 @@ fn patch_items<'n, 'a>(root: &'n Node<'a>, key: &str) -> impl Iterator<Item = &'
 /// `text` (a kustomization) with `- path: PATCH_FILE` added to `patches`,
 /// as new lines only (one item in a flow list or JSON); anything else is
 /// left to the user, with the edit to make.
-fn add_listing(text: &str) -> Result<String, String> {
+fn add_listing(text: &str) -> Result<String, Error> {
     edit::add_item(
         text,
         "patches",
         &format!("- path: {PATCH_FILE}\n"),
         &format!("{{\"path\": \"{PATCH_FILE}\"}}"),
     )
-    .map_err(|why| format!("{why}: add `- path: {PATCH_FILE}` to its patches"))
+    .map_err(|why| why.map_msg(|m| format!("{m}: add `- path: {PATCH_FILE}` to its patches")))
 }
 
 /// `text` without its listing of [`PATCH_FILE`] (the lines
 /// [`add_listing`] added), `None` if it has none.
-fn without_listing(text: &str) -> Result<Option<String>, String> {
-    edit::remove_items(text, &["patches", "patchesStrategicMerge"], &is_ours)
-        .map_err(|why| format!("{why}: remove `- path: {PATCH_FILE}` from its patches"))
+fn without_listing(text: &str) -> Result<Option<String>, Error> {
+    edit::remove_items(text, &["patches", "patchesStrategicMerge"], &is_ours).map_err(|why| {
+        why.map_msg(|m| format!("{m}: remove `- path: {PATCH_FILE}` from its patches"))
+    })
 }
 
 /// Whether `dir` is an entry point: a kustomization, not a `Component`.
@@ -260,11 +280,11 @@ pub struct Session {
 impl Session {
     /// The tree for the run's `entries` (canonical kustomization
     /// directories).
-    pub fn new(entries: &[PathBuf]) -> Result<Session, String> {
-        let copy = |dir: &Path| -> Result<Option<(PathBuf, String)>, String> {
+    pub fn new(entries: &[PathBuf]) -> Result<Session, Error> {
+        let copy = |dir: &Path| -> Result<Option<(PathBuf, String)>, Error> {
             let k = read_kustomization(dir)?;
             Ok(without_listing(&k.text)
-                .map_err(|e| format!("{}: {e}", k.path.display()))?
+                .map_err(|e| e.map_msg(|m| format!("{}: {m}", k.path.display())))?
                 .map(|t| (k.path, t)))
         };
         Ok(Session {
@@ -280,15 +300,17 @@ impl Session {
         shown: &str,
         dir: &Path,
         what: Option<&str>,
-    ) -> Result<String, String> {
+    ) -> Result<String, Error> {
         builder
             .build_as(&dir.to_string_lossy(), shown)
             .map_err(|e| {
-                let e = self.tree.unmirror(&e);
-                match what {
-                    Some(w) => format!("{w}: {e}"),
-                    None => e,
-                }
+                e.map_msg(|m| {
+                    let m = self.tree.unmirror(m);
+                    match what {
+                        Some(w) => format!("{w}: {m}"),
+                        None => m,
+                    }
+                })
             })
     }
 }
@@ -341,10 +363,14 @@ impl DirPlan {
 }
 
 /// The canonical path of an entry `dir`, checked to be a kustomization.
-pub fn entry(dir: &str) -> Result<PathBuf, String> {
-    let real = std::fs::canonicalize(dir).map_err(|e| crate::inputs::io_message(&e))?;
+pub fn entry(dir: &str) -> Result<PathBuf, Error> {
+    let real = std::fs::canonicalize(dir)
+        .map_err(|e| Error::new(ErrorKind::Io, crate::inputs::io_message(&e)))?;
     if !real.is_dir() {
-        return Err("not a kustomization directory: it is not a directory".to_string());
+        return Err(Error::new(
+            ErrorKind::Usage,
+            "not a kustomization directory: it is not a directory",
+        ));
     }
     read_kustomization(&real)?;
     Ok(real)
@@ -357,9 +383,8 @@ pub fn plan(
     session: &Session,
     builder: &Builder,
     opts: &Options,
-) -> Result<DirPlan, String> {
-    let real = std::fs::canonicalize(dir)
-        .map_err(|e| format!("{dir}: {}", crate::inputs::io_message(&e)))?;
+) -> Result<DirPlan, Error> {
+    let real = std::fs::canonicalize(dir).map_err(|e| io_at(Path::new(dir), &e))?;
     let path = Path::new(dir);
     let mut k = read_kustomization(&real)?;
     if let Some(name) = k.path.file_name() {
@@ -368,7 +393,7 @@ pub fn plan(
     }
     let built = session.build(builder, dir, &session.tree.mirror(&real), None)?;
     let shown_build = format!("`{}`", builder.shown(dir));
-    let in_build = |e: crate::error::Error| format!("{shown_build} output: {e}");
+    let in_build = |e: Error| e.within(&format!("{shown_build} output"));
     // The build, stamped as any input is (one thread: entries are spread
     // over the threads already).
     let input = Input {
@@ -377,7 +402,7 @@ pub fn plan(
     };
     let f = run(&[input], &opts.clone().jobs(1))
         .pop()
-        .unwrap_or_else(|| Err(crate::error::Error::internal(0, "a run gave no outcome")))
+        .unwrap_or_else(|| Err(Error::internal(0, "a run gave no outcome")))
         .map_err(in_build)?;
     let names = if f.hashes.is_empty() {
         Vec::new()
@@ -414,14 +439,14 @@ pub fn plan(
         Ok(t) => Some(t),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => {
-            return Err(format!(
+            return Err(tool(format!(
                 "{}: {}",
                 patch_path.display(),
                 crate::inputs::io_message(&e)
-            ))
+            )))
         }
     };
-    let in_k = |e: String| format!("{}: {e}", k.path.display());
+    let in_k = |e: Error| e.map_msg(|m| format!("{}: {m}", k.path.display()));
     let (new_patch, new_kustomization, stamped) = if hashed.is_empty() {
         // Nothing to stamp: the file and its listing go.
         let listing = if k.listed {
@@ -459,9 +484,9 @@ pub fn plan(
 /// A workload as a build gives it: kind, name, namespace.
 type Id = (String, Option<String>, Option<String>);
 
-fn workload_ids(text: &str, opts: &Options, what: &str) -> Result<Vec<Id>, String> {
+fn workload_ids(text: &str, opts: &Options, what: &str) -> Result<Vec<Id>, Error> {
     let a = analyze(text.as_bytes(), &opts.plain(), 1)
-        .map_err(|e| format!("{what} output: {}", e.located(text)))?;
+        .map_err(|e| e.placed(text).within(&format!("{what} output")))?;
     Ok(a.docs
         .iter()
         .flat_map(|d| &d.workloads)
@@ -484,13 +509,16 @@ fn patch_names(
     builder: &Builder,
     opts: &Options,
     ws: &[crate::run::Hashed],
-) -> Result<Vec<(String, Option<String>)>, String> {
+) -> Result<Vec<(String, Option<String>)>, Error> {
     let cannot = |w: &crate::run::Hashed, why: &str| {
-        format!(
-            "{}: cannot name {} {} in a patch: {why}",
-            k.path.display(),
-            w.kind,
-            qualified(w.name.as_deref(), w.namespace.as_deref()),
+        Error::new(
+            ErrorKind::Refused,
+            format!(
+                "{}: cannot name {} {} in a patch: {why}",
+                k.path.display(),
+                w.kind,
+                qualified(w.name.as_deref(), w.namespace.as_deref()),
+            ),
         )
     };
     if k.after_patches.is_empty() {
@@ -509,9 +537,9 @@ fn patch_names(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let base = without_listing(&k.text)
-        .map_err(|e| format!("{}: {e}", k.path.display()))?
+        .map_err(|e| e.map_msg(|m| format!("{}: {m}", k.path.display())))?
         .unwrap_or_else(|| k.text.clone());
-    let in_k = |e: String| format!("{}: {e}", k.path.display());
+    let in_k = |e: Error| e.map_msg(|m| format!("{}: {m}", k.path.display()));
     let stripped = edit::with_fifo_order(&edit::remove_entries(&base, &LEFT_OUT).map_err(in_k)?)
         .map_err(in_k)?;
     let dir = session.tree.variant(real, "names", &kname, &stripped)?;
@@ -523,11 +551,13 @@ fn patch_names(
         .join(", ");
     let what = "a copy without the entries that run after its patches";
     let stripped_build = session.build(builder, shown, &dir, None).map_err(|e| {
-        format!(
-            "{}: cannot name its workloads in a patch: kustomize does not build it without \
-             {lines}, which run after its patches: {e}",
-            k.path.display()
-        )
+        e.map_msg(|m| {
+            format!(
+                "{}: cannot name its workloads in a patch: kustomize does not build it without \
+                 {lines}, which run after its patches: {m}",
+                k.path.display()
+            )
+        })
     })?;
     let before = workload_ids(&stripped_build, opts, what)?;
     // By the kustomization's own prefix, suffix and namespace.
@@ -635,9 +665,9 @@ fn patch_text(docs: &[String], nl: &str) -> String {
 }
 
 /// Checks that building `dir` now gives every workload of `plan` its hash.
-pub fn verify(plan: &DirPlan, builder: &Builder, opts: &Options) -> Result<(), String> {
+pub fn verify(plan: &DirPlan, builder: &Builder, opts: &Options) -> Result<(), Error> {
     let built = builder.build(&plan.dir)?;
-    let a = analyze(built.as_bytes(), &opts.plain(), 1).map_err(|e| e.to_string())?;
+    let a = analyze(built.as_bytes(), &opts.plain(), 1)?;
     // Kind, name and namespace as built, to the value the build has.
     type Id<'s> = (&'s str, Option<&'s str>, Option<&'s str>);
     let now: HashMap<Id<'_>, Option<&str>> = a
@@ -657,7 +687,7 @@ pub fn verify(plan: &DirPlan, builder: &Builder, opts: &Options) -> Result<(), S
             .copied()
             .flatten();
         if got != Some(h.hash.as_str()) {
-            return Err(format!(
+            return Err(tool(format!(
                 "after writing {}, `{}` gives {} {} {} instead of \"{}\"",
                 plan.patch_path.display(),
                 builder.shown(&plan.dir),
@@ -665,7 +695,7 @@ pub fn verify(plan: &DirPlan, builder: &Builder, opts: &Options) -> Result<(), S
                 qualified(h.name.as_deref(), h.namespace.as_deref()),
                 got.map_or_else(|| "no stamp".to_string(), |v| format!("\"{v}\"")),
                 h.hash
-            ));
+            )));
         }
     }
     Ok(())
@@ -683,7 +713,8 @@ mod tests {
         );
         let e = add_listing("patches: ~\n").unwrap_err();
         assert!(
-            e.ends_with("add `- path: reload-stamp-patch.yaml` to its patches"),
+            e.msg
+                .ends_with("add `- path: reload-stamp-patch.yaml` to its patches"),
             "{e}"
         );
     }

@@ -145,7 +145,8 @@ impl P<'_> {
                 None => self.err(at, "expected a label key"),
             };
         }
-        if let Err(msg) = check_key(k) {
+        if let Err(why) = qualified_name(k) {
+            let msg = format!("invalid label key '{k}': {why}");
             return self.err(at, msg);
         }
         Ok(k.to_string())
@@ -154,7 +155,8 @@ impl P<'_> {
     fn value(&mut self) -> Result<String, SelectorError> {
         self.ws();
         let (at, v) = self.word();
-        if let Err(msg) = check_value(v) {
+        if !(v.is_empty() || is_name(v)) {
+            let msg = format!("invalid label value '{v}': at most 63 characters of [A-Za-z0-9-_.], starting and ending alphanumeric");
             return self.err(at, msg);
         }
         Ok(v.to_string())
@@ -259,10 +261,6 @@ fn is_name(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
 }
 
-fn check_key(k: &str) -> Result<(), String> {
-    qualified_name(k).map_err(|why| format!("invalid label key '{k}': {why}"))
-}
-
 /// Checks a Kubernetes qualified name (a label or annotation key) as
 /// apimachinery's `IsQualifiedName` does: `[prefix/]name`, the prefix a DNS
 /// subdomain (`IsDNS1123Subdomain`: at most 253 characters of lowercase
@@ -294,16 +292,6 @@ pub fn qualified_name(s: &str) -> Result<(), &'static str> {
         );
     }
     Ok(())
-}
-
-fn check_value(v: &str) -> Result<(), String> {
-    if v.is_empty() || is_name(v) {
-        Ok(())
-    } else {
-        Err(format!(
-            "invalid label value '{v}': at most 63 characters of [A-Za-z0-9-_.], starting and ending alphanumeric"
-        ))
-    }
 }
 
 #[cfg(test)]

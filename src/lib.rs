@@ -64,7 +64,7 @@ mod verify;
 pub use api::{stamp_bytes, stamp_str, Outcome};
 pub use error::{Error, ErrorKind, Warning};
 pub use options::Options;
-pub use run::{run, Input, Stamped};
+pub use run::{run, Hashed, Input, Stamped};
 pub use stamp::Stamp;
 
 /// The command line, for the `reload-stamp` binary: parses the process

@@ -4,23 +4,39 @@
 //! the result is parsed again to check it.
 
 use crate::document::{parse_all, Kind, Mode, Node, Style};
+use crate::error::{Error, ErrorKind};
+
+fn refused(msg: String) -> Error {
+    Error::new(ErrorKind::Refused, msg)
+}
+
+fn internal(why: &str) -> Error {
+    Error::new(
+        ErrorKind::Internal,
+        format!("internal error: {why}; please report this with the kustomization"),
+    )
+}
 
 /// `text` with `items` (block sequence items, each line ending with a
 /// newline, written at column 0) added to the top-level list `key`: after
 /// its last item, at its items' indentation, or as a new `key:` at the end
 /// of the document. `Err` says why the text does not allow it.
-pub fn append_items(text: &str, key: &str, items: &str) -> Result<String, String> {
+pub fn append_items(text: &str, key: &str, items: &str) -> Result<String, Error> {
     let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let items = if nl == "\n" {
         items.to_string()
     } else {
         items.replace('\n', nl)
     };
-    let docs = parse_all(text, Mode::Full).map_err(|e| e.to_string())?;
+    let docs = parse_all(text, Mode::Full)?;
     let root = match docs.as_slice() {
         [] => None,
-        [doc] => Some(doc.root.as_ref().ok_or("it is empty")?),
-        _ => return Err("it holds several documents".to_string()),
+        [doc] => Some(
+            doc.root
+                .as_ref()
+                .ok_or_else(|| refused("it is empty".to_string()))?,
+        ),
+        _ => return Err(refused("it holds several documents".to_string())),
     };
     let out = match root {
         None => format!("{key}:{nl}{items}"),
@@ -29,7 +45,7 @@ pub fn append_items(text: &str, key: &str, items: &str) -> Result<String, String
     // The edit must read as the items added, and nothing else moved.
     let added = items.matches(&format!("{nl}-")).count() + usize::from(items.starts_with('-'));
     let again = parse_all(&out, Mode::Full)
-        .map_err(|e| format!("internal error: the edit does not parse: {e}"))?;
+        .map_err(|e| internal(&format!("the edit does not parse ({e})")))?;
     let shape = |root: Option<&Node<'_>>| {
         let entries = root.and_then(Node::entries).map_or(0, <[_]>::len);
         let items = match root.and_then(|r| r.get(key)).map(|(_, v)| &v.kind) {
@@ -42,7 +58,7 @@ pub fn append_items(text: &str, key: &str, items: &str) -> Result<String, String
     let (entries, before) = shape(root);
     let want = (entries + usize::from(!had_key), before + added);
     if shape(again.first().and_then(|d| d.root.as_ref())) != want {
-        return Err("internal error: the edit could not be checked".to_string());
+        return Err(internal("the edit could not be checked"));
     }
     Ok(out)
 }
@@ -55,10 +71,10 @@ fn add_lines(
     key: &str,
     items: &str,
     nl: &str,
-) -> Result<String, String> {
+) -> Result<String, Error> {
     match &root.kind {
         Kind::Map(_, Style::Block) if crate::text::column(text, root.start) == 0 => {}
-        _ => return Err("it is not a block mapping".to_string()),
+        _ => return Err(refused("it is not a block mapping".to_string())),
     }
     let mut out = String::with_capacity(text.len() + items.len() + key.len() + 4);
     let Some((_, v)) = root.get(key) else {
@@ -67,7 +83,9 @@ fn add_lines(
             .lines()
             .any(|l| l.starts_with("---") || l.starts_with("..."))
         {
-            return Err("it has a document marker after its content".to_string());
+            return Err(refused(
+                "it has a document marker after its content".to_string(),
+            ));
         }
         out.push_str(text);
         if !out.is_empty() && !out.ends_with('\n') {
@@ -77,10 +95,10 @@ fn add_lines(
         return Ok(out);
     };
     let Kind::Seq(list, Style::Block) = &v.kind else {
-        return Err(format!("its {key} are not a block list"));
+        return Err(refused(format!("its {key} are not a block list")));
     };
     let (Some(last), Some(dash)) = (list.last(), first_dash(text, list)) else {
-        return Err(format!("its {key} are not a block list"));
+        return Err(refused(format!("its {key} are not a block list")));
     };
     let indent = " ".repeat(crate::text::column(text, dash));
     // After the line where the last item ends.
@@ -136,7 +154,7 @@ mod tests {
         for (text, want) in cases {
             match (append_items(text, "patches", item), want) {
                 (Ok(got), Some(w)) => assert_eq!(&got, w, "{text:?}"),
-                (Err(e), None) => assert!(!e.contains("internal"), "{text:?}: {e}"),
+                (Err(e), None) => assert!(e.kind != ErrorKind::Internal, "{text:?}: {e}"),
                 (got, _) => panic!("{text:?}: {got:?}"),
             }
         }

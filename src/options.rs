@@ -85,7 +85,7 @@ impl Options {
     /// Stamps this kind too (`Kind` or `group/Kind`); the first call
     /// replaces the default kinds.
     pub fn kind(mut self, kind: &str) -> Result<Options, Error> {
-        let spec = KindSpec::parse(kind).map_err(|m| Error::new(ErrorKind::Usage, m))?;
+        let spec = KindSpec::parse(kind)?;
         if self.default_kinds {
             self.selector.kinds.clear();
             self.default_kinds = false;
@@ -115,6 +115,7 @@ impl Options {
     }
 
     /// [`Options::selector`], parsed already.
+    #[cfg_attr(not(feature = "cli"), allow(dead_code))]
     pub(crate) fn labels(mut self, selector: LabelSelector) -> Options {
         self.selector.labels = Some(selector);
         self
@@ -128,6 +129,7 @@ impl Options {
     }
 
     /// [`Options::hmac_key`], made already.
+    #[cfg_attr(not(feature = "cli"), allow(dead_code))]
     pub(crate) fn keyed(mut self, key: Option<Keyed>) -> Options {
         self.hmac = key;
         self
@@ -171,6 +173,7 @@ impl Options {
 
     /// These options for reading workloads only (no config hashes): what
     /// `--kustomize` uses to name the workloads of a build.
+    #[cfg_attr(not(feature = "cli"), allow(dead_code))]
     pub(crate) fn plain(&self) -> Options {
         Options {
             value: Some(String::new()),

@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The default number of jobs: the machine's available parallelism.
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
 pub fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }

@@ -37,13 +37,20 @@ pub struct Stamped<'a> {
     pub(crate) hashes: Vec<Hashed>,
 }
 
-/// A workload's config hash, as `--kustomize` names it in a patch.
-#[derive(Debug, Clone)]
-pub(crate) struct Hashed {
+/// A workload's config hash (whether or not it needed stamping): what
+/// `--kustomize` writes into a patch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Hashed {
+    /// The workload's kind.
     pub kind: String,
+    /// Its `apiVersion`, as written.
     pub api_version: Option<String>,
+    /// Its `metadata.name`.
     pub name: Option<String>,
+    /// Its `metadata.namespace`, as written.
     pub namespace: Option<String>,
+    /// The digest.
     pub value: String,
 }
 
@@ -68,6 +75,12 @@ impl<'a> Stamped<'a> {
         &self.rendered.stamps
     }
 
+    /// Config-hash mode: every workload that has a hash, in text order,
+    /// also those that held it already.
+    pub fn hashes(&self) -> &[Hashed] {
+        &self.hashes
+    }
+
     /// What did not stop the input but is worth knowing.
     pub fn warnings(&self) -> &[Warning] {
         &self.warnings
@@ -88,6 +101,7 @@ impl<'a> Stamped<'a> {
     }
 
     /// The new text's pieces, without the byte-order mark.
+    #[cfg_attr(not(feature = "cli"), allow(dead_code))]
     pub(crate) fn output(&self) -> Option<&Output> {
         self.rendered.output.as_ref()
     }

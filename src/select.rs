@@ -1,5 +1,6 @@
 //! Which documents are workloads to stamp: kinds, API groups and filters.
 
+use crate::error::{Error, ErrorKind};
 use crate::labels::LabelSelector;
 
 /// A kind to stamp, optionally restricted to one API group.
@@ -12,16 +13,17 @@ pub struct KindSpec {
 
 impl KindSpec {
     /// Parses `Kind` or `group/Kind`.
-    pub fn parse(s: &str) -> Result<KindSpec, String> {
+    pub fn parse(s: &str) -> Result<KindSpec, Error> {
+        let usage = |msg: String| Error::new(ErrorKind::Usage, msg);
         let (group, kind) = match s.rsplit_once('/') {
             Some((g, k)) => (Some(g), k),
             None => (None, s),
         };
         let valid = |w: &str| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric());
         if !valid(kind) || !kind.starts_with(|c: char| c.is_ascii_uppercase()) {
-            return Err(format!(
+            return Err(usage(format!(
                 "invalid kind '{s}': expected Kind or group/Kind, e.g. Deployment or argoproj.io/Rollout"
-            ));
+            )));
         }
         if let Some(g) = group {
             if g.is_empty()
@@ -29,14 +31,14 @@ impl KindSpec {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
             {
-                return Err(format!("invalid API group in kind '{s}'"));
+                return Err(usage(format!("invalid API group in kind '{s}'")));
             }
         }
         if kind == "Job" {
-            return Err(
+            return Err(usage(
                 "a Job cannot be stamped: its pod template is immutable once created (stamp the CronJob that creates it instead)"
                     .to_string(),
-            );
+            ));
         }
         Ok(KindSpec {
             groups: group.map(|g| vec![g.to_string()]),
@@ -211,7 +213,10 @@ mod tests {
         assert!(!k.matches("Rollout", "other.io/v1"));
         let k = KindSpec::parse("CronJob").unwrap();
         assert!(k.matches("CronJob", "batch/v1beta1"));
-        assert!(KindSpec::parse("Job").unwrap_err().contains("immutable"));
+        assert!(KindSpec::parse("Job")
+            .unwrap_err()
+            .msg
+            .contains("immutable"));
         assert!(KindSpec::parse("deployment").is_err());
         assert!(KindSpec::parse("/Deployment").is_err());
     }

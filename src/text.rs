@@ -88,6 +88,7 @@ pub fn check_line_breaks(text: &str) -> Result<(), Error> {
 
 /// The private-use character that stands for the invalid byte `b` in
 /// [`stand_in`] text: U+10FF00 + `b`.
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
 const STAND_IN: u32 = 0x10_FF00;
 
 /// Bytes that are not UTF-8, made text by letting each invalid byte stand
@@ -96,6 +97,7 @@ const STAND_IN: u32 = 0x10_FF00;
 /// reads such files; [`restore`] gives the bytes back. `None` when the bytes
 /// are UTF-8, or already hold such a character (the way back would be
 /// ambiguous).
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
 pub fn stand_in(bytes: &[u8]) -> Option<Vec<u8>> {
     if std::str::from_utf8(bytes).is_ok() {
         return None;
@@ -116,6 +118,7 @@ pub fn stand_in(bytes: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// The bytes of [`stand_in`] text: each stand-in character back to its byte.
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
 pub fn restore(text: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(text.len());
     for c in text.chars() {
@@ -128,6 +131,7 @@ pub fn restore(text: &str) -> Vec<u8> {
 }
 
 /// A writer that writes [`stand_in`] text as the bytes it stands for.
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
 pub struct Restore<'w>(pub &'w mut dyn std::io::Write);
 
 impl std::io::Write for Restore<'_> {

@@ -9,6 +9,7 @@
 use saphyr_parser::ScalarStyle;
 
 use crate::document::{parse_all, Kind, Mode, Node};
+use crate::error::Error;
 use crate::fingerprint::{fingerprint, fingerprint_metadata, stamp_at, Site};
 use crate::plan::{Expect, Local};
 
@@ -107,24 +108,29 @@ pub fn check_local(part: &str, after: &str, local: &Local, key: &str, value: &st
 
 /// Parses the edited document again and checks it against the original's
 /// fingerprint: every site with a wanted value holds it, double-quoted, and
-/// nothing else changed.
+/// nothing else changed. A failure is an internal error at `at` (the first
+/// workload of the document).
 pub fn check(
     edited: &str,
     mode: Mode,
     sites: &[Site<'_>],
     want: &[Option<&str>],
     key: &str,
-    expected: u64,
-) -> Result<(), String> {
-    let docs =
-        parse_all(edited, mode).map_err(|e| format!("the edited document does not parse ({e})"))?;
+    (expected, at): (u64, usize),
+) -> Result<(), Error> {
+    let fail = |why: &str| Error::internal(at, why);
+    let docs = parse_all(edited, mode)
+        .map_err(|e| fail(&format!("the edited document does not parse ({e})")))?;
     let [doc] = docs.as_slice() else {
-        return Err(format!(
+        return Err(fail(&format!(
             "the edited text holds {} documents, not 1",
             docs.len()
-        ));
+        )));
     };
-    let root = doc.root.as_ref().ok_or("the edited document is empty")?;
+    let root = doc
+        .root
+        .as_ref()
+        .ok_or_else(|| fail("the edited document is empty"))?;
     for (site, want) in sites.iter().zip(want) {
         let Some(value) = want else { continue };
         match stamp_at(root, site, key) {
@@ -134,11 +140,15 @@ pub fn check(
                 ..
             }) if v == value => {}
             Some(_) => {
-                return Err(format!(
+                return Err(fail(&format!(
                     "the stamp '{key}' does not read back as \"{value}\""
-                ))
+                )))
             }
-            None => return Err(format!("the stamp '{key}' is missing after the edit")),
+            None => {
+                return Err(fail(&format!(
+                    "the stamp '{key}' is missing after the edit"
+                )))
+            }
         }
     }
     let got = fingerprint(
@@ -150,7 +160,9 @@ pub fn check(
         key,
     );
     if got != expected {
-        return Err("the edited document differs from the original by more than the stamp".into());
+        return Err(fail(
+            "the edited document differs from the original by more than the stamp",
+        ));
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ pub(super) struct Run {
     pub(super) stdin: Option<Vec<u8>>,
     opts: Options,
     sources: Vec<Source>,
-    walk_errors: Vec<(String, String)>,
+    walk_errors: Vec<(String, Error)>,
     /// Chart templates met while walking, not read.
     chart_templates: Vec<String>,
 }
@@ -143,7 +143,7 @@ impl Run {
             });
             Loaded {
                 source: s.clone(),
-                bytes: read.map_err(|e| Error::new(ErrorKind::Io, io_message(&e))),
+                bytes: read.map_err(|e| inputs::io_error(&e)),
                 stand_in,
             }
         })
@@ -163,8 +163,8 @@ impl Run {
             templates: self.chart_templates.len(),
             ..Tally::default()
         };
-        for (path, msg) in &self.walk_errors {
-            eprintln!("reload-stamp: {path}: {msg}");
+        for (path, e) in &self.walk_errors {
+            eprintln!("reload-stamp: {path}: {e}");
         }
         for path in &self.chart_templates {
             note(args, &format!("{path}: skipped, a Helm chart template"));

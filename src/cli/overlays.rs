@@ -76,10 +76,10 @@ pub(super) fn run_kustomize(args: &Args, opts: &Options) -> i32 {
     let mut pending = Vec::new();
     for ((dir, _, found), plan) in entries.iter().zip(plans) {
         let plan = match plan {
-            Err(msg) if *found && msg.starts_with('`') && msg.contains("` failed: ") => {
+            Err(e) if *found && e.msg.starts_with('`') && e.msg.contains("` failed: ") => {
                 // Found, not named: an entry point that does not build is
                 // no entry point.
-                eprintln!("reload-stamp: warning: {dir}: skipped, it does not build: {msg}");
+                eprintln!("reload-stamp: warning: {dir}: skipped, it does not build: {e}");
                 skipped += 1;
                 continue;
             }
@@ -156,7 +156,7 @@ fn count(t: &mut Tally, removed: &mut usize, p: &kustomize::DirPlan) {
 }
 
 /// One kustomization's plan: its warnings and what `--check` says.
-fn kustomize_dir(args: &Args, p: &kustomize::DirPlan) -> Result<(), String> {
+fn kustomize_dir(args: &Args, p: &kustomize::DirPlan) -> Result<(), Error> {
     for w in &p.warnings {
         eprintln!("reload-stamp: warning: {}: {w}", p.dir);
     }
@@ -267,9 +267,12 @@ fn write_dir_plan(
     p: &kustomize::DirPlan,
     builder: &kustomize::Builder,
     opts: &Options,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     let shown = |path: &std::path::Path, e: &io::Error| {
-        format!("cannot write {}: {}", path.display(), io_message(e))
+        Error::new(
+            ErrorKind::Io,
+            format!("cannot write {}: {}", path.display(), io_message(e)),
+        )
     };
     let restore = || {
         match &p.old_patch {
@@ -298,8 +301,8 @@ fn write_dir_plan(
             return Err(shown(&p.kustomization_path, &e));
         }
     }
-    kustomize::verify(p, builder, opts).map_err(|msg| {
+    kustomize::verify(p, builder, opts).map_err(|e| {
         restore();
-        format!("{msg}; the files were put back as they were")
+        e.map_msg(|m| format!("{m}; the files were put back as they were"))
     })
 }

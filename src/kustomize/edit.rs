@@ -4,21 +4,33 @@
 //! out. Every edit is parsed again and checked.
 
 use crate::document::{parse_all, Kind, Mode, Node, Style};
+use crate::error::{Error, ErrorKind};
 use crate::text::{line_start, next_line_start};
 
+fn refused(msg: String) -> Error {
+    Error::new(ErrorKind::Refused, msg)
+}
+
+fn internal(why: &str) -> Error {
+    Error::new(
+        ErrorKind::Internal,
+        format!("internal error: {why}; please report this with the kustomization"),
+    )
+}
+
 /// The one document's root of a kustomization, `None` when it is empty.
-fn root_of<'a>(docs: &'a [crate::document::Document<'a>]) -> Result<Option<&'a Node<'a>>, String> {
+fn root_of<'a>(docs: &'a [crate::document::Document<'a>]) -> Result<Option<&'a Node<'a>>, Error> {
     match docs {
         [] => Ok(None),
         [doc] => Ok(doc.root.as_ref()),
-        _ => Err("it holds several documents".to_string()),
+        _ => Err(refused("it holds several documents".to_string())),
     }
 }
 
 /// Top-level entry count and the item count of list `key`.
-fn shape(text: &str, key: &str) -> Result<(usize, usize), String> {
+fn shape(text: &str, key: &str) -> Result<(usize, usize), Error> {
     let docs = parse_all(text, Mode::Full)
-        .map_err(|e| format!("internal error: the edit does not parse: {e}"))?;
+        .map_err(|e| internal(&format!("the edit does not parse ({e})")))?;
     let root = root_of(&docs)?;
     let entries = root.and_then(Node::entries).map_or(0, <[_]>::len);
     let items = match root.and_then(|r| r.get(key)).map(|(_, v)| &v.kind) {
@@ -34,11 +46,11 @@ fn shape(text: &str, key: &str) -> Result<(usize, usize), String> {
 /// next line; a flow list (`[]` too) or a JSON kustomization gets `flow`
 /// before its closing bracket. Nothing else changes. `Err` says why the
 /// text does not allow it.
-pub fn add_item(text: &str, key: &str, block: &str, flow: &str) -> Result<String, String> {
+pub fn add_item(text: &str, key: &str, block: &str, flow: &str) -> Result<String, Error> {
     let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let block0 = block;
     let block = block.replace('\n', nl);
-    let docs = parse_all(text, Mode::Full).map_err(|e| e.to_string())?;
+    let docs = parse_all(text, Mode::Full)?;
     let root = root_of(&docs)?;
     let before = shape(text, key)?;
     let mut new_key = false;
@@ -51,7 +63,7 @@ pub fn add_item(text: &str, key: &str, block: &str, flow: &str) -> Result<String
             }
             format!("{s}{key}:{nl}{block}")
         }
-        None => return Err("it is empty".to_string()),
+        None => return Err(refused("it is empty".to_string())),
         Some(root) => match (&root.kind, root.get(key)) {
             (Kind::Map(_, Style::Block), None) => {
                 new_key = true;
@@ -72,15 +84,15 @@ pub fn add_item(text: &str, key: &str, block: &str, flow: &str) -> Result<String
                     s
                 }
                 _ => {
-                    return Err(format!(
+                    return Err(refused(format!(
                         "its {key} is `{}`, not a list",
                         text[v.start..v.end].trim()
-                    ))
+                    )))
                 }
             },
             (Kind::Map(entries, Style::Flow), got) => match got.map(|(_, v)| (v, &v.kind)) {
                 Some((v, Kind::Seq(items, _))) => insert_flow(text, v, items, flow),
-                Some(_) => return Err(format!("its {key} are not a list")),
+                Some(_) => return Err(refused(format!("its {key} are not a list"))),
                 None => {
                     new_key = true;
                     let (at, sep) = match entries.last() {
@@ -90,12 +102,12 @@ pub fn add_item(text: &str, key: &str, block: &str, flow: &str) -> Result<String
                     format!("{}{sep}\"{key}\": [{flow}]{}", &text[..at], &text[at..])
                 }
             },
-            _ => return Err("it is not a mapping".to_string()),
+            _ => return Err(refused("it is not a mapping".to_string())),
         },
     };
     let want = (before.0 + usize::from(new_key), before.1 + 1);
     if shape(&out, key)? != want {
-        return Err("internal error: the edit could not be checked".to_string());
+        return Err(internal("the edit could not be checked"));
     }
     Ok(out)
 }
@@ -117,12 +129,12 @@ pub fn remove_items(
     text: &str,
     keys: &[&str],
     ours: &dyn Fn(&Node<'_>) -> bool,
-) -> Result<Option<String>, String> {
+) -> Result<Option<String>, Error> {
     let mut out = text.to_string();
     let mut changed = false;
     // One item at a time, parsing again: the spans move.
     loop {
-        let docs = parse_all(&out, Mode::Full).map_err(|e| e.to_string())?;
+        let docs = parse_all(&out, Mode::Full)?;
         let Some(root) = root_of(&docs)? else { break };
         let found = keys.iter().find_map(|key| {
             let (k, v) = root.get(key)?;
@@ -144,7 +156,9 @@ pub fn remove_items(
                 if !dash.ends_with('-')
                     || !out[line_start(&out, dash_at)..dash_at].trim().is_empty()
                 {
-                    return Err(format!("its {key} item is not on lines of its own"));
+                    return Err(refused(format!(
+                        "its {key} item is not on lines of its own"
+                    )));
                 }
                 let from = line_start(&out, dash_at);
                 let to = end_of_line(&out, item.end);
@@ -187,7 +201,7 @@ pub fn remove_items(
         out.replace_range(cut, "");
         let want = (before.0 - usize::from(whole_key), before.1 - 1);
         if shape(&out, key)? != want {
-            return Err("internal error: the edit could not be checked".to_string());
+            return Err(internal("the edit could not be checked"));
         }
         changed = true;
     }
@@ -205,10 +219,10 @@ fn end_of_line(text: &str, end: usize) -> usize {
 
 /// `text` without its top-level entries `keys` (for a temporary copy: the
 /// layout of what stays does not matter, only that it reads the same).
-pub fn remove_entries(text: &str, keys: &[&str]) -> Result<String, String> {
+pub fn remove_entries(text: &str, keys: &[&str]) -> Result<String, Error> {
     let mut out = text.to_string();
     loop {
-        let docs = parse_all(&out, Mode::Full).map_err(|e| e.to_string())?;
+        let docs = parse_all(&out, Mode::Full)?;
         let Some(root) = root_of(&docs)? else { break };
         let Some(entries) = root.entries() else { break };
         let Some(i) = entries
@@ -235,9 +249,7 @@ pub fn remove_entries(text: &str, keys: &[&str]) -> Result<String, String> {
         let n = entries.len();
         out.replace_range(cut, "");
         if shape(&out, "")?.0 != n - 1 {
-            return Err(
-                "internal error: a temporary kustomization could not be checked".to_string(),
-            );
+            return Err(internal("a temporary kustomization could not be checked"));
         }
     }
     Ok(out)
@@ -245,9 +257,9 @@ pub fn remove_entries(text: &str, keys: &[&str]) -> Result<String, String> {
 
 /// `text` with `sortOptions` set to kustomize's `fifo` order (a temporary
 /// copy's: its resources then come out in the order they were read).
-pub fn with_fifo_order(text: &str) -> Result<String, String> {
+pub fn with_fifo_order(text: &str) -> Result<String, Error> {
     let text = remove_entries(text, &["sortOptions"])?;
-    let docs = parse_all(&text, Mode::Full).map_err(|e| e.to_string())?;
+    let docs = parse_all(&text, Mode::Full)?;
     let out = match root_of(&docs)? {
         None => format!("{text}\nsortOptions:\n  order: fifo\n"),
         Some(root) => match &root.kind {
@@ -268,7 +280,7 @@ pub fn with_fifo_order(text: &str) -> Result<String, String> {
                     &text[at..]
                 )
             }
-            _ => return Err("it is not a mapping".to_string()),
+            _ => return Err(refused("it is not a mapping".to_string())),
         },
     };
     Ok(out)
@@ -361,7 +373,7 @@ mod tests {
             ("- a\n", "not a mapping"),
         ] {
             let e = add_item(text, "patches", BLOCK, FLOW).unwrap_err();
-            assert!(e.contains(why), "{text:?}: {e}");
+            assert!(e.msg.contains(why), "{text:?}: {e}");
         }
     }
 

@@ -18,9 +18,11 @@ use std::path::{Path, PathBuf};
 
 use super::PATCH_FILE;
 
+use crate::error::{Error, ErrorKind};
+
 /// Gives the text an entry's kustomization copy has, with its path,
 /// `None` to copy it as it is.
-pub type CopyText<'f> = dyn Fn(&Path) -> Result<Option<(PathBuf, String)>, String> + 'f;
+pub type CopyText<'f> = dyn Fn(&Path) -> Result<Option<(PathBuf, String)>, Error> + 'f;
 
 /// The mirror of the file system with the run's entries copied.
 pub struct Tree {
@@ -30,21 +32,27 @@ pub struct Tree {
     above: HashSet<PathBuf>,
 }
 
-fn io(path: &Path, e: &std::io::Error) -> String {
-    format!("{}: {}", path.display(), crate::inputs::io_message(e))
+fn io(path: &Path, e: &std::io::Error) -> Error {
+    Error::new(
+        ErrorKind::Io,
+        format!("{}: {}", path.display(), crate::inputs::io_message(e)),
+    )
 }
 
 impl Tree {
     /// The tree for `entries` (canonical paths of kustomization
     /// directories); `copy` gives the text of an entry's kustomization copy.
-    pub fn new(entries: &[PathBuf], copy: &CopyText<'_>) -> Result<Tree, String> {
+    pub fn new(entries: &[PathBuf], copy: &CopyText<'_>) -> Result<Tree, Error> {
         let dir = tempfile::Builder::new()
             .prefix("reload-stamp-")
             .tempdir()
             .map_err(|e| {
-                format!(
-                    "cannot make a temporary directory: {}",
-                    crate::inputs::io_message(&e)
+                Error::new(
+                    ErrorKind::Io,
+                    format!(
+                        "cannot make a temporary directory: {}",
+                        crate::inputs::io_message(&e)
+                    ),
                 )
             })?;
         let entries: HashSet<PathBuf> = entries.iter().cloned().collect();
@@ -72,7 +80,7 @@ impl Tree {
         text.replace(&self.dir.path().to_string_lossy().into_owned(), "")
     }
 
-    fn mirror_dir(&self, real: &Path, copy: &CopyText<'_>) -> Result<(), String> {
+    fn mirror_dir(&self, real: &Path, copy: &CopyText<'_>) -> Result<(), Error> {
         let m = self.mirror(real);
         fs::create_dir_all(&m).map_err(|e| io(&m, &e))?;
         for e in fs::read_dir(real).map_err(|e| io(real, &e))? {
@@ -91,7 +99,7 @@ impl Tree {
     }
 
     /// `real`, an entry or a directory inside one, copied to `to`.
-    fn copy_dir(&self, real: &Path, to: &Path, copy: &CopyText<'_>) -> Result<(), String> {
+    fn copy_dir(&self, real: &Path, to: &Path, copy: &CopyText<'_>) -> Result<(), Error> {
         fs::create_dir_all(to).map_err(|e| io(to, &e))?;
         let own = if self.entries.contains(real) {
             copy(real)?
@@ -130,7 +138,7 @@ impl Tree {
         tag: &str,
         name: &str,
         text: &str,
-    ) -> Result<PathBuf, String> {
+    ) -> Result<PathBuf, Error> {
         let m = self.mirror(real);
         let base = m
             .file_name()
@@ -147,7 +155,7 @@ impl Tree {
 }
 
 /// `from` (inside the mirror) again at `to`, files hard-linked.
-fn link_tree(from: &Path, to: &Path) -> Result<(), String> {
+fn link_tree(from: &Path, to: &Path) -> Result<(), Error> {
     fs::create_dir_all(to).map_err(|e| io(to, &e))?;
     for e in fs::read_dir(from).map_err(|e| io(from, &e))? {
         let e = e.map_err(|e| io(from, &e))?;

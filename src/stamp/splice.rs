@@ -173,8 +173,8 @@ fn check(
         return Ok(());
     }
     let sites = doc.sites();
-    verify::check(out, opts.mode(), &sites, values, key, doc.fingerprint)
-        .map_err(|why| Error::internal(doc.workloads[0].start, &why))
+    let at = doc.workloads[0].start;
+    verify::check(out, opts.mode(), &sites, values, key, (doc.fingerprint, at))
 }
 
 fn push_with_value(out: &mut String, template: &str, value: &str) {

@@ -2,7 +2,7 @@
 //! workload's config hash.
 
 use crate::confighash::{digest, Index, Used};
-use crate::error::{Error, ErrorKind, Warning};
+use crate::error::{Error, Warning};
 use crate::plan::{qualified, Workload};
 
 /// How each workload's value is found when an input is finished.
@@ -24,9 +24,7 @@ pub fn workload_hash(
 ) -> Result<Option<String>, Error> {
     let mut found: Vec<Used<'_>> = Vec::new();
     for r in &w.refs {
-        let got = index
-            .get(r, w.namespace.as_deref())
-            .map_err(|msg| Error::at(ErrorKind::Refused, r.pos, msg))?;
+        let got = index.get(r, w.namespace.as_deref())?;
         match got {
             Some(o) if o.ignored => {}
             Some(o) => {
