@@ -52,7 +52,7 @@ pub struct Outcome {
 ///       containers: [{name: web, image: nginx}]
 /// ")
 /// );
-/// assert_eq!(out.stamps[0].name.as_deref(), Some("web"));
+/// assert_eq!(out.stamps[0].id.name.as_deref(), Some("web"));
 /// # Ok::<(), reload_stamp::Error>(())
 /// ```
 ///
@@ -91,7 +91,7 @@ pub struct Outcome {
 /// ";
 /// let out = stamp_str(text, &Options::config_hash())?;
 /// let stamp = &out.stamps[0];
-/// assert_eq!((stamp.kind.as_str(), stamp.line), ("Deployment", 6));
+/// assert_eq!((stamp.id.to_string(), stamp.line), ("Deployment web".to_string(), 6));
 /// assert_eq!(stamp.value.len(), 64, "a SHA-256 digest in hex");
 /// # Ok::<(), reload_stamp::Error>(())
 /// ```

@@ -425,24 +425,6 @@ pub type Used<'o> = (&'o ConfigObject, Option<BTreeSet<String>>);
 /// A keyed digest: HMAC-SHA256 under a team's key.
 pub type Keyed = Hmac<Sha256>;
 
-/// The environment variable that holds the key of a keyed digest.
-#[cfg(feature = "cli")]
-pub const KEY_ENV: &str = "RELOAD_STAMP_HMAC_KEY";
-
-/// The key of a keyed digest from [`KEY_ENV`], if it is set and not empty.
-#[cfg(feature = "cli")]
-pub fn key_from_env() -> Result<Option<Keyed>, Error> {
-    match std::env::var_os(KEY_ENV) {
-        Some(k) if !k.is_empty() => {
-            use std::os::unix::ffi::OsStrExt;
-            <Keyed as Mac>::new_from_slice(k.as_bytes())
-                .map(Some)
-                .map_err(|e| Error::new(ErrorKind::Usage, format!("{KEY_ENV}: {e}")))
-        }
-        _ => Ok(None),
-    }
-}
-
 /// The digest of `objects`, in the layout the module documents: SHA-256,
 /// or HMAC-SHA256 when `key` is given.
 pub fn digest(objects: &[Used<'_>], key: Option<&Keyed>) -> String {

@@ -17,8 +17,8 @@ use std::process::Command;
 
 use crate::document::{parse_all, Kind, Mode, Node};
 use crate::error::{Error, ErrorKind};
+use crate::id::ObjectId;
 use crate::options::Options;
-use crate::plan::qualified;
 use crate::plan::stream::analyze;
 use crate::run::{run, Input};
 use crate::select::template_path;
@@ -318,11 +318,9 @@ impl Session {
 /// A workload of the build with its hash, and how a patch names it.
 #[derive(Debug, Clone)]
 pub struct Hashed {
-    pub kind: String,
-    pub api_version: String,
     /// As built (after the kustomization's prefix, suffix and namespace).
-    pub name: Option<String>,
-    pub namespace: Option<String>,
+    pub id: ObjectId,
+    pub api_version: String,
     /// As the patch must name it: as the workload is when kustomize
     /// reaches the end of the kustomization's `patches`.
     pub patch_name: String,
@@ -414,10 +412,8 @@ pub fn plan(
         .iter()
         .zip(names)
         .map(|(w, (patch_name, patch_namespace))| Hashed {
-            kind: w.kind.clone(),
+            id: w.id.clone(),
             api_version: w.api_version.clone().unwrap_or_default(),
-            name: w.name.clone(),
-            namespace: w.namespace.clone(),
             patch_name,
             patch_namespace,
             hash: w.value.clone(),
@@ -481,16 +477,14 @@ pub fn plan(
     })
 }
 
-/// A workload as a build gives it: kind, name, namespace.
-type Id = (String, Option<String>, Option<String>);
-
-fn workload_ids(text: &str, opts: &Options, what: &str) -> Result<Vec<Id>, Error> {
+/// The workloads of a build (`what`), in order.
+fn workload_ids(text: &str, opts: &Options, what: &str) -> Result<Vec<ObjectId>, Error> {
     let a = analyze(text.as_bytes(), &opts.plain(), 1)
         .map_err(|e| e.placed(text).within(&format!("{what} output")))?;
     Ok(a.docs
         .iter()
         .flat_map(|d| &d.workloads)
-        .map(|w| (w.kind.clone(), w.name.clone(), w.namespace.clone()))
+        .map(|w| w.id.clone())
         .collect())
 }
 
@@ -514,10 +508,9 @@ fn patch_names(
         Error::new(
             ErrorKind::Refused,
             format!(
-                "{}: cannot name {} {} in a patch: {why}",
+                "{}: cannot name {} in a patch: {why}",
                 k.path.display(),
-                w.kind,
-                qualified(w.name.as_deref(), w.namespace.as_deref()),
+                w.id,
             ),
         )
     };
@@ -525,8 +518,8 @@ fn patch_names(
         // Nothing after `patches` changes a name: as built is as patched.
         return ws
             .iter()
-            .map(|w| match &w.name {
-                Some(n) => Ok((n.clone(), w.namespace.clone())),
+            .map(|w| match &w.id.name {
+                Some(n) => Ok((n.clone(), w.id.namespace.clone())),
                 None => Err(cannot(w, "it has no name")),
             })
             .collect();
@@ -569,19 +562,23 @@ fn patch_names(
         .then(|| {
             ws.iter()
                 .map(|w| {
-                    let found: Vec<&Id> = before
+                    let found: Vec<&ObjectId> = before
                         .iter()
-                        .filter(|(kind, name, ns)| {
-                            *kind == w.kind
-                                && name
+                        .filter(|b| {
+                            b.kind == w.id.kind
+                                && b.name
                                     .as_ref()
                                     .map(|n| format!("{}{n}{}", k.name_prefix, k.name_suffix))
-                                    == w.name
-                                && (k.namespace.is_some() || *ns == w.namespace)
+                                    == w.id.name
+                                && (k.namespace.is_some() || b.namespace == w.id.namespace)
                         })
                         .collect();
                     match found.as_slice() {
-                        [(_, Some(n), ns)] => Some((n.clone(), ns.clone())),
+                        [ObjectId {
+                            name: Some(n),
+                            namespace,
+                            ..
+                        }] => Some((n.clone(), namespace.clone())),
                         _ => None,
                     }
                 })
@@ -600,7 +597,8 @@ fn patch_names(
         opts,
         what,
     )?;
-    let same = after.len() == before.len() && after.iter().zip(&before).all(|(a, b)| a.0 == b.0);
+    let same =
+        after.len() == before.len() && after.iter().zip(&before).all(|(a, b)| a.kind == b.kind);
     ws.iter()
         .map(|w| {
             if !same {
@@ -615,10 +613,14 @@ fn patch_names(
             }
             let at = after
                 .iter()
-                .position(|(kind, name, ns)| *kind == w.kind && *name == w.name && *ns == w.namespace)
+                .position(|a| *a == w.id)
                 .ok_or_else(|| cannot(w, "it is not in the build in fifo order"))?;
             match &before[at] {
-                (_, Some(n), ns) => Ok((n.clone(), ns.clone())),
+                ObjectId {
+                    name: Some(n),
+                    namespace,
+                    ..
+                } => Ok((n.clone(), namespace.clone())),
                 _ => Err(cannot(w, &format!("before {lines} it has no name"))),
             }
         })
@@ -630,7 +632,7 @@ fn patch_names(
 fn patch_doc(h: &Hashed, key: &str, nl: &str) -> String {
     let mut s = format!(
         "apiVersion: {}{nl}kind: {}{nl}metadata:{nl}  name: ",
-        h.api_version, h.kind
+        h.api_version, h.id.kind
     );
     double_quote(&h.patch_name, &mut s);
     s.push_str(nl);
@@ -640,7 +642,7 @@ fn patch_doc(h: &Hashed, key: &str, nl: &str) -> String {
         s.push_str(nl);
     }
     let mut depth = 0;
-    for seg in template_path(&h.kind)
+    for seg in template_path(&h.id.kind)
         .iter()
         .copied()
         .chain(["metadata", "annotations"])
@@ -668,31 +670,21 @@ fn patch_text(docs: &[String], nl: &str) -> String {
 pub fn verify(plan: &DirPlan, builder: &Builder, opts: &Options) -> Result<(), Error> {
     let built = builder.build(&plan.dir)?;
     let a = analyze(built.as_bytes(), &opts.plain(), 1)?;
-    // Kind, name and namespace as built, to the value the build has.
-    type Id<'s> = (&'s str, Option<&'s str>, Option<&'s str>);
-    let now: HashMap<Id<'_>, Option<&str>> = a
+    // Each workload as built, to the value the build has.
+    let now: HashMap<&ObjectId, Option<&str>> = a
         .docs
         .iter()
         .flat_map(|d| &d.workloads)
-        .map(|w| {
-            (
-                (w.kind.as_str(), w.name.as_deref(), w.namespace.as_deref()),
-                w.current.as_ref().map(|c| c.value.as_str()),
-            )
-        })
+        .map(|w| (&w.id, w.current.as_ref().map(|c| c.value.as_str())))
         .collect();
     for h in &plan.hashed {
-        let got = now
-            .get(&(h.kind.as_str(), h.name.as_deref(), h.namespace.as_deref()))
-            .copied()
-            .flatten();
+        let got = now.get(&h.id).copied().flatten();
         if got != Some(h.hash.as_str()) {
             return Err(tool(format!(
-                "after writing {}, `{}` gives {} {} {} instead of \"{}\"",
+                "after writing {}, `{}` gives {} {} instead of \"{}\"",
                 plan.patch_path.display(),
                 builder.shown(&plan.dir),
-                h.kind,
-                qualified(h.name.as_deref(), h.namespace.as_deref()),
+                h.id,
                 got.map_or_else(|| "no stamp".to_string(), |v| format!("\"{v}\"")),
                 h.hash
             )));

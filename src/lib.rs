@@ -37,6 +37,7 @@ mod error;
 mod fingerprint;
 #[cfg(feature = "cli")]
 mod hints;
+mod id;
 #[cfg(feature = "cli")]
 mod inputs;
 #[cfg(feature = "cli")]
@@ -63,6 +64,7 @@ mod verify;
 
 pub use api::{stamp_bytes, stamp_str, Outcome};
 pub use error::{Error, ErrorKind, Warning};
+pub use id::ObjectId;
 pub use options::Options;
 pub use run::{run, Hashed, Input, Stamped};
 pub use stamp::Stamp;

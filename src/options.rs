@@ -128,13 +128,6 @@ impl Options {
         self
     }
 
-    /// [`Options::hmac_key`], made already.
-    #[cfg_attr(not(feature = "cli"), allow(dead_code))]
-    pub(crate) fn keyed(mut self, key: Option<Keyed>) -> Options {
-        self.hmac = key;
-        self
-    }
-
     /// Threads to spread the work over (default 1): the inputs of a run, or
     /// the documents of a single input. Output never depends on it.
     pub fn jobs(mut self, jobs: usize) -> Options {

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use crate::confighash::Index;
 use crate::error::{Error, Warning};
+use crate::id::ObjectId;
 use crate::options::Options;
 use crate::parallel;
 use crate::plan::stream::{analyze, Analysis};
@@ -42,14 +43,10 @@ pub struct Stamped<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Hashed {
-    /// The workload's kind.
-    pub kind: String,
+    /// The workload.
+    pub id: ObjectId,
     /// Its `apiVersion`, as written.
     pub api_version: Option<String>,
-    /// Its `metadata.name`.
-    pub name: Option<String>,
-    /// Its `metadata.namespace`, as written.
-    pub namespace: Option<String>,
     /// The digest.
     pub value: String,
 }
@@ -208,10 +205,8 @@ fn finish<'a>(
                 if let Some(v) = workload_hash(w, index, &mut warnings)? {
                     by_start.insert(w.start, v.clone());
                     hashes.push(Hashed {
-                        kind: w.kind.clone(),
+                        id: w.id.clone(),
                         api_version: w.api_version.clone(),
-                        name: w.name.clone(),
-                        namespace: w.namespace.clone(),
                         value: v,
                     });
                 }

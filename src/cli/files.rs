@@ -227,7 +227,7 @@ impl Run {
             self.sources.len() + self.chart_templates.len() - t.templates,
             "input",
         );
-        let stream = !(args.diff || args.check || args.list || args.report.is_some() || args.write);
+        let stream = args.streams();
         let msg = if t.stamped == 0 {
             format!("nothing to stamp in {files}")
         } else if args.check {
@@ -367,7 +367,7 @@ struct Emit<'a, W: Write> {
 impl<W: Write> Emit<'_, W> {
     fn input(&mut self, name: &str, f: &Stamped<'_>, stand_in: bool) -> io::Result<()> {
         let args = self.args;
-        let stream = !(args.diff || args.check || args.list || args.report.is_some() || args.write);
+        let stream = args.streams();
         let mut restore = text::Restore(&mut self.out);
         let out: &mut dyn Write = if stand_in { &mut restore } else { restore.0 };
         if stream {
@@ -387,7 +387,7 @@ impl<W: Write> Emit<'_, W> {
         }
         if args.list {
             for s in f.stamps() {
-                writeln!(self.out, "{name}: {} {}", s.kind, qualified_stamp(s))?;
+                writeln!(self.out, "{name}: {}", s.id)?;
             }
         }
         if args.report.is_some() {

@@ -16,7 +16,6 @@ use std::io::{self, Write};
 use clap::{ArgAction, Parser, ValueEnum};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
-use crate::confighash;
 use crate::error::{Error, ErrorKind};
 use crate::hints;
 use crate::inputs::{self, io_message, Source, WalkOptions};
@@ -25,7 +24,6 @@ use crate::kustomize;
 use crate::labels::LabelSelector;
 use crate::output::{self, ColorChoice, Concat};
 use crate::parallel;
-use crate::plan::qualified;
 use crate::progress::Progress;
 use crate::value::{self, ValueArgs};
 use crate::{Input, Options, Stamp, Stamped};
@@ -41,6 +39,9 @@ Examples:
 
 Exit status: 0 success (also when there is nothing to stamp), 1 --check found
 changes, 2 an error (usage, I/O, invalid YAML, a refused document).";
+
+/// The environment variable that holds the key of keyed config hashes.
+const KEY_ENV: &str = "RELOAD_STAMP_HMAC_KEY";
 
 /// What `--version` prints after the name: the version, the commit and the
 /// target it was built for (build.rs; `unknown` outside git and a package).
@@ -170,6 +171,15 @@ pub struct Args {
     pub man: bool,
 }
 
+impl Args {
+    /// Whether standard output carries the stamped stream (no `--write`,
+    /// `--diff`, `--check`, `--list` or `--report`). `--list` and
+    /// `--report` cannot go with `--kustomize`, so this holds there too.
+    fn streams(&self) -> bool {
+        !(self.write || self.diff || self.check || self.list || self.report.is_some())
+    }
+}
+
 /// Formats of `--report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
@@ -221,7 +231,7 @@ pub fn run(args: Args) -> i32 {
         };
     }
     // A KRM ResourceList on standard input: run as a KRM function.
-    let stream = !(args.write || args.diff || args.check || args.list || args.report.is_some());
+    let stream = args.streams();
     let mut stdin = None;
     if stream && (args.paths.is_empty() || args.paths == ["-"]) {
         let bytes = match Source::Stdin.read() {
@@ -300,7 +310,11 @@ fn options(args: &Args) -> Result<Options, Error> {
     check_key(key)?;
     o = o.key(key)?;
     if args.config_hash {
-        o = o.keyed(confighash::key_from_env()?);
+        // Any key length makes an HMAC key: there is nothing to refuse.
+        if let Some(k) = std::env::var_os(KEY_ENV).filter(|k| !k.is_empty()) {
+            use std::os::unix::ffi::OsStrExt;
+            o = o.hmac_key(k.as_bytes());
+        }
     } else {
         o.value = Some(resolve_value(args)?);
     }
@@ -336,10 +350,6 @@ fn note(args: &Args, msg: &str) {
     }
 }
 
-fn qualified_stamp(s: &Stamp) -> String {
-    qualified(s.name.as_deref(), s.namespace.as_deref())
-}
-
 fn plural(n: usize, what: &str) -> String {
     if n == 1 {
         format!("1 {what}")
@@ -360,9 +370,9 @@ fn write_report(
             serde_json::json!({
                 "path": path,
                 "line": s.line,
-                "kind": s.kind,
-                "namespace": s.namespace,
-                "name": s.name,
+                "kind": s.id.kind,
+                "namespace": s.id.namespace,
+                "name": s.id.name,
                 "previous": s.previous,
                 "value": s.value,
             })

@@ -200,7 +200,7 @@ fn kustomize_emit(
     out: &mut dyn Write,
     concat: &mut Concat,
 ) -> io::Result<()> {
-    if !(args.diff || args.check || args.write) {
+    if args.streams() {
         concat.push(out, "", &[&p.stamped_build])?;
     }
     if args.diff {

@@ -15,6 +15,7 @@ use saphyr_parser::ScalarStyle;
 use crate::confighash::{annotation_refs, refs_of, ConfigRef};
 use crate::document::{Document, Kind, Node, Style};
 use crate::error::{Error, ErrorKind, Warning};
+use crate::id::ObjectId;
 use crate::select::{template_path, Selector};
 use crate::text::{self, at_line_start, column, newline_near, next_line_start};
 
@@ -42,10 +43,8 @@ pub struct Current {
 /// One workload to stamp and the edits that do it.
 #[derive(Debug, Clone)]
 pub struct Workload {
-    pub kind: String,
+    pub id: ObjectId,
     pub api_version: Option<String>,
-    pub name: Option<String>,
-    pub namespace: Option<String>,
     /// Byte offset of the workload object in the text.
     pub start: usize,
     /// Indices through `*List` `items` from the document root to the object.
@@ -373,10 +372,12 @@ impl Ctx<'_> {
         Ok(Some(Workload {
             refs,
             local,
-            kind: kind.to_string(),
+            id: ObjectId {
+                kind: kind.to_string(),
+                namespace: namespace.map(str::to_string),
+                name: name.map(str::to_string),
+            },
             api_version: obj.get_str("apiVersion").map(str::to_string),
-            name: name.map(str::to_string),
-            namespace: namespace.map(str::to_string),
             start: obj.start,
             items: items.to_vec(),
             current,
@@ -531,12 +532,3 @@ impl Ctx<'_> {
 /// A pod template's edits, the stamp it holds now, and the lines that
 /// show the whole edit (see [`Local`]).
 type TemplateEdits = (Vec<Edit>, Option<Current>, Option<Local>);
-
-/// `namespace/name` as messages show a workload (`<unnamed>` without a name).
-pub fn qualified(name: Option<&str>, namespace: Option<&str>) -> String {
-    let name = name.unwrap_or("<unnamed>");
-    match namespace {
-        Some(ns) => format!("{ns}/{name}"),
-        None => name.to_string(),
-    }
-}

@@ -33,7 +33,7 @@ impl DocPlan {
             .iter()
             .map(|w| Site {
                 items: &w.items,
-                kind: &w.kind,
+                kind: &w.id.kind,
             })
             .collect()
     }
@@ -259,7 +259,7 @@ fn analyze_batch(
         if !workloads.is_empty() {
             let sites = workloads.iter().map(|w| Site {
                 items: &w.items,
-                kind: &w.kind,
+                kind: &w.id.kind,
             });
             let fingerprint = fingerprint(root, sites, &opts.key);
             part.docs.push(DocPlan {

@@ -8,6 +8,7 @@ mod splice;
 mod values;
 
 use crate::error::Error;
+use crate::id::ObjectId;
 use crate::options::Options;
 use crate::parallel;
 use crate::plan::stream::{Analysis, DocPlan};
@@ -19,12 +20,8 @@ pub use values::{workload_hash, Values};
 /// One stamped workload, for the summary and reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stamp {
-    /// The workload's kind.
-    pub kind: String,
-    /// Its `metadata.name`.
-    pub name: Option<String>,
-    /// Its `metadata.namespace`, as written (none when absent).
-    pub namespace: Option<String>,
+    /// The workload.
+    pub id: ObjectId,
     /// Byte offset of the workload in its input's text (after any
     /// byte-order mark).
     pub offset: usize,

@@ -29,9 +29,7 @@ pub(super) fn document<'v>(
         count += 1;
         if opts.records {
             stamps.push(Stamp {
-                kind: w.kind.clone(),
-                name: w.name.clone(),
-                namespace: w.namespace.clone(),
+                id: w.id.clone(),
                 offset: w.start,
                 line: 0,
                 previous: w.current.as_ref().map(|c| c.value.clone()),

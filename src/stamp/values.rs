@@ -3,7 +3,7 @@
 
 use crate::confighash::{digest, Index, Used};
 use crate::error::{Error, Warning};
-use crate::plan::{qualified, Workload};
+use crate::plan::Workload;
 
 /// How each workload's value is found when an input is finished.
 #[derive(Clone, Copy)]
@@ -24,7 +24,7 @@ pub fn workload_hash(
 ) -> Result<Option<String>, Error> {
     let mut found: Vec<Used<'_>> = Vec::new();
     for r in &w.refs {
-        let got = index.get(r, w.namespace.as_deref())?;
+        let got = index.get(r, w.id.namespace.as_deref())?;
         match got {
             Some(o) if o.ignored => {}
             Some(o) => {
@@ -42,11 +42,8 @@ pub fn workload_hash(
             None => warnings.push(Warning::at(
                 r.pos,
                 format!(
-                    "{} {} references {} '{}', which is not among the inputs",
-                    w.kind,
-                    qualified(w.name.as_deref(), w.namespace.as_deref()),
-                    r.kind,
-                    r.name
+                    "{} references {} '{}', which is not among the inputs",
+                    w.id, r.kind, r.name
                 ),
             )),
         }
