@@ -129,7 +129,9 @@ impl Walk<'_> {
         })
     }
 
-    fn node(&mut self, n: &Node<'_>) {
+    /// A node's properties: its anchor (as the how-manieth, so that ids
+    /// need not match) and its tag.
+    fn properties(&mut self, n: &Node<'_>) {
         if n.anchor != 0 {
             self.anchors.push(n.anchor);
             self.anchors.len().hash(&mut self.h);
@@ -143,6 +145,10 @@ impl Walk<'_> {
             }
             None => 0u8.hash(&mut self.h),
         }
+    }
+
+    fn node(&mut self, n: &Node<'_>) {
+        self.properties(n);
         match &n.kind {
             Kind::Scalar(s, style) => {
                 1u8.hash(&mut self.h);

@@ -142,32 +142,7 @@ fn config_args(c: &Node<'_>) -> Result<Vec<String>, Error> {
                 known.join(", ")
             )));
         };
-        let values: Vec<String> = match &v.kind {
-            Kind::Seq(items, _) if list => items
-                .iter()
-                .map(|i| i.scalar_text().map(str::to_string))
-                .collect::<Option<_>>()
-                .ok_or_else(|| {
-                    usage(format!(
-                        "functionConfig: '{name}' must be a list of strings"
-                    ))
-                })?,
-            _ => {
-                let Some(s) = v.scalar_text() else {
-                    return Err(usage(format!("functionConfig: '{name}' must be a string")));
-                };
-                // A ConfigMap holds a list as a comma-separated string.
-                if list && from_configmap {
-                    s.split(',')
-                        .map(str::trim)
-                        .filter(|x| !x.is_empty())
-                        .map(str::to_string)
-                        .collect()
-                } else {
-                    vec![s.to_string()]
-                }
-            }
-        };
+        let values = field_values(name, v, list, from_configmap)?;
         if name == "configHash" {
             match values.first().map(String::as_str) {
                 Some("true") => args.push(flag.to_string()),
@@ -184,6 +159,40 @@ fn config_args(c: &Node<'_>) -> Result<Vec<String>, Error> {
         args.extend(values.into_iter().map(|v| format!("{flag}={v}")));
     }
     Ok(args)
+}
+
+/// The values of the option `name`: one string, or with `list` a list of
+/// strings (in a ConfigMap, a comma-separated string).
+fn field_values(
+    name: &str,
+    v: &Node<'_>,
+    list: bool,
+    from_configmap: bool,
+) -> Result<Vec<String>, Error> {
+    if let (Kind::Seq(items, _), true) = (&v.kind, list) {
+        return items
+            .iter()
+            .map(|i| i.scalar_text().map(str::to_string))
+            .collect::<Option<_>>()
+            .ok_or_else(|| {
+                usage(format!(
+                    "functionConfig: '{name}' must be a list of strings"
+                ))
+            });
+    }
+    let Some(s) = v.scalar_text() else {
+        return Err(usage(format!("functionConfig: '{name}' must be a string")));
+    };
+    // A ConfigMap holds a list as a comma-separated string.
+    Ok(if list && from_configmap {
+        s.split(',')
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .map(str::to_string)
+            .collect()
+    } else {
+        vec![s.to_string()]
+    })
 }
 
 /// One entry of a ResourceList's `results`.

@@ -190,64 +190,70 @@ impl P<'_> {
                 self.expect(b'=', "expected '!=' ")?;
                 Ok(Requirement::NotEquals(k, self.value()?))
             }
-            Some(b'>' | b'<') => {
-                let gt = self.peek() == Some(b'>');
-                self.i += 1;
-                self.ws();
-                let at = self.i;
-                let (_, v) = self.word();
-                let Ok(n) = v.parse::<i64>() else {
-                    return self.err(
-                        at,
-                        format!("'{}' needs an integer value", if gt { '>' } else { '<' }),
-                    );
-                };
-                Ok(if gt {
-                    Requirement::Greater(k, n)
-                } else {
-                    Requirement::Less(k, n)
-                })
-            }
-            Some(c) if c.is_ascii_alphabetic() => {
-                let (_, op) = self.word();
-                let op = op.to_string();
-                let negate = match op.as_str() {
-                    "in" => false,
-                    "notin" => true,
-                    _ => {
-                        return self.err(
-                            op_at,
-                            format!("unknown operator '{op}' (expected =, ==, !=, in or notin)"),
-                        )
-                    }
-                };
-                self.ws();
-                self.expect(b'(', "expected '(' after the set operator")?;
-                self.ws();
-                if self.peek() == Some(b')') {
-                    return self.err(self.i, "the value set of 'in'/'notin' cannot be empty");
-                }
-                let mut values = Vec::new();
-                loop {
-                    values.push(self.value()?);
-                    self.ws();
-                    match self.peek() {
-                        Some(b',') => self.i += 1,
-                        Some(b')') => {
-                            self.i += 1;
-                            break;
-                        }
-                        _ => return self.err(self.i, "expected ',' or ')' in the value set"),
-                    }
-                }
-                Ok(if negate {
-                    Requirement::NotIn(k, values)
-                } else {
-                    Requirement::In(k, values)
-                })
-            }
+            Some(b'>' | b'<') => self.comparison(k),
+            Some(c) if c.is_ascii_alphabetic() => self.set(k, op_at),
             Some(c) => self.err(op_at, format!("unexpected '{}' after key '{k}'", c as char)),
         }
+    }
+
+    /// `key > N` or `key < N`, at the operator.
+    fn comparison(&mut self, k: String) -> Result<Requirement, SelectorError> {
+        let gt = self.peek() == Some(b'>');
+        self.i += 1;
+        self.ws();
+        let at = self.i;
+        let (_, v) = self.word();
+        let Ok(n) = v.parse::<i64>() else {
+            return self.err(
+                at,
+                format!("'{}' needs an integer value", if gt { '>' } else { '<' }),
+            );
+        };
+        Ok(if gt {
+            Requirement::Greater(k, n)
+        } else {
+            Requirement::Less(k, n)
+        })
+    }
+
+    /// `key in (a, b)` or `key notin (a, b)`, at the operator word.
+    fn set(&mut self, k: String, op_at: usize) -> Result<Requirement, SelectorError> {
+        let (_, op) = self.word();
+        let op = op.to_string();
+        let negate = match op.as_str() {
+            "in" => false,
+            "notin" => true,
+            _ => {
+                return self.err(
+                    op_at,
+                    format!("unknown operator '{op}' (expected =, ==, !=, in or notin)"),
+                )
+            }
+        };
+        self.ws();
+        self.expect(b'(', "expected '(' after the set operator")?;
+        self.ws();
+        if self.peek() == Some(b')') {
+            return self.err(self.i, "the value set of 'in'/'notin' cannot be empty");
+        }
+        let mut values = Vec::new();
+        loop {
+            values.push(self.value()?);
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b')') => {
+                    self.i += 1;
+                    break;
+                }
+                _ => return self.err(self.i, "expected ',' or ')' in the value set"),
+            }
+        }
+        Ok(if negate {
+            Requirement::NotIn(k, values)
+        } else {
+            Requirement::In(k, values)
+        })
     }
 }
 

@@ -29,6 +29,12 @@ use crate::plan::{Expect, Local};
 /// style, tabs, an alias or tag handle defined outside the part) returns
 /// `false`, and the caller parses the whole document instead.
 pub fn check_local(part: &str, after: &str, local: &Local, key: &str, value: &str) -> bool {
+    stands_alone(part, after, local) && reads_as_expected(part, local, key, value)
+}
+
+/// Whether `part` parses alone exactly as in place: its lines at or right
+/// of the keys' column, and the first line after it further left.
+fn stands_alone(part: &str, after: &str, local: &Local) -> bool {
     let n = local.indent;
     // Every line of the part, but comments, sits at or right of column n;
     // the first has its key at column n.
@@ -48,10 +54,20 @@ pub fn check_local(part: &str, after: &str, local: &Local, key: &str, value: &st
     if !tail.bytes().all(|b| b == b' ') {
         return false;
     }
-    // The first line after the part that is neither blank nor a comment.
+    match (&local.expect, next_indent(tail, after)) {
+        (_, None) => false,
+        (_, Some(None)) => true,
+        (Expect::Metadata(_), Some(Some(i))) => i < n,
+        (Expect::NewMetadata, Some(Some(i))) => i <= n,
+    }
+}
+
+/// The indentation of the first line after the part (its last line's
+/// start is `tail`) that is neither blank nor a comment: `Some(None)` when
+/// there is none, `None` when a tab makes it unknown.
+fn next_indent(tail: &str, after: &str) -> Option<Option<usize>> {
     let mut lines = after.split('\n');
     let first = lines.next().map(|l| format!("{tail}{l}"));
-    let mut next_indent = None;
     for line in first.into_iter().chain(lines.map(str::to_string)) {
         let body = line.trim_end_matches('\r');
         let spaces = body.len() - body.trim_start_matches(' ').len();
@@ -60,19 +76,16 @@ pub fn check_local(part: &str, after: &str, local: &Local, key: &str, value: &st
             continue;
         }
         if rest.starts_with('\t') {
-            return false;
+            return None;
         }
-        next_indent = Some(spaces);
-        break;
+        return Some(Some(spaces));
     }
-    let follows_ok = match (&local.expect, next_indent) {
-        (_, None) => true,
-        (Expect::Metadata(_), Some(i)) => i < n,
-        (Expect::NewMetadata, Some(i)) => i <= n,
-    };
-    if !follows_ok {
-        return false;
-    }
+    Some(None)
+}
+
+/// Whether `part`, parsed alone, reads as `local` expects with the stamp
+/// `key: "value"`.
+fn reads_as_expected(part: &str, local: &Local, key: &str, value: &str) -> bool {
     let Ok(docs) = parse_all(part, Mode::Full) else {
         return false;
     };

@@ -187,23 +187,7 @@ impl Run {
                     continue;
                 }
             };
-            for w in f.warnings() {
-                eprintln!("reload-stamp: warning: {}", w.render(name));
-            }
-            if f.changed() {
-                t.changed += 1;
-                t.stamped += f.count();
-                if args.check {
-                    eprintln!(
-                        "reload-stamp: {name}: {} would be stamped",
-                        plural(f.count(), "workload")
-                    );
-                }
-                if let Some(e) = write_error {
-                    eprintln!("reload-stamp: {name}: cannot write: {e}");
-                    t.errored += 1;
-                }
-            }
+            tell_input(args, name, f, write_error.as_deref(), &mut t);
             if let Err(e) = out.input(name, f, l.stand_in) {
                 io_result = Err(e);
                 break;
@@ -244,6 +228,29 @@ impl Run {
             line += &format!("; skipped {}", plural(t.templates, "Helm template"));
         }
         line
+    }
+}
+
+/// An input's warnings, what `--check` says of it, and why writing it
+/// failed; counted in `t`.
+fn tell_input(args: &Args, name: &str, f: &Stamped<'_>, write_error: Option<&str>, t: &mut Tally) {
+    for w in f.warnings() {
+        eprintln!("reload-stamp: warning: {}", w.render(name));
+    }
+    if !f.changed() {
+        return;
+    }
+    t.changed += 1;
+    t.stamped += f.count();
+    if args.check {
+        eprintln!(
+            "reload-stamp: {name}: {} would be stamped",
+            plural(f.count(), "workload")
+        );
+    }
+    if let Some(e) = write_error {
+        eprintln!("reload-stamp: {name}: cannot write: {e}");
+        t.errored += 1;
     }
 }
 

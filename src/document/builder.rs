@@ -139,39 +139,7 @@ impl<'a> Builder<'a, '_> {
         let e = self.off.at(&span.end);
         match ev {
             Event::Scalar(value, style, anchor, tag) => {
-                if anchor != 0 {
-                    self.portable_name(s, b'&')?;
-                }
-                // `?x` in a flow collection is an explicit key to the parser
-                // (as to kubectl's go-yaml); `:x` is a plain scalar to YAML
-                // 1.2 but an indicator to go-yaml, which then reads another
-                // document or none.
-                if style == ScalarStyle::Plain && value.starts_with(':') && self.in_flow() {
-                    return Err(Error::at(
-                        ErrorKind::Refused,
-                        s,
-                        format!("'{}' in a flow collection: YAML 1.2 reads a plain scalar, YAML 1.1 parsers (libyaml, kubectl's go-yaml) an indicator; quote it", value.chars().take(40).collect::<String>()),
-                    ));
-                }
-                let (start, end) = if style == ScalarStyle::Plain && value.is_empty() {
-                    // saphyr places an empty scalar at the next token, which
-                    // may be lines away; it holds only its properties, and a
-                    // value with none sits right after its key.
-                    match (properties_end(self.text, s), self.stack.last()) {
-                        (pe, _) if pe > s => (s, pe),
-                        (_, Some(Frame::Map { key: Some(k), .. })) => (k.end, k.end),
-                        _ => (s, s),
-                    }
-                } else {
-                    self.scalar_span(s, e, style)
-                };
-                self.push(Node {
-                    start,
-                    end,
-                    anchor,
-                    tag,
-                    kind: Kind::Scalar(value, style),
-                });
+                self.scalar(value, style, anchor, tag, s, e)?
             }
             Event::Alias(id) => {
                 self.aliased.push(id);
@@ -186,26 +154,74 @@ impl<'a> Builder<'a, '_> {
             }
             Event::MappingStart(anchor, tag) => self.open(true, anchor, tag, s, e)?,
             Event::SequenceStart(anchor, tag) => self.open(false, anchor, tag, s, e)?,
-            Event::MappingEnd | Event::SequenceEnd => {
-                let mut node = match self.stack.pop() {
-                    Some(Frame::Map { node, .. } | Frame::Seq { node, .. }) => node,
-                    None => return Ok(()),
-                };
-                node.end = match &node.kind {
-                    Kind::Map(_, Style::Flow) | Kind::Seq(_, Style::Flow) => {
-                        self.flow_end(s, e, node.start)
-                    }
-                    Kind::Map(entries, Style::Block) => {
-                        entries.last().map_or(node.start, |(_, v)| v.end)
-                    }
-                    Kind::Seq(items, Style::Block) => items.last().map_or(node.start, |v| v.end),
-                    _ => node.end,
-                };
-                self.push(node);
-            }
+            Event::MappingEnd | Event::SequenceEnd => self.close(s, e),
             _ => {}
         }
         Ok(())
+    }
+
+    /// A scalar event: a leaf node, spanning its text as written.
+    fn scalar(
+        &mut self,
+        value: Cow<'a, str>,
+        style: ScalarStyle,
+        anchor: usize,
+        tag: Option<Cow<'a, Tag>>,
+        s: usize,
+        e: usize,
+    ) -> Result<(), Error> {
+        if anchor != 0 {
+            self.portable_name(s, b'&')?;
+        }
+        // `?x` in a flow collection is an explicit key to the parser
+        // (as to kubectl's go-yaml); `:x` is a plain scalar to YAML
+        // 1.2 but an indicator to go-yaml, which then reads another
+        // document or none.
+        if style == ScalarStyle::Plain && value.starts_with(':') && self.in_flow() {
+            return Err(Error::at(
+                ErrorKind::Refused,
+                s,
+                format!("'{}' in a flow collection: YAML 1.2 reads a plain scalar, YAML 1.1 parsers (libyaml, kubectl's go-yaml) an indicator; quote it", value.chars().take(40).collect::<String>()),
+            ));
+        }
+        let (start, end) = if style == ScalarStyle::Plain && value.is_empty() {
+            // saphyr places an empty scalar at the next token, which
+            // may be lines away; it holds only its properties, and a
+            // value with none sits right after its key.
+            match (properties_end(self.text, s), self.stack.last()) {
+                (pe, _) if pe > s => (s, pe),
+                (_, Some(Frame::Map { key: Some(k), .. })) => (k.end, k.end),
+                _ => (s, s),
+            }
+        } else {
+            self.scalar_span(s, e, style)
+        };
+        self.push(Node {
+            start,
+            end,
+            anchor,
+            tag,
+            kind: Kind::Scalar(value, style),
+        });
+        Ok(())
+    }
+
+    /// The end of a collection: its node, with its end where the text
+    /// shows it, goes to its parent.
+    fn close(&mut self, s: usize, e: usize) {
+        let mut node = match self.stack.pop() {
+            Some(Frame::Map { node, .. } | Frame::Seq { node, .. }) => node,
+            None => return,
+        };
+        node.end = match &node.kind {
+            Kind::Map(_, Style::Flow) | Kind::Seq(_, Style::Flow) => {
+                self.flow_end(s, e, node.start)
+            }
+            Kind::Map(entries, Style::Block) => entries.last().map_or(node.start, |(_, v)| v.end),
+            Kind::Seq(items, Style::Block) => items.last().map_or(node.start, |v| v.end),
+            _ => node.end,
+        };
+        self.push(node);
     }
 
     fn scalar_span(&self, s: usize, e: usize, style: ScalarStyle) -> (usize, usize) {
@@ -427,30 +443,36 @@ impl<'a> Builder<'a, '_> {
                     k.last = Last::End(s + 1);
                 }
                 if k.depth == 0 {
-                    let Some(k) = self.skip.take() else { return };
-                    let end = if k.flow {
-                        self.flow_end(s, e, k.start)
-                    } else {
-                        match k.last {
-                            Last::End(x) => x,
-                            Last::Scalar(s, e, style) => self.scalar_span(s, e, style).1,
-                        }
-                    };
-                    self.push(Node {
-                        start: k.start,
-                        end,
-                        anchor: k.anchor,
-                        tag: k.tag,
-                        kind: Kind::Opaque {
-                            hash: k.hash.0,
-                            map: k.map,
-                            style: Style::of(k.flow),
-                        },
-                    });
+                    self.end_skip(s, e);
                 }
             }
             _ => {}
         }
+    }
+
+    /// The skipped collection closed at `s..e`: it goes to its parent as
+    /// one opaque node, its hash standing for its content.
+    fn end_skip(&mut self, s: usize, e: usize) {
+        let Some(k) = self.skip.take() else { return };
+        let end = if k.flow {
+            self.flow_end(s, e, k.start)
+        } else {
+            match k.last {
+                Last::End(x) => x,
+                Last::Scalar(s, e, style) => self.scalar_span(s, e, style).1,
+            }
+        };
+        self.push(Node {
+            start: k.start,
+            end,
+            anchor: k.anchor,
+            tag: k.tag,
+            kind: Kind::Opaque {
+                hash: k.hash.0,
+                map: k.map,
+                style: Style::of(k.flow),
+            },
+        });
     }
 
     fn push(&mut self, node: Node<'a>) {

@@ -199,25 +199,7 @@ impl Ctx<'_> {
             .get(open..fk.start)
             .is_some_and(|t| t.contains('\n'))
         {
-            // A line of its own before the first entry's line, with that
-            // line's leading blanks (not a `?` that may precede the entry);
-            // no existing line changes.
-            let nl = newline_near(self.text, fk.start);
-            let ls = text::line_start(self.text, fk.start);
-            let blanks = self.text[ls..fk.start]
-                .bytes()
-                .take_while(|&b| b == b' ' || b == b'\t')
-                .count();
-            let indent = &self.text[ls..ls + blanks];
-            if !is_scalar_key(fk) {
-                // A collection key's anchor or tag may sit on an earlier line.
-                return at_open(format!("{nl}{indent}{entry},"));
-            }
-            return Edit {
-                start: ls,
-                end: ls,
-                text: format!("{indent}{entry},{nl}"),
-            };
+            return self.flow_insert_line(open, fk, entry);
         }
         if first {
             // A collection key's span starts after its anchor or tag.
@@ -244,6 +226,33 @@ impl Ctx<'_> {
             start: at,
             end: at,
             text: format!("{gap}{}{entry}", self.comma),
+        }
+    }
+
+    /// `flow_insert` into a mapping that spans lines: a line of its
+    /// own before the first entry `fk`'s line, with that line's leading
+    /// blanks (not a `?` that may precede the entry); no existing line
+    /// changes.
+    fn flow_insert_line(&self, open: usize, fk: &Node<'_>, entry: &str) -> Edit {
+        let nl = newline_near(self.text, fk.start);
+        let ls = text::line_start(self.text, fk.start);
+        let blanks = self.text[ls..fk.start]
+            .bytes()
+            .take_while(|&b| b == b' ' || b == b'\t')
+            .count();
+        let indent = &self.text[ls..ls + blanks];
+        if !is_scalar_key(fk) {
+            // A collection key's anchor or tag may sit on an earlier line.
+            return Edit {
+                start: open + 1,
+                end: open + 1,
+                text: format!("{nl}{indent}{entry},"),
+            };
+        }
+        Edit {
+            start: ls,
+            end: ls,
+            text: format!("{indent}{entry},{nl}"),
         }
     }
 
