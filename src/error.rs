@@ -241,6 +241,29 @@ impl Warning {
     }
 }
 
+/// Places every warning of `warnings` in `text` in one pass over it (a
+/// stream with many warnings would otherwise be read once per warning).
+pub(crate) fn place_all(text: &str, warnings: &mut [Warning]) {
+    let mut order: Vec<(usize, usize)> = warnings
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| w.place.line_col.is_none())
+        .filter_map(|(i, w)| Some((w.place.byte?.min(text.len()), i)))
+        .collect();
+    order.sort_unstable();
+    let (mut pos, mut line) = (0, 1);
+    for (at, i) in order {
+        let mut at = at;
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        line += memchr::memchr_iter(b'\n', &text.as_bytes()[pos..at]).count();
+        pos = at;
+        let start = memchr::memrchr(b'\n', &text.as_bytes()[..at]).map_or(0, |i| i + 1);
+        warnings[i].place.line_col = Some((line, text[start..at].chars().count() + 1));
+    }
+}
+
 /// 1-based line and column (in characters) of byte offset `pos` of `text`
 /// (an offset inside a character counts as that character).
 pub fn line_col(text: &str, pos: usize) -> (usize, usize) {
@@ -296,6 +319,14 @@ mod tests {
         assert_eq!(raw.to_string(), "3:7: bad byte");
         let mut w = Warning::at(4, "note");
         w.shift(5);
-        assert_eq!(w.placed(text).to_string(), "2:4: note");
+        assert_eq!(w.clone().placed(text).to_string(), "2:4: note");
+        // Placed together, in any order, as each alone.
+        let mut all: Vec<Warning> = [11, 9, 0, 4, 99]
+            .iter()
+            .map(|&b| Warning::at(b, "w"))
+            .collect();
+        let alone: Vec<Warning> = all.iter().map(|w| w.clone().placed(text)).collect();
+        place_all(text, &mut all);
+        assert_eq!(all, alone);
     }
 }

@@ -215,6 +215,7 @@ fn finish<'a>(
             render(&a, opts, &value_of, jobs)?
         }
     };
+    crate::error::place_all(a.text, &mut warnings);
     let lines = text::lines_of(a.text, rendered.stamps.iter().map(|s| s.offset));
     for (s, line) in rendered.stamps.iter_mut().zip(lines) {
         s.line = line;
@@ -223,7 +224,7 @@ fn finish<'a>(
         bom: a.bom,
         text: a.text,
         rendered,
-        warnings: warnings.into_iter().map(|w| w.placed(a.text)).collect(),
+        warnings,
         hashes,
     })
 }
