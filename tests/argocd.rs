@@ -19,7 +19,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::bin::cmd;
+use common::bin::{assert_code, cmd, run_ok};
 use common::tools::{bin_dir, ci_tool, path_with, readme_block};
 use serde_yaml::Value;
 
@@ -115,12 +115,7 @@ fn text(b: &[u8]) -> String {
 
 /// The CLI on a stream, as the plugin runs it by default.
 fn cli(stream: &[u8]) -> String {
-    let o = cmd()
-        .arg("--config-hash")
-        .write_stdin(stream.to_vec())
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let o = run_ok(cmd().arg("--config-hash").write_stdin(stream.to_vec()));
     text(&o.stdout)
 }
 
@@ -233,7 +228,8 @@ fn a_kustomize_overlay_application() {
         path: vec![],
         label: "kubectl on PATH".into(),
     };
-    assert_eq!(generate(&extra, &plain).status.code(), Some(1));
+    // Outside the overlay, without LoadRestrictionsNone: kustomize refuses.
+    assert_code(&generate(&extra, &plain), 1, "extra without options");
     let o = generate_with(
         &extra,
         &plain,
@@ -242,26 +238,19 @@ fn a_kustomize_overlay_application() {
             "--load-restrictor LoadRestrictionsNone",
         )],
     );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_code(&o, 0, "extra with LoadRestrictionsNone");
     assert!(text(&o.stdout).contains("name: extra"));
     assert!(!discovered(&d.path().join("base")));
     for tools in kubectls() {
         let o = generate(&app, &tools);
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}: {}",
-            tools.label,
-            text(&o.stderr)
-        );
+        assert_code(&o, 0, &tools.label);
         let out = text(&o.stdout);
         // What the CLI gives on the same build.
         let mut k = Command::new("kubectl");
         if let Some(dir) = tools.path.first() {
             k = Command::new(dir.join("kubectl"));
         }
-        let built = k.arg("kustomize").arg(&app).output().unwrap();
-        assert!(built.status.success());
+        let built = run_ok(k.arg("kustomize").arg(&app));
         assert_eq!(out, cli(&built.stdout), "{}", tools.label);
         let m = manifests(&out);
         assert_eq!(m.len(), 2, "{out}");
@@ -301,13 +290,7 @@ fn a_helm_chart_application_with_helm_3_and_4() {
     assert!(discovered(d.path()));
     for tools in helms() {
         let o = generate(d.path(), &tools);
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}: {}",
-            tools.label,
-            text(&o.stderr)
-        );
+        assert_code(&o, 0, &tools.label);
         let out = text(&o.stdout);
         // The release is the application's name, in its namespace, for
         // the cluster's Kubernetes version (from Argo CD's variables).
@@ -336,7 +319,7 @@ fn a_helm_chart_application_with_helm_3_and_4() {
             &tools,
             &[("ARGOCD_ENV_HELM_ARGS", "-f values-prod.yaml")],
         );
-        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        assert_code(&o, 0, &format!("{}, -f values-prod.yaml", tools.label));
         let out = text(&o.stdout);
         assert!(out.contains("LOG: \"debug\""), "{out}");
         assert!(!out.contains(&digest), "{out}");
@@ -359,7 +342,7 @@ fn a_directory_of_plain_manifests() {
             label: "plain".into(),
         },
     );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_code(&o, 0, "plain manifests");
     let out = text(&o.stdout);
     let digest = common::digest_outside(b"ConfigMap\0app\0data\0LOG\0info\0\0", None);
     assert_eq!(
@@ -416,7 +399,7 @@ fn an_empty_application_fails_instead_of_pruning_everything() {
         write(d.path(), &files);
         for tools in all {
             let o = generate(d.path(), &tools);
-            assert_eq!(o.status.code(), Some(1), "{what}, {}", tools.label);
+            assert_code(&o, 1, &format!("{what}, {}", tools.label));
             assert!(o.stdout.is_empty(), "{what}, {}", tools.label);
             let err = text(&o.stderr);
             assert!(
@@ -444,7 +427,7 @@ fn a_broken_application_fails_with_the_reason() {
     );
     for tools in kubectls() {
         let o = generate(d.path(), &tools);
-        assert_eq!(o.status.code(), Some(1), "{}", tools.label);
+        assert_code(&o, 1, &tools.label);
         assert!(o.stdout.is_empty());
         let err = text(&o.stderr);
         assert!(err.contains("missing.yaml"), "{}: {err}", tools.label);
@@ -464,7 +447,7 @@ fn a_broken_application_fails_with_the_reason() {
     );
     for tools in helms() {
         let o = generate(d.path(), &tools);
-        assert_eq!(o.status.code(), Some(1), "{}", tools.label);
+        assert_code(&o, 1, &tools.label);
         assert!(o.stdout.is_empty());
         let err = text(&o.stderr);
         assert!(err.contains("templates/bad.yaml"), "{}: {err}", tools.label);
@@ -488,7 +471,7 @@ fn a_broken_application_fails_with_the_reason() {
         label: "plain".into(),
     };
     let o = generate(d.path(), &plain);
-    assert_eq!(o.status.code(), Some(1));
+    assert_code(&o, 1, "a refused render");
     assert!(o.stdout.is_empty());
     let err = text(&o.stderr);
     assert!(
@@ -503,7 +486,7 @@ fn a_broken_application_fails_with_the_reason() {
         ],
     );
     let o = generate(d.path(), &plain);
-    assert_eq!(o.status.code(), Some(1));
+    assert_code(&o, 1, "an unknown option in reload-stamp.args");
     assert!(o.stdout.is_empty());
     let err = text(&o.stderr);
     assert!(err.contains("--config-hsah"), "{err}");
@@ -529,13 +512,7 @@ fn argo_cd_with_the_plugin(kubectl: &Path, with: bool) -> Option<String> {
     // On a copy: the corpus stays as it is.
     let d = tempfile::tempdir().unwrap();
     let copy = |from: &Path, to: &Path| {
-        let o = Command::new("cp")
-            .arg("-r")
-            .arg(from)
-            .arg(to)
-            .output()
-            .unwrap();
-        assert!(o.status.success());
+        run_ok(Command::new("cp").arg("-r").arg(from).arg(to));
     };
     copy(&corpus, &d.path().join("argo-cd"));
     copy(&integration(""), &d.path().join("reload-stamp"));
@@ -556,12 +533,11 @@ fn argo_cd_with_the_plugin(kubectl: &Path, with: bool) -> Option<String> {
         k = format!("{head}{rest}");
     }
     write(d.path(), &[("install/kustomization.yaml", &k)]);
-    let o = Command::new(kubectl)
-        .arg("kustomize")
-        .arg(d.path().join("install"))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = run_ok(
+        Command::new(kubectl)
+            .arg("kustomize")
+            .arg(d.path().join("install")),
+    );
     Some(text(&o.stdout))
 }
 
@@ -570,14 +546,13 @@ fn kubectl_reads(kubectl: &Path, stream: &str) -> Vec<serde_json::Value> {
     let d = tempfile::tempdir().unwrap();
     let f = d.path().join("built.yaml");
     fs::write(&f, stream).unwrap();
-    let o = Command::new(kubectl)
-        .args([
-            "patch", "--local", "--type", "merge", "-p", "{}", "-o", "json", "-f",
-        ])
-        .arg(&f)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = run_ok(
+        Command::new(kubectl)
+            .args([
+                "patch", "--local", "--type", "merge", "-p", "{}", "-o", "json", "-f",
+            ])
+            .arg(&f),
+    );
     // One JSON object per input object, concatenated.
     serde_json::Deserializer::from_slice(&o.stdout)
         .into_iter::<serde_json::Value>()

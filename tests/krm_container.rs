@@ -11,6 +11,8 @@
 
 mod common;
 
+use common::bin::{assert_code, assert_failed, run_ok};
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -121,7 +123,7 @@ fn app(transformer: Option<&str>) -> tempfile::TempDir {
 /// Deployment's pod template: the only lines a stamping function adds.
 fn expected(kubectl: &Path, engine: &Engine, stamp: &str) -> String {
     let plain = build(kubectl, engine, app(None).path());
-    assert!(plain.status.success(), "{}", text(&plain.stderr));
+    assert_code(&plain, 0, "the build without the transformer");
     text(&plain.stdout).replace(
         "  template:\n    spec:\n",
         &format!("  template:\n    metadata:\n      annotations:\n        {stamp}\n    spec:\n"),
@@ -135,12 +137,7 @@ fn a_value_from_a_configmap_function_config() {
     for kubectl in kubectls() {
         let t = function(&engine, true, "data:\n  value: \"42\"\n");
         let o = build(&kubectl, &engine, app(Some(&t)).path());
-        assert!(
-            o.status.success(),
-            "{}: {}",
-            kubectl.display(),
-            text(&o.stderr)
-        );
+        assert_code(&o, 0, &kubectl.display().to_string());
         // Only the stamp and kustomize's own record are new: every
         // config.kubernetes.io annotation (the user's, and the origins
         // kustomize keeps on the items) came back from the container.
@@ -160,12 +157,7 @@ fn a_config_hash_from_a_typed_function_config() {
     for kubectl in kubectls() {
         let t = function(&engine, false, "configHash: true\n");
         let o = build(&kubectl, &engine, app(Some(&t)).path());
-        assert!(
-            o.status.success(),
-            "{}: {}",
-            kubectl.display(),
-            text(&o.stderr)
-        );
+        assert_code(&o, 0, &kubectl.display().to_string());
         // Transformers run before kustomize appends the generated
         // ConfigMap's hash suffix: the digest names it `app`.
         let digest = common::digest_outside(b"ConfigMap\0app\0data\0LOG\0info\0\0", None);
@@ -199,7 +191,7 @@ fn an_error_fails_kustomize_with_our_message() {
         ] {
             let t = function(&engine, false, body);
             let o = build(&kubectl, &engine, app(Some(&t)).path());
-            assert!(!o.status.success(), "{}: {body}", kubectl.display());
+            assert_failed(&o, &format!("{}: {body}", kubectl.display()));
             assert!(o.stdout.is_empty());
             let err = text(&o.stderr);
             assert!(err.contains(says), "{}: {says}: {err}", kubectl.display());
@@ -242,14 +234,13 @@ fn the_argocd_sidecar_path_holds_the_binary_of_the_image() {
     let inside = first
         .strip_prefix(mount.as_str())
         .expect("PATH starts in the mount");
-    let o = Command::new("podman")
-        .args(["run", "--rm", "--network", "none", "--entrypoint"])
-        .arg(format!("{inside}/reload-stamp"))
-        .arg(&engine.image)
-        .arg("--version")
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", text_of(&o.stderr));
+    let o = run_ok(
+        Command::new("podman")
+            .args(["run", "--rm", "--network", "none", "--entrypoint"])
+            .arg(format!("{inside}/reload-stamp"))
+            .arg(&engine.image)
+            .arg("--version"),
+    );
     assert!(
         text_of(&o.stdout).starts_with("reload-stamp "),
         "{}",
