@@ -180,11 +180,7 @@ fn plugin_home(dir: &Path) -> std::path::PathBuf {
     let home = dir.join("plugins");
     let at = home.join("reload-stamp/v1alpha1/reloadstamp");
     fs::create_dir_all(&at).unwrap();
-    std::os::unix::fs::symlink(
-        assert_cmd::cargo::cargo_bin("reload-stamp"),
-        at.join("ReloadStamp"),
-    )
-    .unwrap();
+    common::bin::link_as(&at.join("ReloadStamp"));
     home
 }
 
@@ -266,7 +262,7 @@ fn kustomize_skips_an_exec_function_under_kubectl_silently() {
         "resources:\n- deploy.yaml\ntransformers:\n- stamp.yaml\n",
     )
     .unwrap();
-    let bin = assert_cmd::cargo::cargo_bin("reload-stamp");
+    let bin = common::bin::path();
     fs::write(
         k.join("stamp.yaml"),
         format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stamp\n  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: {}\ndata:\n  value: \"42\"\n", bin.display()),

@@ -17,7 +17,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use common::bin::{assert_code, cmd, run_ok};
+use common::bin::{self, assert_code, cmd, run_ok, Other};
 use sha2::{Digest, Sha256};
 
 const CONFIGMAP: &str =
@@ -216,25 +216,17 @@ fn release_binaries_are_static_stripped_and_checksummed() {
         }
 
         // It runs (another architecture's under qemu) and says what it is.
-        let mut c = if target == host_target() {
-            Command::new(dir.join(name))
+        let artifact = dir.join(name);
+        let runner = format!("qemu-{}-static", &target[..target.find('-').unwrap()]);
+        let mut c = bin::other(if target == host_target() {
+            Other::Artifact(&artifact)
         } else {
-            let mut c = Command::new(format!(
-                "qemu-{want_arch}-static",
-                want_arch = &target[..target.find('-').unwrap()]
-            ));
-            c.arg(dir.join(name));
-            c
-        };
-        let o = run(
-            {
-                c.arg("--version");
-                c
-            },
-            b"",
-        );
-        let version = text(&o.stdout);
-        assert_code(&o, 0, &format!("{name} --version"));
+            Other::Emulated {
+                runner: runner.as_ref(),
+                artifact: &artifact,
+            }
+        });
+        let version = text(&run_ok(c.arg("--version")).stdout);
         assert!(
             version.starts_with(concat!(
                 "reload-stamp ",

@@ -306,7 +306,7 @@ fn progress_bar_only_on_a_terminal_and_not_with_quiet() {
     for i in 0..1200 {
         fs::write(d.path().join(format!("s{i:04}.yaml")), "a: 1\n").unwrap();
     }
-    let bin = assert_cmd::cargo::cargo_bin("reload-stamp");
+    let bin = common::bin::path();
     let bin = bin.to_string_lossy();
     // Not a terminal: no bar at all.
     let o = cmd()

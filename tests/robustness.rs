@@ -389,13 +389,13 @@ fn killed_between_write_and_rename_leaves_the_original() {
 fn concurrent_writers_never_interleave() {
     let d = tempfile::tempdir().unwrap();
     let p = file_with(d.path(), "c.yaml", &DEPLOY.replace("web", "c"));
-    let bin = assert_cmd::cargo::cargo_bin("reload-stamp");
     let results: Vec<String> = (0..8).map(|i| format!("v{i}")).collect();
     for _ in 0..5 {
         let children: Vec<_> = results
             .iter()
             .map(|v| {
-                StdCommand::new(&bin)
+                // All at once: spawned here, waited for below.
+                common::bin::std_cmd()
                     .args(["-w", "-q", "--value", v])
                     .arg(&p)
                     .stderr(Stdio::piped())
@@ -436,7 +436,7 @@ fn stream_of(n: usize) -> Vec<u8> {
 #[allow(clippy::zombie_processes)] // wait4 below reaps the child
 fn measure(input: &Path) -> (f64, f64) {
     let t = Instant::now();
-    let child = StdCommand::new(assert_cmd::cargo::cargo_bin("reload-stamp"))
+    let child = common::bin::std_cmd()
         .args(["-q", "--value", "v"])
         .stdin(fs::File::open(input).unwrap())
         .stdout(Stdio::null())

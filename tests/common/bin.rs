@@ -1,22 +1,78 @@
-//! The binary under test, run in a fixed environment, and the checks of
-//! how a run ended, which show its standard error when it fails.
+//! The binary under test, started the same way by every test (here, in
+//! one environment), and the checks of how a run ended, which show its
+//! standard error when it fails.
 
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
 use assert_cmd::Command;
 
+/// Where cargo built the binary under test: for a tool that runs it by
+/// path (an entry on `PATH`, a link named as a plugin, a script's argument).
+pub fn path() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("reload-stamp")
+}
+
 /// `reload-stamp` with the variables that change its output removed, UTC
 /// as the local zone, and a generous timeout so a hang fails the test.
 pub fn cmd() -> Command {
-    let mut c = Command::cargo_bin("reload-stamp").expect("binary");
+    timed(std_cmd())
+}
+
+/// [`cmd`] as a `std` command, without the timeout: for a child the test
+/// spawns and waits for itself (several at once, or reaped by `wait4` for
+/// its peak memory).
+pub fn std_cmd() -> std::process::Command {
+    with_env(std::process::Command::new(path()))
+}
+
+/// The binary under another name: a symbolic link at `at`, for a tool that
+/// runs it by a name of its own (kustomize's exec plugin `ReloadStamp`,
+/// the name the binary reads from its `argv[0]`).
+pub fn link_as(at: &Path) {
+    std::os::unix::fs::symlink(path(), at).unwrap_or_else(|e| panic!("{}: {e}", at.display()));
+}
+
+/// Why a test runs a copy of the binary other than the one cargo built.
+pub enum Other<'a> {
+    /// A release artifact, tested as users get it (golden.rs's
+    /// `RELOAD_STAMP_BIN`, the binaries of `release/build.sh`).
+    Artifact(&'a Path),
+    /// A release artifact built for another architecture, run by the
+    /// emulator that runs it on this machine (`qemu-aarch64-static`).
+    Emulated {
+        runner: &'a OsStr,
+        artifact: &'a Path,
+    },
+}
+
+/// The copy `which` says, in the same environment as [`cmd`].
+pub fn other(which: Other) -> Command {
+    timed(with_env(match which {
+        Other::Artifact(bin) => std::process::Command::new(bin),
+        Other::Emulated { runner, artifact } => {
+            let mut c = std::process::Command::new(runner);
+            c.arg(artifact);
+            c
+        }
+    }))
+}
+
+fn with_env(mut c: std::process::Command) -> std::process::Command {
     c.env_remove("SOURCE_DATE_EPOCH")
         .env_remove("NO_COLOR")
         .env_remove("RELOAD_STAMP_FAILPOINT")
         .env_remove("RELOAD_STAMP_HMAC_KEY")
         .env_remove("RELOAD_STAMP_KUSTOMIZE")
-        .env("TZ", "UTC")
-        .timeout(Duration::from_secs(120));
+        .env("TZ", "UTC");
+    c
+}
+
+fn timed(c: std::process::Command) -> Command {
+    let mut c = Command::from_std(c);
+    c.timeout(Duration::from_secs(120));
     c
 }
 

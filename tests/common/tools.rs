@@ -28,10 +28,7 @@ pub fn ci_tool(var: &str, rel: &str) -> Option<PathBuf> {
 /// The directory of the binary under test, to put first on `PATH` where a
 /// tool runs `reload-stamp` by name, as the README's set-ups do.
 pub fn bin_dir() -> PathBuf {
-    assert_cmd::cargo::cargo_bin("reload-stamp")
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    super::bin::path().parent().unwrap().to_path_buf()
 }
 
 /// `PATH` with `dirs` first.
