@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use common::bin::{assert_code, cmd, run_ok};
-use common::tools::{bin_dir, ci_tool, path_with, readme_block};
+use common::tools::{self, bin_dir, ci_tool, have_kubectl, path_with, readme_block};
 use serde_yaml::Value;
 
 fn integration(rel: &str) -> PathBuf {
@@ -150,19 +150,21 @@ fn write(dir: &Path, files: &[(&str, &str)]) {
 
 const DEPLOY: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: web\n        image: nginx\n        envFrom:\n        - configMapRef:\n            name: app\n";
 
-/// The kubectls to run kustomize with: the machine's (1.32) and 1.35.
+/// The kubectls to run kustomize with: the machine's (1.32) and 1.35, a
+/// directory first on `PATH` for each but the machine's.
 fn kubectls() -> Vec<Tools> {
-    let mut all = vec![Tools {
-        path: vec![],
-        label: "kubectl on PATH".into(),
-    }];
-    if let Some(k) = ci_tool("KUBECTL_NEW", "kubectl-1.35.2/kubectl") {
-        all.push(Tools {
-            path: vec![k.parent().unwrap().to_path_buf()],
-            label: "kubectl 1.35.2".into(),
-        });
-    }
-    all
+    tools::kubectls()
+        .into_iter()
+        .map(|k| Tools {
+            path: k
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .map(Path::to_path_buf)
+                .into_iter()
+                .collect(),
+            label: k.display().to_string(),
+        })
+        .collect()
 }
 
 fn helms() -> Vec<Tools> {
@@ -178,22 +180,10 @@ fn helms() -> Vec<Tools> {
     all
 }
 
-fn kubectl_on_path() -> bool {
-    let ok = Command::new("kubectl")
-        .args(["version", "--client"])
-        .output()
-        .is_ok();
-    if !ok {
-        assert!(std::env::var_os("CI").is_none(), "kubectl is needed in CI");
-        eprintln!("kubectl not found: skipped");
-    }
-    ok
-}
-
 #[test]
 #[ignore = "needs the GitOps tools: CI installs them with .ci/gitops-tools.sh"]
 fn a_kustomize_overlay_application() {
-    if !kubectl_on_path() {
+    if !have_kubectl() {
         return;
     }
     let d = tempfile::tempdir().unwrap();
@@ -246,12 +236,12 @@ fn a_kustomize_overlay_application() {
         assert_code(&o, 0, &tools.label);
         let out = text(&o.stdout);
         // What the CLI gives on the same build.
-        let mut k = Command::new("kubectl");
-        if let Some(dir) = tools.path.first() {
-            k = Command::new(dir.join("kubectl"));
-        }
-        let built = run_ok(k.arg("kustomize").arg(&app));
-        assert_eq!(out, cli(&built.stdout), "{}", tools.label);
+        let kubectl = tools
+            .path
+            .first()
+            .map_or_else(|| "kubectl".into(), |d| d.join("kubectl"));
+        let built = tools::kustomize_build(&kubectl, &app);
+        assert_eq!(out, cli(built.as_bytes()), "{}", tools.label);
         let m = manifests(&out);
         assert_eq!(m.len(), 2, "{out}");
         let (name, stamp) = &m[1];
@@ -357,7 +347,7 @@ fn a_directory_of_plain_manifests() {
 #[test]
 #[ignore = "needs the GitOps tools: CI installs them with .ci/gitops-tools.sh"]
 fn an_empty_application_fails_instead_of_pruning_everything() {
-    if !kubectl_on_path() {
+    if !have_kubectl() {
         return;
     }
     let says = "has no manifests; refusing an empty stream, which would make Argo CD prune every resource of the application";
@@ -416,7 +406,7 @@ fn an_empty_application_fails_instead_of_pruning_everything() {
 #[test]
 #[ignore = "needs the GitOps tools: CI installs them with .ci/gitops-tools.sh"]
 fn a_broken_application_fails_with_the_reason() {
-    if !kubectl_on_path() {
+    if !have_kubectl() {
         return;
     }
     // The kustomization names a file that is not there.
@@ -533,12 +523,7 @@ fn argo_cd_with_the_plugin(kubectl: &Path, with: bool) -> Option<String> {
         k = format!("{head}{rest}");
     }
     write(d.path(), &[("install/kustomization.yaml", &k)]);
-    let o = run_ok(
-        Command::new(kubectl)
-            .arg("kustomize")
-            .arg(d.path().join("install")),
-    );
-    Some(text(&o.stdout))
+    Some(tools::kustomize_build(kubectl, &d.path().join("install")))
 }
 
 /// The objects kubectl reads from a stream (offline: a local no-op patch).
@@ -563,7 +548,7 @@ fn kubectl_reads(kubectl: &Path, stream: &str) -> Vec<serde_json::Value> {
 #[test]
 #[ignore = "needs the GitOps tools: CI installs them with .ci/gitops-tools.sh"]
 fn the_sidecar_patch_on_argo_cds_manifests() {
-    if !kubectl_on_path() {
+    if !have_kubectl() {
         return;
     }
     let mut kubectls = vec![PathBuf::from("kubectl")];

@@ -14,27 +14,19 @@ mod common;
 use common::bin::{assert_code, assert_failed, run_ok};
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-use common::tools::{ci_tool, path_with, readme_block};
+use common::tools::{kubectls, path_with, readme_block};
 
-const DEPLOY: &str = "apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  annotations:
-    config.kubernetes.io/owner: team-web
-spec:
-  template:
-    spec:
-      containers:
-      - name: web
-        image: nginx
-        envFrom:
-        - configMapRef:
-            name: app
-";
+/// The shared Deployment with an annotation of kustomize's own prefix,
+/// which must come back from the container as it went in.
+fn deploy() -> String {
+    common::DEPLOY_ENV_FROM.replace(
+        "  name: web\nspec:",
+        "  name: web\n  annotations:\n    config.kubernetes.io/owner: team-web\nspec:",
+    )
+}
 
 /// The image, and a directory whose `docker` is podman-docker's.
 struct Engine {
@@ -62,13 +54,6 @@ fn engine() -> Option<Engine> {
     assert!(std::env::var_os("CI").is_none(), "{why}");
     eprintln!("{why}: skipped");
     None
-}
-
-/// The kubectls: the machine's, and 1.35 where installed.
-fn kubectls() -> Vec<PathBuf> {
-    let mut all = vec![PathBuf::from("kubectl")];
-    all.extend(ci_tool("KUBECTL_NEW", "kubectl-1.35.2/kubectl"));
-    all
 }
 
 fn build(kubectl: &Path, engine: &Engine, dir: &Path) -> Output {
@@ -101,12 +86,12 @@ fn function(engine: &Engine, configmap: bool, body: &str) -> String {
     format!("{}{body}", &t[..t.len() - last.len()])
 }
 
-/// The README's kustomization, with DEPLOY, and the transformer config (or
+/// The README's kustomization, with deploy(), and the transformer config (or
 /// none). It asks kustomize to record each object's origin in
 /// `config.kubernetes.io/origin`, which must come back from the container.
 fn app(transformer: Option<&str>) -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
-    fs::write(d.path().join("deploy.yaml"), DEPLOY).unwrap();
+    fs::write(d.path().join("deploy.yaml"), deploy()).unwrap();
     let mut k = readme_block("# kustomization.yaml");
     let listed = "transformers:\n- reload-stamp.yaml\n";
     assert!(k.ends_with(listed), "{k}");

@@ -4,41 +4,11 @@
 mod common;
 
 use std::fs;
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::{Path, PathBuf};
 
-use common::bin::{cmd, expect_code, run_ok};
-
-/// Whether `kubectl` can build kustomizations here. CI must have it.
-fn have_kubectl() -> bool {
-    let ok = Command::new("kubectl")
-        .args(["version", "--client"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "kubectl is needed for these tests in CI"
-        );
-        eprintln!("kubectl not found: skipped");
-    }
-    ok
-}
-
-const DEPLOY: &str = "apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  template:
-    spec:
-      containers:
-      - name: web
-        image: nginx
-        envFrom:
-        - configMapRef:
-            name: app
-";
+use common::bin::{cmd, expect_code};
+use common::tools::{have_kubectl, kustomize_build};
+use common::DEPLOY_ENV_FROM as DEPLOY;
 
 fn configmap(log: &str) -> String {
     format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  LOG: {log}\n")
@@ -105,12 +75,7 @@ impl Tree {
 
     /// `kubectl kustomize DIR`: what Argo CD or Flux would apply.
     fn built(&self, dir: &str) -> String {
-        let o = run_ok(
-            Command::new("kubectl")
-                .arg("kustomize")
-                .arg(self.root.join(dir)),
-        );
-        String::from_utf8(o.stdout).unwrap()
+        kustomize_build(Path::new("kubectl"), &self.root.join(dir))
     }
 }
 

@@ -18,11 +18,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use common::bin::{self, assert_code, cmd, run_ok, Other};
+use common::tools::runs_here;
+use common::DEPLOY_ENV_FROM as DEPLOY;
 use sha2::{Digest, Sha256};
 
 const CONFIGMAP: &str =
     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  LOG: info\n";
-const DEPLOY: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: nginx\n        envFrom:\n        - configMapRef:\n            name: app\n";
 
 fn project() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -249,17 +250,10 @@ fn release_binaries_are_static_stripped_and_checksummed() {
     );
 }
 
-/// Whether kubectl is on PATH; says so when it is not (CI has it; it is
-/// not in Debian's archive, so .ci/release.sh cannot install it).
+/// Whether kubectl is on PATH; says so when it is not (it is not in
+/// Debian's archive, so .ci/release.sh cannot install it).
 fn have_kubectl() -> bool {
-    let ok = Command::new("kubectl")
-        .args(["version", "--client"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("skipped: kubectl is not on PATH");
-    }
-    ok
+    runs_here("kubectl", &["version", "--client"], false)
 }
 
 /// `kubectl reload-stamp ...` with the binary at `bin` reachable as
@@ -661,14 +655,7 @@ fn indent_item(doc: &str) -> String {
 
 /// Whether `program` runs; says so when it does not.
 fn have(program: &str) -> bool {
-    let ok = Command::new(program)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("skipped: {program} is not installed");
-    }
-    ok
+    runs_here(program, &["--version"], false)
 }
 
 #[test]
