@@ -409,81 +409,75 @@ fn a_broken_application_fails_with_the_reason() {
     if !have_kubectl() {
         return;
     }
-    // The kustomization names a file that is not there.
-    let d = tempfile::tempdir().unwrap();
-    write(
-        d.path(),
-        &[("kustomization.yaml", "resources:\n- missing.yaml\n")],
-    );
-    for tools in kubectls() {
-        let o = generate(d.path(), &tools);
-        assert_code(&o, 1, &tools.label);
-        assert!(o.stdout.is_empty());
-        let err = text(&o.stderr);
-        assert!(err.contains("missing.yaml"), "{}: {err}", tools.label);
-        assert!(
-            err.contains(
-                "reload-stamp-cmp: shop: `kubectl kustomize  .` failed (its message is above)"
-            ),
-            "{err}"
-        );
-    }
-    // A template that does not parse.
-    let d = tempfile::tempdir().unwrap();
-    write(d.path(), &CHART[..4]);
-    write(
-        d.path(),
-        &[("templates/bad.yaml", "kind: {{ .Values.log \n")],
-    );
-    for tools in helms() {
-        let o = generate(d.path(), &tools);
-        assert_code(&o, 1, &tools.label);
-        assert!(o.stdout.is_empty());
-        let err = text(&o.stderr);
-        assert!(err.contains("templates/bad.yaml"), "{}: {err}", tools.label);
-        assert!(
-            err.contains("reload-stamp-cmp: shop: `helm template shop . --namespace shop-prod"),
-            "{err}"
-        );
-    }
-    // A render reload-stamp refuses, and an unknown option in the file.
-    let d = tempfile::tempdir().unwrap();
-    let bad = DEPLOY.replace(
+    let plain = || {
+        vec![Tools {
+            path: vec![],
+            label: "plain".into(),
+        }]
+    };
+    let bad_template = [
+        CHART[..4].to_vec(),
+        vec![("templates/bad.yaml", "kind: {{ .Values.log \n")],
+    ]
+    .concat();
+    let refused = DEPLOY.replace(
         "      labels: {app: web}\n",
         "      labels: {app: web}\n      annotations: oops\n",
     );
-    write(
-        d.path(),
-        &[("deploy.yaml", &bad), ("reload-stamp.args", "")],
-    );
-    let plain = Tools {
-        path: vec![],
-        label: "plain".into(),
-    };
-    let o = generate(d.path(), &plain);
-    assert_code(&o, 1, "a refused render");
-    assert!(o.stdout.is_empty());
-    let err = text(&o.stderr);
-    assert!(
-        err.contains("deploy.yaml:11:20: the pod template's 'annotations' is not a mapping"),
-        "{err}"
-    );
-    write(
-        d.path(),
-        &[
-            ("deploy.yaml", DEPLOY),
-            ("reload-stamp.args", "--config-hsah\n"),
-        ],
-    );
-    let o = generate(d.path(), &plain);
-    assert_code(&o, 1, "an unknown option in reload-stamp.args");
-    assert!(o.stdout.is_empty());
-    let err = text(&o.stderr);
-    assert!(err.contains("--config-hsah"), "{err}");
-    assert!(
-        err.contains("reload-stamp-cmp: shop: reload-stamp --config-hsah . failed"),
-        "{err}"
-    );
+    /// What is wrong, the application's files, the renderers to try, and
+    /// what the message must say.
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, Vec<Tools>, &'a [&'a str]);
+    let cases: Vec<Case> = vec![
+        (
+            "a kustomization naming a file that is not there",
+            vec![("kustomization.yaml", "resources:\n- missing.yaml\n")],
+            kubectls(),
+            &[
+                "missing.yaml",
+                "reload-stamp-cmp: shop: `kubectl kustomize  .` failed (its message is above)",
+            ],
+        ),
+        (
+            "a template that does not parse",
+            bad_template,
+            helms(),
+            &[
+                "templates/bad.yaml",
+                "reload-stamp-cmp: shop: `helm template shop . --namespace shop-prod",
+            ],
+        ),
+        (
+            "a render reload-stamp refuses",
+            vec![("deploy.yaml", &refused), ("reload-stamp.args", "")],
+            plain(),
+            &["deploy.yaml:11:20: the pod template's 'annotations' is not a mapping"],
+        ),
+        (
+            "an unknown option in reload-stamp.args",
+            vec![
+                ("deploy.yaml", DEPLOY),
+                ("reload-stamp.args", "--config-hsah\n"),
+            ],
+            plain(),
+            &[
+                "--config-hsah",
+                "reload-stamp-cmp: shop: reload-stamp --config-hsah . failed",
+            ],
+        ),
+    ];
+    for (what, files, all, says) in cases {
+        let d = tempfile::tempdir().unwrap();
+        write(d.path(), &files);
+        for tools in all {
+            let o = generate(d.path(), &tools);
+            assert_code(&o, 1, &format!("{what}, {}", tools.label));
+            assert!(o.stdout.is_empty(), "{what}, {}", tools.label);
+            let err = text(&o.stderr);
+            for want in says {
+                assert!(err.contains(want), "{what}, {}: {err}", tools.label);
+            }
+        }
+    }
 }
 
 /// Argo CD's manifests with the component added, built by `kubectl` at

@@ -115,52 +115,46 @@ fn expected(kubectl: &Path, engine: &Engine, stamp: &str) -> String {
     )
 }
 
+/// A value from the README's ConfigMap form of the function config, and a
+/// config hash from its typed form: each build is the plain build plus the
+/// stamp, so every config.kubernetes.io annotation (the user's, and the
+/// origins kustomize keeps on the items) came back from the container.
 #[test]
 #[ignore = "needs the image and podman: CI builds it (.ci/gitops.sh)"]
-fn a_value_from_a_configmap_function_config() {
+fn a_function_config_stamps_the_build_and_nothing_else() {
     let Some(engine) = engine() else { return };
+    // Transformers run before kustomize appends the generated ConfigMap's
+    // hash suffix: the digest names it `app`.
+    let digest = common::digest_outside(b"ConfigMap\0app\0data\0LOG\0info\0\0", None);
+    let cases = [
+        (
+            true,
+            "data:\n  value: \"42\"\n",
+            "reloaded-at: \"42\"".to_string(),
+        ),
+        (
+            false,
+            "configHash: true\n",
+            format!("checksum/config: {digest}"),
+        ),
+    ];
     for kubectl in kubectls() {
-        let t = function(&engine, true, "data:\n  value: \"42\"\n");
-        let o = build(&kubectl, &engine, app(Some(&t)).path());
-        assert_code(&o, 0, &kubectl.display().to_string());
-        // Only the stamp and kustomize's own record are new: every
-        // config.kubernetes.io annotation (the user's, and the origins
-        // kustomize keeps on the items) came back from the container.
-        assert_eq!(
-            text(&o.stdout),
-            expected(&kubectl, &engine, "reloaded-at: \"42\""),
-            "{}",
-            kubectl.display()
-        );
-    }
-}
-
-#[test]
-#[ignore = "needs the image and podman: CI builds it (.ci/gitops.sh)"]
-fn a_config_hash_from_a_typed_function_config() {
-    let Some(engine) = engine() else { return };
-    for kubectl in kubectls() {
-        let t = function(&engine, false, "configHash: true\n");
-        let o = build(&kubectl, &engine, app(Some(&t)).path());
-        assert_code(&o, 0, &kubectl.display().to_string());
-        // Transformers run before kustomize appends the generated
-        // ConfigMap's hash suffix: the digest names it `app`.
-        let digest = common::digest_outside(b"ConfigMap\0app\0data\0LOG\0info\0\0", None);
-        let out = text(&o.stdout);
-        assert_eq!(
-            out,
-            expected(&kubectl, &engine, &format!("checksum/config: {digest}")),
-            "{}",
-            kubectl.display()
-        );
-        assert!(
-            out.contains("config.kubernetes.io/owner: team-web"),
-            "{out}"
-        );
-        assert!(
-            out.contains("config.kubernetes.io/origin: |\n      path: deploy.yaml"),
-            "{out}"
-        );
+        for (configmap, body, stamp) in &cases {
+            let what = format!("{}, {stamp}", kubectl.display());
+            let t = function(&engine, *configmap, body);
+            let o = build(&kubectl, &engine, app(Some(&t)).path());
+            assert_code(&o, 0, &what);
+            let out = text(&o.stdout);
+            assert_eq!(out, expected(&kubectl, &engine, stamp), "{what}");
+            assert!(
+                out.contains("config.kubernetes.io/owner: team-web"),
+                "{what}: {out}"
+            );
+            assert!(
+                out.contains("config.kubernetes.io/origin: |\n      path: deploy.yaml"),
+                "{what}: {out}"
+            );
+        }
     }
 }
 

@@ -45,6 +45,12 @@ impl Tree {
         t
     }
 
+    /// The tree, where kubectl can build it (else the test skips saying why,
+    /// and fails in CI).
+    fn for_kubectl() -> Option<Tree> {
+        have_kubectl().then(Tree::new)
+    }
+
     fn write(&self, rel: &str, text: &str) {
         let p = self.root.join(rel);
         fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -95,10 +101,9 @@ fn patch(hash: &str, namespace: &str) -> String {
 
 #[test]
 fn each_overlay_gets_the_hash_of_its_own_build() {
-    if !have_kubectl() {
+    let Some(t) = Tree::for_kubectl() else {
         return;
-    }
-    let t = Tree::new();
+    };
     let (out, err) = t.run(&["--write", "overlays/prod", "overlays/dev"], 0);
     assert_eq!(out, "");
     assert!(
@@ -174,10 +179,9 @@ fn each_overlay_gets_the_hash_of_its_own_build() {
 
 #[test]
 fn a_base_namespace_is_named_in_the_patch_and_diff_shows_both_files() {
-    if !have_kubectl() {
+    let Some(t) = Tree::for_kubectl() else {
         return;
-    }
-    let t = Tree::new();
+    };
     // The base puts everything in `shop`; prod moves it to `prod` after
     // its patches, so its patch must name `shop`.
     t.write(
@@ -209,10 +213,9 @@ fn a_base_namespace_is_named_in_the_patch_and_diff_shows_both_files() {
 
 #[test]
 fn without_a_mode_the_stamped_build_is_printed() {
-    if !have_kubectl() {
+    let Some(t) = Tree::for_kubectl() else {
         return;
-    }
-    let t = Tree::new();
+    };
     let (out, _) = t.run(&["overlays/prod"], 0);
     let prod = common::digest_outside(b"ConfigMap\0prod-app\0data\0LOG\0debug\0\0", None);
     assert_eq!(checksum(&out), Some(prod));
@@ -225,10 +228,9 @@ fn without_a_mode_the_stamped_build_is_printed() {
 
 #[test]
 fn build_errors_and_a_missing_command_are_clear() {
-    if !have_kubectl() {
+    let Some(t) = Tree::for_kubectl() else {
         return;
-    }
-    let t = Tree::new();
+    };
     t.write("broken/kustomization.yaml", "resources:\n- missing.yaml\n");
     let (_, err) = t.run(&["--write", "broken", "overlays/dev"], 2);
     assert!(
@@ -295,10 +297,9 @@ fn the_walk_without_kustomize_stops_at_the_two_definitions() {
 /// an ignored ConfigMap; only what the workload uses moves its hash.
 #[test]
 fn gitops_secrets_keys_and_annotations_through_a_build() {
-    if !have_kubectl() {
+    let Some(t) = Tree::for_kubectl() else {
         return;
-    }
-    let t = Tree::new();
+    };
     t.write(
         "base/deploy.yaml",
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  annotations:\n    configmap.reloader.stakater.com/reload: extra,skip\n    wave.pusher.com/extra-secrets: shared/token\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: nginx\n        env:\n        - name: LOG\n          valueFrom:\n            configMapKeyRef: {name: app, key: LOG}\n        envFrom:\n        - secretRef: {name: sealed}\n        - secretRef: {name: fetched}\n",
@@ -479,10 +480,9 @@ fn empty_flow_and_json_kustomizations_take_the_listing() {
 
 #[test]
 fn files_put_back_are_not_counted_as_stamped() {
-    if !have_kubectl() {
+    let Some(t) = Tree::for_kubectl() else {
         return;
-    }
-    let t = Tree::new();
+    };
     // Builds the temporary copies as kubectl does, but the real directory
     // without the stamp: the check after writing fails.
     t.write(
@@ -521,10 +521,9 @@ fn files_put_back_are_not_counted_as_stamped() {
 /// names each workload as kustomize sees it at the end of `patches`.
 #[test]
 fn components_and_patch_chains_are_named_as_kustomize_sees_them() {
-    if !have_kubectl() {
+    let Some(t) = Tree::for_kubectl() else {
         return;
-    }
-    let t = Tree::new();
+    };
     t.write(
         "base/kustomization.yaml",
         "namespace: shop\nresources:\n- deploy.yaml\n- cm.yaml\n",
@@ -608,10 +607,9 @@ fn an_overlay_that_includes_an_overlay_ends_with_its_own_digest() {
 
 #[test]
 fn a_directory_without_a_kustomization_takes_the_entry_points_below_it() {
-    if !have_kubectl() {
+    let Some(t) = Tree::for_kubectl() else {
         return;
-    }
-    let t = Tree::new();
+    };
     t.write(
         "overlays/comp/kustomization.yaml",
         "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n",
@@ -659,10 +657,9 @@ fn a_directory_without_a_kustomization_takes_the_entry_points_below_it() {
 /// patch sees is unknown, and the message names the entry's line.
 #[test]
 fn a_workload_that_cannot_be_targeted_is_an_error_naming_the_line() {
-    if !have_kubectl() {
+    let Some(t) = Tree::for_kubectl() else {
         return;
-    }
-    let t = Tree::new();
+    };
     t.write(
         "base/other.yaml",
         &DEPLOY.replace("name: web\n", "name: other\n"),
