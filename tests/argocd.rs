@@ -325,13 +325,7 @@ fn a_directory_of_plain_manifests() {
     // No reload-stamp.args: not discovered, but an Application that names
     // the plugin gets the default options (--config-hash).
     assert!(!discovered(d.path()));
-    let o = generate(
-        d.path(),
-        &Tools {
-            path: vec![],
-            label: "plain".into(),
-        },
-    );
+    let o = generate(d.path(), &plain()[0]);
     assert_code(&o, 0, "plain manifests");
     let out = text(&o.stdout);
     let digest = common::digest_outside(b"ConfigMap\0app\0data\0LOG\0info\0\0", None);
@@ -344,47 +338,23 @@ fn a_directory_of_plain_manifests() {
     );
 }
 
-#[test]
-#[ignore = "needs the GitOps tools: CI installs them with .ci/gitops-tools.sh"]
-fn an_empty_application_fails_instead_of_pruning_everything() {
-    if !have_kubectl() {
-        return;
-    }
-    let says = "has no manifests; refusing an empty stream, which would make Argo CD prune every resource of the application";
-    /// What is wrong, the application's files, and the renderers to try.
-    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, Vec<Tools>);
-    let mut cases: Vec<Case> = vec![
-        (
-            "no files",
-            vec![("reload-stamp.args", "")],
-            vec![Tools {
-                path: vec![],
-                label: "plain".into(),
-            }],
-        ),
-        (
-            "only comments",
-            vec![
-                ("reload-stamp.args", ""),
-                ("old.yaml", "# kind: Deployment\n---\n"),
-            ],
-            vec![Tools {
-                path: vec![],
-                label: "plain".into(),
-            }],
-        ),
-        (
-            "a kustomization without resources",
-            vec![("kustomization.yaml", "resources: []\n")],
-            kubectls(),
-        ),
-    ];
-    cases.push((
-        "a chart without templates",
-        vec![("Chart.yaml", "apiVersion: v2\nname: none\nversion: 1.0.0\n")],
-        helms(),
-    ));
-    for (what, files, all) in cases {
+/// The machine's tools only.
+fn plain() -> Vec<Tools> {
+    vec![Tools {
+        path: vec![],
+        label: "plain".into(),
+    }]
+}
+
+/// An application that must fail: what is wrong, its files, the renderers
+/// to try, and what the message must say.
+type Broken<'a> = (&'a str, Vec<(&'a str, &'a str)>, Vec<Tools>, Vec<String>);
+
+/// Each application of `cases` fails with each of its renderers: exit 1,
+/// nothing on standard output (Argo CD applies nothing), and a message
+/// that says what is wrong.
+fn fails_saying(cases: Vec<Broken>) {
+    for (what, files, all, says) in cases {
         let d = tempfile::tempdir().unwrap();
         write(d.path(), &files);
         for tools in all {
@@ -392,15 +362,46 @@ fn an_empty_application_fails_instead_of_pruning_everything() {
             assert_code(&o, 1, &format!("{what}, {}", tools.label));
             assert!(o.stdout.is_empty(), "{what}, {}", tools.label);
             let err = text(&o.stderr);
-            assert!(
-                err.contains(&format!(
-                    "reload-stamp-cmp: shop: the render of apps/shop {says}"
-                )),
-                "{what}, {}: {err}",
-                tools.label
-            );
+            for want in &says {
+                assert!(err.contains(want), "{what}, {}: {err}", tools.label);
+            }
         }
     }
+}
+
+#[test]
+#[ignore = "needs the GitOps tools: CI installs them with .ci/gitops-tools.sh"]
+fn an_empty_application_fails_instead_of_pruning_everything() {
+    if !have_kubectl() {
+        return;
+    }
+    let says = || {
+        vec!["reload-stamp-cmp: shop: the render of apps/shop has no manifests; refusing an empty stream, which would make Argo CD prune every resource of the application".to_string()]
+    };
+    fails_saying(vec![
+        ("no files", vec![("reload-stamp.args", "")], plain(), says()),
+        (
+            "only comments",
+            vec![
+                ("reload-stamp.args", ""),
+                ("old.yaml", "# kind: Deployment\n---\n"),
+            ],
+            plain(),
+            says(),
+        ),
+        (
+            "a kustomization without resources",
+            vec![("kustomization.yaml", "resources: []\n")],
+            kubectls(),
+            says(),
+        ),
+        (
+            "a chart without templates",
+            vec![("Chart.yaml", "apiVersion: v2\nname: none\nversion: 1.0.0\n")],
+            helms(),
+            says(),
+        ),
+    ]);
 }
 
 #[test]
@@ -409,12 +410,6 @@ fn a_broken_application_fails_with_the_reason() {
     if !have_kubectl() {
         return;
     }
-    let plain = || {
-        vec![Tools {
-            path: vec![],
-            label: "plain".into(),
-        }]
-    };
     let bad_template = [
         CHART[..4].to_vec(),
         vec![("templates/bad.yaml", "kind: {{ .Values.log \n")],
@@ -424,33 +419,31 @@ fn a_broken_application_fails_with_the_reason() {
         "      labels: {app: web}\n",
         "      labels: {app: web}\n      annotations: oops\n",
     );
-    /// What is wrong, the application's files, the renderers to try, and
-    /// what the message must say.
-    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, Vec<Tools>, &'a [&'a str]);
-    let cases: Vec<Case> = vec![
+    let says = |all: &[&str]| all.iter().map(|s| s.to_string()).collect();
+    fails_saying(vec![
         (
             "a kustomization naming a file that is not there",
             vec![("kustomization.yaml", "resources:\n- missing.yaml\n")],
             kubectls(),
-            &[
+            says(&[
                 "missing.yaml",
                 "reload-stamp-cmp: shop: `kubectl kustomize  .` failed (its message is above)",
-            ],
+            ]),
         ),
         (
             "a template that does not parse",
             bad_template,
             helms(),
-            &[
+            says(&[
                 "templates/bad.yaml",
                 "reload-stamp-cmp: shop: `helm template shop . --namespace shop-prod",
-            ],
+            ]),
         ),
         (
             "a render reload-stamp refuses",
             vec![("deploy.yaml", &refused), ("reload-stamp.args", "")],
             plain(),
-            &["deploy.yaml:11:20: the pod template's 'annotations' is not a mapping"],
+            says(&["deploy.yaml:11:20: the pod template's 'annotations' is not a mapping"]),
         ),
         (
             "an unknown option in reload-stamp.args",
@@ -459,25 +452,12 @@ fn a_broken_application_fails_with_the_reason() {
                 ("reload-stamp.args", "--config-hsah\n"),
             ],
             plain(),
-            &[
+            says(&[
                 "--config-hsah",
                 "reload-stamp-cmp: shop: reload-stamp --config-hsah . failed",
-            ],
+            ]),
         ),
-    ];
-    for (what, files, all, says) in cases {
-        let d = tempfile::tempdir().unwrap();
-        write(d.path(), &files);
-        for tools in all {
-            let o = generate(d.path(), &tools);
-            assert_code(&o, 1, &format!("{what}, {}", tools.label));
-            assert!(o.stdout.is_empty(), "{what}, {}", tools.label);
-            let err = text(&o.stderr);
-            for want in says {
-                assert!(err.contains(want), "{what}, {}: {err}", tools.label);
-            }
-        }
-    }
+    ]);
 }
 
 /// Argo CD's manifests with the component added, built by `kubectl` at
