@@ -587,7 +587,7 @@ fn corpus_sample_passes_the_oracle() {
                 .write_stdin(input.clone())
                 .output()
                 .unwrap();
-            assert_code(&o, 0, &format!("{}", f.path().display()));
+            assert_code(&o, 0, &f.path().display().to_string());
             let out = String::from_utf8(o.stdout).unwrap();
             common::check_stamp(
                 &input,
