@@ -19,8 +19,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::bin::cmd;
-use common::tools::{bin_dir, ci_tool, path_with, readme_block};
+use common::bin::{assert_code, cmd, run_ok};
+use common::tools::{self, bin_dir, ci_tool, have_kubectl, path_with, readme_block};
 use serde_yaml::Value;
 
 fn integration(rel: &str) -> PathBuf {
@@ -115,12 +115,7 @@ fn text(b: &[u8]) -> String {
 
 /// The CLI on a stream, as the plugin runs it by default.
 fn cli(stream: &[u8]) -> String {
-    let o = cmd()
-        .arg("--config-hash")
-        .write_stdin(stream.to_vec())
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let o = run_ok(cmd().arg("--config-hash").write_stdin(stream.to_vec()));
     text(&o.stdout)
 }
 
@@ -155,19 +150,21 @@ fn write(dir: &Path, files: &[(&str, &str)]) {
 
 const DEPLOY: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: web\n        image: nginx\n        envFrom:\n        - configMapRef:\n            name: app\n";
 
-/// The kubectls to run kustomize with: the machine's (1.32) and 1.35.
+/// The kubectls to run kustomize with: the machine's (1.32) and 1.35, a
+/// directory first on `PATH` for each but the machine's.
 fn kubectls() -> Vec<Tools> {
-    let mut all = vec![Tools {
-        path: vec![],
-        label: "kubectl on PATH".into(),
-    }];
-    if let Some(k) = ci_tool("KUBECTL_NEW", "kubectl-1.35.2/kubectl") {
-        all.push(Tools {
-            path: vec![k.parent().unwrap().to_path_buf()],
-            label: "kubectl 1.35.2".into(),
-        });
-    }
-    all
+    tools::kubectls()
+        .into_iter()
+        .map(|k| Tools {
+            path: k
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .map(Path::to_path_buf)
+                .into_iter()
+                .collect(),
+            label: k.display().to_string(),
+        })
+        .collect()
 }
 
 fn helms() -> Vec<Tools> {
@@ -183,22 +180,10 @@ fn helms() -> Vec<Tools> {
     all
 }
 
-fn kubectl_on_path() -> bool {
-    let ok = Command::new("kubectl")
-        .args(["version", "--client"])
-        .output()
-        .is_ok();
-    if !ok {
-        assert!(std::env::var_os("CI").is_none(), "kubectl is needed in CI");
-        eprintln!("kubectl not found: skipped");
-    }
-    ok
-}
-
 #[test]
 #[ignore = "needs the GitOps tools: CI installs them with .ci/gitops-tools.sh"]
 fn a_kustomize_overlay_application() {
-    if !kubectl_on_path() {
+    if !have_kubectl() {
         return;
     }
     let d = tempfile::tempdir().unwrap();
@@ -233,7 +218,8 @@ fn a_kustomize_overlay_application() {
         path: vec![],
         label: "kubectl on PATH".into(),
     };
-    assert_eq!(generate(&extra, &plain).status.code(), Some(1));
+    // Outside the overlay, without LoadRestrictionsNone: kustomize refuses.
+    assert_code(&generate(&extra, &plain), 1, "extra without options");
     let o = generate_with(
         &extra,
         &plain,
@@ -242,27 +228,20 @@ fn a_kustomize_overlay_application() {
             "--load-restrictor LoadRestrictionsNone",
         )],
     );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_code(&o, 0, "extra with LoadRestrictionsNone");
     assert!(text(&o.stdout).contains("name: extra"));
     assert!(!discovered(&d.path().join("base")));
     for tools in kubectls() {
         let o = generate(&app, &tools);
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}: {}",
-            tools.label,
-            text(&o.stderr)
-        );
+        assert_code(&o, 0, &tools.label);
         let out = text(&o.stdout);
         // What the CLI gives on the same build.
-        let mut k = Command::new("kubectl");
-        if let Some(dir) = tools.path.first() {
-            k = Command::new(dir.join("kubectl"));
-        }
-        let built = k.arg("kustomize").arg(&app).output().unwrap();
-        assert!(built.status.success());
-        assert_eq!(out, cli(&built.stdout), "{}", tools.label);
+        let kubectl = tools
+            .path
+            .first()
+            .map_or_else(|| "kubectl".into(), |d| d.join("kubectl"));
+        let built = tools::kustomize_build(&kubectl, &app);
+        assert_eq!(out, cli(built.as_bytes()), "{}", tools.label);
         let m = manifests(&out);
         assert_eq!(m.len(), 2, "{out}");
         let (name, stamp) = &m[1];
@@ -301,13 +280,7 @@ fn a_helm_chart_application_with_helm_3_and_4() {
     assert!(discovered(d.path()));
     for tools in helms() {
         let o = generate(d.path(), &tools);
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}: {}",
-            tools.label,
-            text(&o.stderr)
-        );
+        assert_code(&o, 0, &tools.label);
         let out = text(&o.stdout);
         // The release is the application's name, in its namespace, for
         // the cluster's Kubernetes version (from Argo CD's variables).
@@ -336,7 +309,7 @@ fn a_helm_chart_application_with_helm_3_and_4() {
             &tools,
             &[("ARGOCD_ENV_HELM_ARGS", "-f values-prod.yaml")],
         );
-        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        assert_code(&o, 0, &format!("{}, -f values-prod.yaml", tools.label));
         let out = text(&o.stdout);
         assert!(out.contains("LOG: \"debug\""), "{out}");
         assert!(!out.contains(&digest), "{out}");
@@ -352,14 +325,8 @@ fn a_directory_of_plain_manifests() {
     // No reload-stamp.args: not discovered, but an Application that names
     // the plugin gets the default options (--config-hash).
     assert!(!discovered(d.path()));
-    let o = generate(
-        d.path(),
-        &Tools {
-            path: vec![],
-            label: "plain".into(),
-        },
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let o = generate(d.path(), &plain()[0]);
+    assert_code(&o, 0, "plain manifests");
     let out = text(&o.stdout);
     let digest = common::digest_outside(b"ConfigMap\0app\0data\0LOG\0info\0\0", None);
     assert_eq!(
@@ -371,146 +338,126 @@ fn a_directory_of_plain_manifests() {
     );
 }
 
-#[test]
-#[ignore = "needs the GitOps tools: CI installs them with .ci/gitops-tools.sh"]
-fn an_empty_application_fails_instead_of_pruning_everything() {
-    if !kubectl_on_path() {
-        return;
-    }
-    let says = "has no manifests; refusing an empty stream, which would make Argo CD prune every resource of the application";
-    /// What is wrong, the application's files, and the renderers to try.
-    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, Vec<Tools>);
-    let mut cases: Vec<Case> = vec![
-        (
-            "no files",
-            vec![("reload-stamp.args", "")],
-            vec![Tools {
-                path: vec![],
-                label: "plain".into(),
-            }],
-        ),
-        (
-            "only comments",
-            vec![
-                ("reload-stamp.args", ""),
-                ("old.yaml", "# kind: Deployment\n---\n"),
-            ],
-            vec![Tools {
-                path: vec![],
-                label: "plain".into(),
-            }],
-        ),
-        (
-            "a kustomization without resources",
-            vec![("kustomization.yaml", "resources: []\n")],
-            kubectls(),
-        ),
-    ];
-    cases.push((
-        "a chart without templates",
-        vec![("Chart.yaml", "apiVersion: v2\nname: none\nversion: 1.0.0\n")],
-        helms(),
-    ));
-    for (what, files, all) in cases {
+/// The machine's tools only.
+fn plain() -> Vec<Tools> {
+    vec![Tools {
+        path: vec![],
+        label: "plain".into(),
+    }]
+}
+
+/// An application that must fail: what is wrong, its files, the renderers
+/// to try, and what the message must say.
+type Broken<'a> = (&'a str, Vec<(&'a str, &'a str)>, Vec<Tools>, Vec<String>);
+
+/// Each application of `cases` fails with each of its renderers: exit 1,
+/// nothing on standard output (Argo CD applies nothing), and a message
+/// that says what is wrong.
+fn fails_saying(cases: Vec<Broken>) {
+    for (what, files, all, says) in cases {
         let d = tempfile::tempdir().unwrap();
         write(d.path(), &files);
         for tools in all {
             let o = generate(d.path(), &tools);
-            assert_eq!(o.status.code(), Some(1), "{what}, {}", tools.label);
+            assert_code(&o, 1, &format!("{what}, {}", tools.label));
             assert!(o.stdout.is_empty(), "{what}, {}", tools.label);
             let err = text(&o.stderr);
-            assert!(
-                err.contains(&format!(
-                    "reload-stamp-cmp: shop: the render of apps/shop {says}"
-                )),
-                "{what}, {}: {err}",
-                tools.label
-            );
+            for want in &says {
+                assert!(err.contains(want), "{what}, {}: {err}", tools.label);
+            }
         }
     }
 }
 
 #[test]
 #[ignore = "needs the GitOps tools: CI installs them with .ci/gitops-tools.sh"]
-fn a_broken_application_fails_with_the_reason() {
-    if !kubectl_on_path() {
+fn an_empty_application_fails_instead_of_pruning_everything() {
+    if !have_kubectl() {
         return;
     }
-    // The kustomization names a file that is not there.
-    let d = tempfile::tempdir().unwrap();
-    write(
-        d.path(),
-        &[("kustomization.yaml", "resources:\n- missing.yaml\n")],
-    );
-    for tools in kubectls() {
-        let o = generate(d.path(), &tools);
-        assert_eq!(o.status.code(), Some(1), "{}", tools.label);
-        assert!(o.stdout.is_empty());
-        let err = text(&o.stderr);
-        assert!(err.contains("missing.yaml"), "{}: {err}", tools.label);
-        assert!(
-            err.contains(
-                "reload-stamp-cmp: shop: `kubectl kustomize  .` failed (its message is above)"
-            ),
-            "{err}"
-        );
+    let says = || {
+        vec!["reload-stamp-cmp: shop: the render of apps/shop has no manifests; refusing an empty stream, which would make Argo CD prune every resource of the application".to_string()]
+    };
+    fails_saying(vec![
+        ("no files", vec![("reload-stamp.args", "")], plain(), says()),
+        (
+            "only comments",
+            vec![
+                ("reload-stamp.args", ""),
+                ("old.yaml", "# kind: Deployment\n---\n"),
+            ],
+            plain(),
+            says(),
+        ),
+        (
+            "a kustomization without resources",
+            vec![("kustomization.yaml", "resources: []\n")],
+            kubectls(),
+            says(),
+        ),
+        (
+            "a chart without templates",
+            vec![("Chart.yaml", "apiVersion: v2\nname: none\nversion: 1.0.0\n")],
+            helms(),
+            says(),
+        ),
+    ]);
+}
+
+#[test]
+#[ignore = "needs the GitOps tools: CI installs them with .ci/gitops-tools.sh"]
+fn a_broken_application_fails_with_the_reason() {
+    if !have_kubectl() {
+        return;
     }
-    // A template that does not parse.
-    let d = tempfile::tempdir().unwrap();
-    write(d.path(), &CHART[..4]);
-    write(
-        d.path(),
-        &[("templates/bad.yaml", "kind: {{ .Values.log \n")],
-    );
-    for tools in helms() {
-        let o = generate(d.path(), &tools);
-        assert_eq!(o.status.code(), Some(1), "{}", tools.label);
-        assert!(o.stdout.is_empty());
-        let err = text(&o.stderr);
-        assert!(err.contains("templates/bad.yaml"), "{}: {err}", tools.label);
-        assert!(
-            err.contains("reload-stamp-cmp: shop: `helm template shop . --namespace shop-prod"),
-            "{err}"
-        );
-    }
-    // A render reload-stamp refuses, and an unknown option in the file.
-    let d = tempfile::tempdir().unwrap();
-    let bad = DEPLOY.replace(
+    let bad_template = [
+        CHART[..4].to_vec(),
+        vec![("templates/bad.yaml", "kind: {{ .Values.log \n")],
+    ]
+    .concat();
+    let refused = DEPLOY.replace(
         "      labels: {app: web}\n",
         "      labels: {app: web}\n      annotations: oops\n",
     );
-    write(
-        d.path(),
-        &[("deploy.yaml", &bad), ("reload-stamp.args", "")],
-    );
-    let plain = Tools {
-        path: vec![],
-        label: "plain".into(),
-    };
-    let o = generate(d.path(), &plain);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(o.stdout.is_empty());
-    let err = text(&o.stderr);
-    assert!(
-        err.contains("deploy.yaml:11:20: the pod template's 'annotations' is not a mapping"),
-        "{err}"
-    );
-    write(
-        d.path(),
-        &[
-            ("deploy.yaml", DEPLOY),
-            ("reload-stamp.args", "--config-hsah\n"),
-        ],
-    );
-    let o = generate(d.path(), &plain);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(o.stdout.is_empty());
-    let err = text(&o.stderr);
-    assert!(err.contains("--config-hsah"), "{err}");
-    assert!(
-        err.contains("reload-stamp-cmp: shop: reload-stamp --config-hsah . failed"),
-        "{err}"
-    );
+    let says = |all: &[&str]| all.iter().map(|s| s.to_string()).collect();
+    fails_saying(vec![
+        (
+            "a kustomization naming a file that is not there",
+            vec![("kustomization.yaml", "resources:\n- missing.yaml\n")],
+            kubectls(),
+            says(&[
+                "missing.yaml",
+                "reload-stamp-cmp: shop: `kubectl kustomize  .` failed (its message is above)",
+            ]),
+        ),
+        (
+            "a template that does not parse",
+            bad_template,
+            helms(),
+            says(&[
+                "templates/bad.yaml",
+                "reload-stamp-cmp: shop: `helm template shop . --namespace shop-prod",
+            ]),
+        ),
+        (
+            "a render reload-stamp refuses",
+            vec![("deploy.yaml", &refused), ("reload-stamp.args", "")],
+            plain(),
+            says(&["deploy.yaml:11:20: the pod template's 'annotations' is not a mapping"]),
+        ),
+        (
+            "an unknown option in reload-stamp.args",
+            vec![
+                ("deploy.yaml", DEPLOY),
+                ("reload-stamp.args", "--config-hsah\n"),
+            ],
+            plain(),
+            says(&[
+                "--config-hsah",
+                "reload-stamp-cmp: shop: reload-stamp --config-hsah . failed",
+            ]),
+        ),
+    ]);
 }
 
 /// Argo CD's manifests with the component added, built by `kubectl` at
@@ -529,13 +476,7 @@ fn argo_cd_with_the_plugin(kubectl: &Path, with: bool) -> Option<String> {
     // On a copy: the corpus stays as it is.
     let d = tempfile::tempdir().unwrap();
     let copy = |from: &Path, to: &Path| {
-        let o = Command::new("cp")
-            .arg("-r")
-            .arg(from)
-            .arg(to)
-            .output()
-            .unwrap();
-        assert!(o.status.success());
+        run_ok(Command::new("cp").arg("-r").arg(from).arg(to));
     };
     copy(&corpus, &d.path().join("argo-cd"));
     copy(&integration(""), &d.path().join("reload-stamp"));
@@ -556,13 +497,7 @@ fn argo_cd_with_the_plugin(kubectl: &Path, with: bool) -> Option<String> {
         k = format!("{head}{rest}");
     }
     write(d.path(), &[("install/kustomization.yaml", &k)]);
-    let o = Command::new(kubectl)
-        .arg("kustomize")
-        .arg(d.path().join("install"))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    Some(text(&o.stdout))
+    Some(tools::kustomize_build(kubectl, &d.path().join("install")))
 }
 
 /// The objects kubectl reads from a stream (offline: a local no-op patch).
@@ -570,14 +505,13 @@ fn kubectl_reads(kubectl: &Path, stream: &str) -> Vec<serde_json::Value> {
     let d = tempfile::tempdir().unwrap();
     let f = d.path().join("built.yaml");
     fs::write(&f, stream).unwrap();
-    let o = Command::new(kubectl)
-        .args([
-            "patch", "--local", "--type", "merge", "-p", "{}", "-o", "json", "-f",
-        ])
-        .arg(&f)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = run_ok(
+        Command::new(kubectl)
+            .args([
+                "patch", "--local", "--type", "merge", "-p", "{}", "-o", "json", "-f",
+            ])
+            .arg(&f),
+    );
     // One JSON object per input object, concatenated.
     serde_json::Deserializer::from_slice(&o.stdout)
         .into_iter::<serde_json::Value>()
@@ -588,7 +522,7 @@ fn kubectl_reads(kubectl: &Path, stream: &str) -> Vec<serde_json::Value> {
 #[test]
 #[ignore = "needs the GitOps tools: CI installs them with .ci/gitops-tools.sh"]
 fn the_sidecar_patch_on_argo_cds_manifests() {
-    if !kubectl_on_path() {
+    if !have_kubectl() {
         return;
     }
     let mut kubectls = vec![PathBuf::from("kubectl")];

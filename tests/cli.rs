@@ -6,7 +6,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use common::bin::cmd;
+use common::bin::{assert_code, cmd, expect_code, run_ok};
 use common::DEPLOY;
 
 const SERVICE: &str = "apiVersion: v1
@@ -66,8 +66,8 @@ fn out_str(o: &std::process::Output) -> (String, String) {
 fn stdin_to_stdout_is_the_pipe() {
     let input = format!("{SERVICE}---\n{DEPLOY}");
     let o = stamp_stdin(input.clone());
+    assert_code(&o, 0, "a Service and a Deployment on stdin");
     let (out, err) = out_str(&o);
-    assert_eq!(o.status.code(), Some(0), "{err}");
     assert_eq!(out, stamped(&input));
     assert_eq!(
         common::check_stamp(
@@ -87,12 +87,7 @@ fn stdin_to_stdout_is_the_pipe() {
 
 #[test]
 fn dash_reads_stdin_and_quiet_silences_summary() {
-    let o = cmd()
-        .args(["-q", "--value", "x", "-"])
-        .write_stdin(DEPLOY)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0));
+    let o = run_ok(cmd().args(["-q", "--value", "x", "-"]).write_stdin(DEPLOY));
     assert!(o.stderr.is_empty());
     assert!(String::from_utf8_lossy(&o.stdout).contains("reloaded-at: \"x\""));
 }
@@ -129,13 +124,8 @@ fn source_date_epoch_is_used() {
 #[test]
 fn directories_are_walked_sorted_skipping_hidden_and_other_extensions() {
     let d = tree();
-    let o = cmd()
-        .args(["--value", common::VALUE])
-        .arg(d.path())
-        .output()
-        .unwrap();
+    let o = run_ok(cmd().args(["--value", common::VALUE]).arg(d.path()));
     let (out, err) = out_str(&o);
-    assert_eq!(o.status.code(), Some(0), "{err}");
     // apps/a.yaml, apps/web/deploy.yaml, apps/web/service.yml — in that order.
     let want = format!(
         "{}---\n{}---\n{}",
@@ -153,32 +143,30 @@ fn directories_are_walked_sorted_skipping_hidden_and_other_extensions() {
 #[test]
 fn a_file_named_explicitly_is_read_whatever_its_extension() {
     let d = tree();
-    let o = cmd()
-        .args(["-q", "--value", "v"])
-        .arg(d.path().join("apps/notes.txt"))
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0));
+    let o = run_ok(
+        cmd()
+            .args(["-q", "--value", "v"])
+            .arg(d.path().join("apps/notes.txt")),
+    );
     assert!(String::from_utf8_lossy(&o.stdout).contains("reloaded-at: \"v\""));
 }
 
 #[test]
 fn exclude_skips_matching_paths() {
     let d = tree();
-    let o = cmd()
-        .args([
-            "--value",
-            "v",
-            "--exclude",
-            "a.yaml",
-            "--exclude",
-            "**/service.yml",
-        ])
-        .arg(d.path())
-        .output()
-        .unwrap();
+    let o = run_ok(
+        cmd()
+            .args([
+                "--value",
+                "v",
+                "--exclude",
+                "a.yaml",
+                "--exclude",
+                "**/service.yml",
+            ])
+            .arg(d.path()),
+    );
     let (out, err) = out_str(&o);
-    assert_eq!(o.status.code(), Some(0), "{err}");
     assert_eq!(out.matches("kind:").count(), 1, "{out}");
     assert!(err.contains("in 1 of 1 input"), "{err}");
 }
@@ -191,13 +179,8 @@ fn write_rewrites_changed_files_atomically_and_keeps_permissions() {
     fs::set_permissions(&deploy, fs::Permissions::from_mode(0o640)).unwrap();
     let service_mtime = fs::metadata(&service).unwrap().modified().unwrap();
     std::thread::sleep(std::time::Duration::from_millis(20));
-    let o = cmd()
-        .args(["-w", "--value", common::VALUE])
-        .arg(d.path())
-        .output()
-        .unwrap();
-    let (out, err) = out_str(&o);
-    assert_eq!(o.status.code(), Some(0), "{err}");
+    let o = run_ok(cmd().args(["-w", "--value", common::VALUE]).arg(d.path()));
+    let out = out_str(&o).0;
     assert!(out.is_empty(), "--write prints nothing on stdout: {out}");
     assert_eq!(fs::read_to_string(&deploy).unwrap(), stamped(DEPLOY));
     assert_eq!(
@@ -222,13 +205,12 @@ fn write_rewrites_changed_files_atomically_and_keeps_permissions() {
         .arg(d.path())
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(2), "--check and --write conflict");
-    let o = cmd()
-        .args(["--check", "--value", common::VALUE])
-        .arg(d.path())
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0));
+    assert_code(&o, 2, "--check and --write conflict");
+    run_ok(
+        cmd()
+            .args(["--check", "--value", common::VALUE])
+            .arg(d.path()),
+    );
 }
 
 #[test]
@@ -238,16 +220,10 @@ fn write_follows_a_symlink_named_on_the_command_line() {
     let link = d.path().join("link.yaml");
     fs::write(&real, DEPLOY).unwrap();
     std::os::unix::fs::symlink(&real, &link).unwrap();
-    let o = cmd()
-        .args(["-w", "-q", "--value", common::VALUE])
-        .arg(&link)
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
+    run_ok(
+        cmd()
+            .args(["-w", "-q", "--value", common::VALUE])
+            .arg(&link),
     );
     assert!(fs::symlink_metadata(&link)
         .unwrap()
@@ -263,12 +239,7 @@ fn symlinks_met_while_walking_are_not_followed() {
     fs::write(outside.path().join("x.yaml"), DEPLOY).unwrap();
     std::os::unix::fs::symlink(outside.path().join("x.yaml"), d.path().join("link.yaml")).unwrap();
     std::os::unix::fs::symlink(outside.path(), d.path().join("linkdir")).unwrap();
-    let o = cmd()
-        .args(["-w", "--value", "v"])
-        .arg(d.path())
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0));
+    let o = run_ok(cmd().args(["-w", "--value", "v"]).arg(d.path()));
     assert_eq!(
         fs::read_to_string(outside.path().join("x.yaml")).unwrap(),
         DEPLOY
@@ -278,8 +249,7 @@ fn symlinks_met_while_walking_are_not_followed() {
 
 #[test]
 fn write_with_stdin_is_a_usage_error() {
-    let o = cmd().arg("-w").write_stdin(DEPLOY).output().unwrap();
-    assert_eq!(o.status.code(), Some(2));
+    let o = expect_code(cmd().arg("-w").write_stdin(DEPLOY), 2);
     assert_eq!(
         String::from_utf8_lossy(&o.stderr),
         "reload-stamp: --write needs files: standard input cannot be rewritten in place\n"
@@ -290,13 +260,12 @@ fn write_with_stdin_is_a_usage_error() {
 #[test]
 fn diff_shows_a_unified_diff_per_changed_input() {
     let d = tree();
-    let o = cmd()
-        .current_dir(d.path())
-        .args(["--diff", "--value", common::VALUE, "apps"])
-        .output()
-        .unwrap();
-    let (out, err) = out_str(&o);
-    assert_eq!(o.status.code(), Some(0), "{err}");
+    let o = run_ok(
+        cmd()
+            .current_dir(d.path())
+            .args(["--diff", "--value", common::VALUE, "apps"]),
+    );
+    let out = out_str(&o).0;
     assert!(
         out.starts_with("--- a/apps/a.yaml\n+++ b/apps/a.yaml\n@@ "),
         "{out}"
@@ -335,13 +304,13 @@ fn diff_colour_always() {
 #[test]
 fn check_exits_1_and_names_inputs() {
     let d = tree();
-    let o = cmd()
-        .current_dir(d.path())
-        .args(["--check", "--value", "v", "apps"])
-        .output()
-        .unwrap();
+    let o = expect_code(
+        cmd()
+            .current_dir(d.path())
+            .args(["--check", "--value", "v", "apps"]),
+        1,
+    );
     let (out, err) = out_str(&o);
-    assert_eq!(o.status.code(), Some(1));
     assert!(out.is_empty());
     assert!(
         err.contains("reload-stamp: apps/a.yaml: 1 workload would be stamped\n"),
@@ -350,20 +319,15 @@ fn check_exits_1_and_names_inputs() {
     assert!(err.contains("reload-stamp: apps/web/deploy.yaml: 1 workload would be stamped\n"));
     assert!(!err.contains("service.yml"));
     // With --diff: the diff on stdout, same exit code.
-    let o = cmd()
-        .current_dir(d.path())
-        .args(["--check", "--diff", "--value", "v", "apps"])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(1));
+    let o = expect_code(
+        cmd()
+            .current_dir(d.path())
+            .args(["--check", "--diff", "--value", "v", "apps"]),
+        1,
+    );
     assert!(String::from_utf8_lossy(&o.stdout).starts_with("--- a/apps/a.yaml"));
     // Nothing to change: exit 0.
-    let o = cmd()
-        .args(["--check", "--value", "v"])
-        .write_stdin(SERVICE)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0));
+    run_ok(cmd().args(["--check", "--value", "v"]).write_stdin(SERVICE));
 }
 
 #[test]
@@ -371,13 +335,13 @@ fn an_error_in_one_input_does_not_stop_the_others() {
     let d = tempfile::tempdir().unwrap();
     fs::write(d.path().join("a.yaml"), "kind: [\n").unwrap();
     fs::write(d.path().join("b.yaml"), DEPLOY).unwrap();
-    let o = cmd()
-        .current_dir(d.path())
-        .args(["--value", "v", "a.yaml", "b.yaml", "missing.yaml"])
-        .output()
-        .unwrap();
+    let o = expect_code(
+        cmd()
+            .current_dir(d.path())
+            .args(["--value", "v", "a.yaml", "b.yaml", "missing.yaml"]),
+        2,
+    );
     let (out, err) = out_str(&o);
-    assert_eq!(o.status.code(), Some(2));
     assert!(err.contains("reload-stamp: a.yaml:2:1: "), "{err}");
     assert!(
         err.contains("reload-stamp: missing.yaml: No such file or directory\n"),
@@ -392,12 +356,12 @@ fn an_error_in_one_input_does_not_stop_the_others() {
         )
     );
     // With --write, the bad file is untouched and the good one written.
-    let o = cmd()
-        .current_dir(d.path())
-        .args(["-w", "-q", "--value", "v", "a.yaml", "b.yaml"])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
+    expect_code(
+        cmd()
+            .current_dir(d.path())
+            .args(["-w", "-q", "--value", "v", "a.yaml", "b.yaml"]),
+        2,
+    );
     assert_eq!(
         fs::read_to_string(d.path().join("a.yaml")).unwrap(),
         "kind: [\n"
@@ -411,12 +375,7 @@ fn an_error_in_one_input_does_not_stop_the_others() {
 fn refused_document_prints_nothing_of_that_input() {
     let input =
         format!("{DEPLOY}---\napiVersion: apps/v1\nkind: Deployment\nspec:\n  template: *nope\n");
-    let o = cmd()
-        .args(["--value", "v"])
-        .write_stdin(input)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
+    let o = expect_code(cmd().args(["--value", "v"]).write_stdin(input), 2);
     assert!(o.stdout.is_empty());
     assert!(String::from_utf8_lossy(&o.stderr).starts_with("reload-stamp: <stdin>:"));
 }
@@ -441,21 +400,19 @@ fn a_duplicate_kind_is_refused_only_where_a_reading_matters() {
         let input = doc(a, b);
         let o = cmd().arg(args).write_stdin(input.clone()).output().unwrap();
         let (out, err) = out_str(&o);
+        assert_code(
+            &o,
+            if refused { 2 } else { 0 },
+            &format!("{a}/{b} {args:?}"),
+        );
         if refused {
-            assert_eq!(o.status.code(), Some(2), "{a}/{b} {args:?}: {err}");
             assert!(err.contains("<stdin>:4:1: duplicate key 'kind'"), "{err}");
         } else {
-            assert_eq!(o.status.code(), Some(0), "{a}/{b} {args:?}: {err}");
             assert_eq!(out, input);
         }
     }
     let deployment = "apiVersion: v1\nkind: Service\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n";
-    let o = cmd()
-        .args(["--value", "v"])
-        .write_stdin(deployment)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
+    let o = expect_code(cmd().args(["--value", "v"]).write_stdin(deployment), 2);
     assert!(out_str(&o)
         .1
         .contains("<stdin>:3:1: duplicate key 'apiVersion'"));
@@ -475,8 +432,8 @@ fn text_kubectl_never_parses_is_left_as_it_is() {
     for head in [DEPLOY.to_string(), big] {
         let input = format!("{head}{tail}---\n{DEPLOY}");
         let o = stamp_stdin(input.clone());
+        assert_code(&o, 0, &format!("after a document of {} bytes", head.len()));
         let (out, err) = out_str(&o);
-        assert_eq!(o.status.code(), Some(0), "{err}");
         let line = head.lines().count() + 2;
         assert!(
             err.contains(&format!("warning: <stdin>:{line}:")) && err.contains("never parses this"),
@@ -498,8 +455,7 @@ fn text_kubectl_never_parses_is_left_as_it_is() {
     );
     // A broken first document is still an error.
     let input = format!("{DEPLOY}  - [\n...\n{DEPLOY}");
-    let o = stamp_stdin(input);
-    assert_eq!(o.status.code(), Some(2));
+    assert_code(&stamp_stdin(input), 2, "a broken first document");
 }
 
 /// A file that is not UTF-8 (Latin-1 here) is read as kubectl reads it,
@@ -512,7 +468,7 @@ fn input_that_is_not_utf8_keeps_its_bytes() {
     let (input, want) = (latin1(&text), latin1(&stamped(&text)));
     assert!(std::str::from_utf8(&input).is_err());
     let o = stamp_stdin(input.clone());
-    assert_eq!(o.status.code(), Some(0));
+    assert_code(&o, 0, "Latin-1 on stdin");
     assert!(o.stdout == want, "standard output");
 
     let d = tempfile::tempdir().unwrap();
@@ -527,20 +483,10 @@ fn input_that_is_not_utf8_keeps_its_bytes() {
         o.stdout.windows(4).any(|w| w == b"ci\xf3n"),
         "the diff shows the byte as it is"
     );
-    let o = cmd()
-        .args(["--value", common::VALUE, "--write"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0));
+    run_ok(cmd().args(["--value", common::VALUE, "--write"]).arg(&path));
     assert!(fs::read(&path).unwrap() == want, "written");
 
-    let o = cmd()
-        .arg("--config-hash")
-        .write_stdin(input)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
+    let o = expect_code(cmd().arg("--config-hash").write_stdin(input), 2);
     assert!(out_str(&o).1.contains("not valid UTF-8"));
 }
 
@@ -559,9 +505,8 @@ fn several_inputs_are_one_stream() {
 
 #[test]
 fn help_and_version() {
-    let o = cmd().arg("--help").output().unwrap();
+    let o = run_ok(cmd().arg("--help"));
     let out = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(o.status.code(), Some(0));
     for flag in [
         "--write",
         "--diff",
@@ -617,8 +562,7 @@ fn version_names_the_commit_and_the_target() {
 
 #[test]
 fn unknown_flag_is_a_usage_error() {
-    let o = cmd().arg("--frobnicate").output().unwrap();
-    assert_eq!(o.status.code(), Some(2));
+    let o = expect_code(cmd().arg("--frobnicate"), 2);
     assert!(o.stdout.is_empty());
 }
 
@@ -643,7 +587,7 @@ fn corpus_sample_passes_the_oracle() {
                 .write_stdin(input.clone())
                 .output()
                 .unwrap();
-            assert_eq!(o.status.code(), Some(0), "{}", f.path().display());
+            assert_code(&o, 0, &f.path().display().to_string());
             let out = String::from_utf8(o.stdout).unwrap();
             common::check_stamp(
                 &input,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use common::bin::cmd;
+use common::bin::{cmd, expect_code, run_ok};
 
 fn deployment(name: &str, ns: Option<&str>, pod_spec: &str) -> String {
     let ns = ns
@@ -30,13 +30,12 @@ fn hashes(files: &[(&str, String)]) -> (BTreeMap<String, String>, String) {
     for (name, text) in files {
         fs::write(d.path().join(name), text).unwrap();
     }
-    let o = cmd()
-        .args(["--config-hash", "--report", "json"])
-        .arg(d.path())
-        .output()
-        .unwrap();
+    let o = run_ok(
+        cmd()
+            .args(["--config-hash", "--report", "json"])
+            .arg(d.path()),
+    );
     let err = String::from_utf8_lossy(&o.stderr).to_string();
-    assert_eq!(o.status.code(), Some(0), "{err}");
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let map = v["stamped"]
         .as_array()
@@ -208,17 +207,11 @@ fn lists_stdin_and_files_are_one_run() {
             .replace('\n', "\n  ")
             .trim_end()
     );
-    let o = cmd()
-        .args(["--config-hash", "--list", "-"])
-        .arg(d.path().join("a.yaml"))
-        .write_stdin(list)
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
+    let o = run_ok(
+        cmd()
+            .args(["--config-hash", "--list", "-"])
+            .arg(d.path().join("a.yaml"))
+            .write_stdin(list),
     );
     assert_eq!(
         String::from_utf8_lossy(&o.stdout),
@@ -264,12 +257,11 @@ fn kustomize_style_hash_suffixed_names() {
     );
     let pod = "      containers:\n      - name: web\n        envFrom:\n        - configMapRef:\n            name: web-config-5g7h8k9m2t\n";
     let stream = format!("{cm}---\n{}", deployment("web", Some("prod"), pod));
-    let o = cmd()
-        .args(["--config-hash", "-q", "-n", "prod"])
-        .write_stdin(stream.clone())
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0));
+    let o = run_ok(
+        cmd()
+            .args(["--config-hash", "-q", "-n", "prod"])
+            .write_stdin(stream.clone()),
+    );
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
         out.contains("      annotations:\n        checksum/config: \""),
@@ -300,16 +292,10 @@ fn real_kustomize_build_when_kubectl_is_present() {
         eprintln!("kustomize build failed: skipped");
         return;
     }
-    let o = cmd()
-        .args(["--config-hash", "--report", "json"])
-        .write_stdin(built.stdout.clone())
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
+    let o = run_ok(
+        cmd()
+            .args(["--config-hash", "--report", "json"])
+            .write_stdin(built.stdout.clone()),
     );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(
@@ -323,12 +309,11 @@ fn real_kustomize_build_when_kubectl_is_present() {
         .output()
         .unwrap()
         .stdout;
-    let again = cmd()
-        .args(["--config-hash", "--check", "-q"])
-        .write_stdin(stamped)
-        .output()
-        .unwrap();
-    assert_eq!(again.status.code(), Some(0));
+    run_ok(
+        cmd()
+            .args(["--config-hash", "--check", "-q"])
+            .write_stdin(stamped),
+    );
 }
 
 /// The issue's tree: a base and an overlay that patches the base's
@@ -349,14 +334,14 @@ fn two_different_definitions_are_an_error_naming_both() {
         configmap("app", "", "  LOG: debug\n"),
     )
     .unwrap();
-    let o = cmd()
-        .args(["--config-hash", "--write"])
-        .arg(d.path())
-        .current_dir(d.path())
-        .output()
-        .unwrap();
+    let o = expect_code(
+        cmd()
+            .args(["--config-hash", "--write"])
+            .arg(d.path())
+            .current_dir(d.path()),
+        2,
+    );
     let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
     let base_deploy = base.join("deploy.yaml");
     assert_eq!(
         fs::read_to_string(&base_deploy).unwrap(),
@@ -383,16 +368,9 @@ fn two_different_definitions_are_an_error_naming_both() {
     .unwrap();
     // --check exits 1 (the stamp is missing) and names no error.
     let check = || {
-        let o = cmd()
-            .args(["--config-hash", "--check", "-q"])
-            .arg(d.path())
-            .output()
-            .unwrap();
-        assert_eq!(
-            o.status.code(),
-            Some(1),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
+        expect_code(
+            cmd().args(["--config-hash", "--check", "-q"]).arg(d.path()),
+            1,
         );
     };
     check();
@@ -550,17 +528,11 @@ fn a_keyed_digest_with_the_key_from_the_environment() {
     for (name, text) in base() {
         fs::write(d.path().join(name), text).unwrap();
     }
-    let o = cmd()
-        .args(["--config-hash", "--report", "json"])
-        .arg(d.path())
-        .env("RELOAD_STAMP_HMAC_KEY", "team-secret")
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
+    let o = run_ok(
+        cmd()
+            .args(["--config-hash", "--report", "json"])
+            .arg(d.path())
+            .env("RELOAD_STAMP_HMAC_KEY", "team-secret"),
     );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let uses_a = v["stamped"]

@@ -16,10 +16,10 @@
 mod common;
 
 use std::fs;
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
 
-use std::io::Write;
+use assert_cmd::Command;
+use common::bin::{self, Other};
 
 struct Case {
     name: String,
@@ -58,37 +58,29 @@ fn cases(dir: &Path) -> Vec<Case> {
         .collect()
 }
 
-/// The binary under test: this build's, or `RELOAD_STAMP_BIN` through
-/// `RELOAD_STAMP_RUNNER`.
+/// The binary under test: this build's, or the release artifact
+/// `RELOAD_STAMP_BIN` (through `RELOAD_STAMP_RUNNER` when that is set).
 fn command() -> Command {
     let set = |name| std::env::var_os(name).filter(|v| !v.is_empty());
-    let bin = set("RELOAD_STAMP_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_reload-stamp").into());
-    match set("RELOAD_STAMP_RUNNER") {
-        Some(runner) => {
-            let mut c = Command::new(runner);
-            c.arg(bin);
-            c
-        }
-        None => Command::new(bin),
+    let artifact = set("RELOAD_STAMP_BIN").map(PathBuf::from);
+    match (&artifact, set("RELOAD_STAMP_RUNNER")) {
+        (None, None) => bin::cmd(),
+        (Some(artifact), None) => bin::other(Other::Artifact(artifact)),
+        (_, Some(runner)) => bin::other(Other::Emulated {
+            runner: &runner,
+            artifact: &artifact.unwrap_or_else(bin::path),
+        }),
     }
 }
 
+/// The exit code (-1 for a signal), standard output and error of `case`.
 fn run(case: &Case) -> (i32, Vec<u8>, String) {
-    let mut child = command()
+    let out = command()
         .args(&case.args)
         .arg("--quiet")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let input = case.input.clone();
-    let feeder = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let out = child.wait_with_output().expect("wait");
-    feeder.join().expect("feeder");
+        .write_stdin(case.input.clone())
+        .output()
+        .expect("runs");
     (
         out.status.code().unwrap_or(-1),
         out.stdout,

@@ -22,7 +22,7 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::bin::cmd;
+use common::bin::{assert_code, assert_failed, cmd, expect_code, run_ok};
 use common::tools::{bin_dir, ci_tool, path_with};
 
 const CHART: &[(&str, &str)] = &[
@@ -323,23 +323,20 @@ impl Helm {
     }
 }
 
+/// The standard output of a run of Helm that must succeed.
 fn ok(o: Output) -> String {
-    assert!(
-        o.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_code(&o, 0, "helm");
     String::from_utf8(o.stdout).unwrap()
 }
 
 /// The CLI on a stream, as the plugin runs it.
 fn cli(stream: &str) -> String {
-    ok(cmd()
-        .args(["--config-hash", "--quiet"])
-        .write_stdin(stream.to_string())
-        .output()
-        .unwrap())
+    let o = run_ok(
+        cmd()
+            .args(["--config-hash", "--quiet"])
+            .write_stdin(stream.to_string()),
+    );
+    String::from_utf8(o.stdout).unwrap()
 }
 
 /// `Kind/name` of each object of a stream, with its pod template's
@@ -459,7 +456,7 @@ fn render_errors_and_refusals_fail_helm_with_the_reason() {
         let Some(helm) = Helm::new(major) else { return };
         // The chart fails to render: Helm stops before the post-renderer.
         let o = helm.template(&["fail=true"], true);
-        assert!(!o.status.success());
+        assert_failed(&o, &format!("Helm {major}, fail=true"));
         assert!(o.stdout.is_empty());
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains("values: fail is set"), "Helm {major}: {err}");
@@ -467,7 +464,7 @@ fn render_errors_and_refusals_fail_helm_with_the_reason() {
         // The render is something reload-stamp refuses: Helm fails, and
         // prints nothing.
         let o = helm.template(&["podAnnotations=oops"], true);
-        assert!(!o.status.success());
+        assert_failed(&o, &format!("Helm {major}, podAnnotations=oops"));
         assert!(o.stdout.is_empty(), "Helm {major}");
         let err = String::from_utf8_lossy(&o.stderr);
         let says = "the pod template's 'annotations' is not a mapping";
@@ -493,12 +490,10 @@ fn render_errors_and_refusals_fail_helm_with_the_reason() {
         // Without the post-renderer the same values render, and the CLI on
         // that stream gives the reason.
         let plain = ok(helm.template(&["podAnnotations=oops"], false));
-        let o = cmd()
-            .args(["--config-hash", "--quiet"])
-            .write_stdin(plain)
-            .output()
-            .unwrap();
-        assert_eq!(o.status.code(), Some(2));
+        let o = expect_code(
+            cmd().args(["--config-hash", "--quiet"]).write_stdin(plain),
+            2,
+        );
         assert!(String::from_utf8_lossy(&o.stderr).contains(says));
     }
 }

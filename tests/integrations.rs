@@ -9,7 +9,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use common::bin::cmd;
+use common::bin::{assert_code, assert_failed, cmd, expect_code, run_ok};
 
 const ITEMS: &str = "items:
 - apiVersion: apps/v1
@@ -40,15 +40,16 @@ fn resource_list(function_config: &str) -> String {
     format!("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n{ITEMS}{function_config}")
 }
 
-/// Runs the binary as a KRM function: no arguments, the list on stdin.
-fn function(input: &str, envs: &[(&str, &str)]) -> (Option<i32>, String, String) {
+/// Runs the binary as a KRM function: no arguments, the list on stdin; it
+/// must exit with `code`. Its standard output and error.
+#[track_caller]
+fn function(input: &str, envs: &[(&str, &str)], code: i32) -> (String, String) {
     let mut c = cmd();
     for (k, v) in envs {
         c.env(k, v);
     }
-    let o = c.write_stdin(input.to_string()).output().unwrap();
+    let o = expect_code(c.write_stdin(input.to_string()), code);
     (
-        o.status.code(),
         String::from_utf8_lossy(&o.stdout).into_owned(),
         String::from_utf8_lossy(&o.stderr).into_owned(),
     )
@@ -65,8 +66,7 @@ fn stamped_items(key: &str, value: &str) -> String {
 #[test]
 fn krm_function_takes_options_from_a_configmap() {
     let config = "functionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: stamp\n  data:\n    key: example.com/rev\n    value: \"abc123\"\n";
-    let (code, out, err) = function(&resource_list(config), &[]);
-    assert_eq!(code, Some(0), "{err}");
+    let (out, _) = function(&resource_list(config), &[], 0);
     // Only the stamp lines are new; the config.kubernetes.io annotations stay.
     assert_eq!(
         out,
@@ -80,8 +80,7 @@ fn krm_function_takes_options_from_a_configmap() {
 #[test]
 fn krm_function_takes_a_typed_config_and_hashes_config() {
     let config = "functionConfig:\n  apiVersion: reload-stamp/v1alpha1\n  kind: ReloadStamp\n  metadata:\n    name: stamp\n  configHash: true\n";
-    let (code, out, err) = function(&resource_list(config), &[]);
-    assert_eq!(code, Some(0), "{err}");
+    let (out, _) = function(&resource_list(config), &[], 0);
     // printf 'ConfigMap\0app\0data\0LOG\0info\0\0' | sha256sum
     let digest = "0739347a2951b575a7e16cad86d5701ae9368d4defe8f3de8f3ae5ce2f99eefe";
     assert_eq!(
@@ -98,8 +97,7 @@ fn krm_warnings_and_errors_are_results() {
     // A warning: the reference is not among the items. Exit 0.
     let config = "functionConfig:\n  apiVersion: reload-stamp/v1alpha1\n  kind: ReloadStamp\n  configHash: true\n";
     let input = resource_list(config).replace("{name: app}", "{name: gone}");
-    let (code, out, err) = function(&input, &[]);
-    assert_eq!(code, Some(0));
+    let (out, err) = function(&input, &[], 0);
     // Also on stderr, which kustomize and kpt show from a container.
     assert_eq!(err, "reload-stamp: warning: 17:34: Deployment web references ConfigMap 'gone', which is not among the inputs\n");
     assert!(
@@ -115,8 +113,9 @@ fn krm_warnings_and_errors_are_results() {
         ("functionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  data:\n    format: rfc3339\n", "must give the same output every time"),
     ] {
         let input = resource_list(config);
-        let (code, out, err) = function(&input, &[]);
-        assert_eq!(code, Some(1), "{config}: {err}");
+        // A failed test's output names the case.
+        println!("case: {config}");
+        let (out, err) = function(&input, &[], 1);
         assert!(out.starts_with(&input), "{out}");
         let results = &out[input.len()..];
         assert!(results.starts_with("results:\n- message: \""), "{results}");
@@ -132,21 +131,19 @@ fn krm_time_values_are_reproducible() {
     let config =
         "functionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  data:\n    format: rfc3339\n";
     let input = resource_list(config);
-    let (code, out, err) = function(&input, &[("SOURCE_DATE_EPOCH", "1764000000")]);
-    assert_eq!(code, Some(0), "{err}");
+    let (out, _) = function(&input, &[("SOURCE_DATE_EPOCH", "1764000000")], 0);
     assert!(
         out.contains("reloaded-at: \"2025-11-24T16:00:00Z\""),
         "{out}"
     );
     let at = resource_list("functionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  data:\n    at: \"2026-11-24T09:30:00Z\"\n");
-    let (_, out, _) = function(&at, &[]);
+    let (out, _) = function(&at, &[], 0);
     assert!(out.contains("reloaded-at: \"20261124093000\""), "{out}");
     // The clock, when the config asks for it.
     let now = resource_list(
         "functionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  data:\n    at: now\n",
     );
-    let (code, out, err) = function(&now, &[]);
-    assert_eq!(code, Some(0), "{err}");
+    let (out, _) = function(&now, &[], 0);
     assert!(out.contains("reloaded-at: \"20"), "{out}");
 }
 
@@ -154,8 +151,7 @@ fn krm_time_values_are_reproducible() {
 fn a_plain_stream_on_stdin_is_not_a_function_run() {
     // A ResourceList is recognised by its kind, not by the word.
     let stream = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ResourceList\n";
-    let (code, out, _) = function(stream, &[]);
-    assert_eq!(code, Some(0));
+    let (out, _) = function(stream, &[], 0);
     assert_eq!(out, stream);
 }
 
@@ -172,22 +168,8 @@ fn standard_input_is_read_as_a_file_is_when_only_a_later_document_is_a_list() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("stream.yaml");
     fs::write(&file, &stream).unwrap();
-    let piped = cmd()
-        .args(["--value", "7"])
-        .write_stdin(stream.clone())
-        .output()
-        .unwrap();
-    let named = cmd().args(["--value", "7"]).arg(&file).output().unwrap();
-    assert!(
-        piped.status.success(),
-        "{}",
-        String::from_utf8_lossy(&piped.stderr)
-    );
-    assert!(
-        named.status.success(),
-        "{}",
-        String::from_utf8_lossy(&named.stderr)
-    );
+    let piped = run_ok(cmd().args(["--value", "7"]).write_stdin(stream.clone()));
+    let named = run_ok(cmd().args(["--value", "7"]).arg(&file));
     assert_eq!(piped.stdout, named.stdout);
     assert!(String::from_utf8_lossy(&piped.stdout).contains("reloaded-at: \"7\""));
 }
@@ -198,11 +180,7 @@ fn plugin_home(dir: &Path) -> std::path::PathBuf {
     let home = dir.join("plugins");
     let at = home.join("reload-stamp/v1alpha1/reloadstamp");
     fs::create_dir_all(&at).unwrap();
-    std::os::unix::fs::symlink(
-        assert_cmd::cargo::cargo_bin("reload-stamp"),
-        at.join("ReloadStamp"),
-    )
-    .unwrap();
+    common::bin::link_as(&at.join("ReloadStamp"));
     home
 }
 
@@ -243,8 +221,8 @@ fn kustomize_exec_plugin_through_the_real_kubectl() {
     let Some(o) = kustomize_with_plugin(&home, &k) else {
         return;
     };
+    assert_code(&o, 0, "kubectl kustomize with the plugin");
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     // kustomize runs transformers before it adds a generated ConfigMap's
     // hash suffix: the plugin hashes the name as generated (`app`).
     assert!(out.contains("name: app-"), "{out}");
@@ -261,7 +239,7 @@ fn kustomize_exec_plugin_through_the_real_kubectl() {
     )
     .unwrap();
     let o = kustomize_with_plugin(&home, &k).unwrap();
-    assert!(!o.status.success());
+    assert_failed(&o, "the plugin without a value");
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("must give the same output every time"),
         "{}",
@@ -284,7 +262,7 @@ fn kustomize_skips_an_exec_function_under_kubectl_silently() {
         "resources:\n- deploy.yaml\ntransformers:\n- stamp.yaml\n",
     )
     .unwrap();
-    let bin = assert_cmd::cargo::cargo_bin("reload-stamp");
+    let bin = common::bin::path();
     fs::write(
         k.join("stamp.yaml"),
         format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stamp\n  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: {}\ndata:\n  value: \"42\"\n", bin.display()),
@@ -293,7 +271,7 @@ fn kustomize_skips_an_exec_function_under_kubectl_silently() {
     let Some(o) = kustomize_with_plugin(d.path(), &k) else {
         return;
     };
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_code(&o, 0, "kubectl kustomize with an exec function");
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("kind: Deployment"), "{out}");
     assert!(
@@ -342,12 +320,11 @@ spec:
 #[test]
 fn helm_post_renderer_contract() {
     // As the plugin runs it: config hashes, quiet.
-    let o = cmd()
-        .args(["--config-hash", "--quiet"])
-        .write_stdin(HELM_STREAM)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0));
+    let o = run_ok(
+        cmd()
+            .args(["--config-hash", "--quiet"])
+            .write_stdin(HELM_STREAM),
+    );
     assert!(o.stderr.is_empty());
     let out = String::from_utf8(o.stdout).unwrap();
     let got_digest = out
@@ -370,21 +347,16 @@ fn helm_post_renderer_contract() {
     assert_eq!(out, want);
 
     // An error: non-zero, nothing on stdout (Helm must not apply half).
-    let o = cmd()
-        .args(["--config-hash", "--quiet"])
-        .write_stdin(format!("{HELM_STREAM}---\nkind: [\n"))
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
+    let o = expect_code(
+        cmd()
+            .args(["--config-hash", "--quiet"])
+            .write_stdin(format!("{HELM_STREAM}---\nkind: [\n")),
+        2,
+    );
     assert!(o.stdout.is_empty());
 
     // An empty render passes through, not stamped.
-    let o = cmd()
-        .args(["--config-hash", "--quiet"])
-        .write_stdin("")
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0));
+    let o = run_ok(cmd().args(["--config-hash", "--quiet"]).write_stdin(""));
     assert!(o.stdout.is_empty());
 }
 
@@ -409,8 +381,7 @@ fn the_helm_4_plugin_manifest_runs_this_post_renderer() {
         .collect();
     // The arguments are ones the binary takes, and they make it a quiet
     // filter of standard input.
-    let o = cmd().args(&args).write_stdin(HELM_STREAM).output().unwrap();
-    assert_eq!(o.status.code(), Some(0));
+    let o = run_ok(cmd().args(&args).write_stdin(HELM_STREAM));
     assert!(o.stderr.is_empty());
     assert!(String::from_utf8_lossy(&o.stdout).contains("checksum/config: \""));
 }

@@ -11,28 +11,22 @@
 
 mod common;
 
+use common::bin::{assert_code, assert_failed, run_ok};
+
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-use common::tools::{ci_tool, path_with, readme_block};
+use common::tools::{kubectls, path_with, readme_block};
 
-const DEPLOY: &str = "apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  annotations:
-    config.kubernetes.io/owner: team-web
-spec:
-  template:
-    spec:
-      containers:
-      - name: web
-        image: nginx
-        envFrom:
-        - configMapRef:
-            name: app
-";
+/// The shared Deployment with an annotation of kustomize's own prefix,
+/// which must come back from the container as it went in.
+fn deploy() -> String {
+    common::DEPLOY_ENV_FROM.replace(
+        "  name: web\nspec:",
+        "  name: web\n  annotations:\n    config.kubernetes.io/owner: team-web\nspec:",
+    )
+}
 
 /// The image, and a directory whose `docker` is podman-docker's.
 struct Engine {
@@ -60,13 +54,6 @@ fn engine() -> Option<Engine> {
     assert!(std::env::var_os("CI").is_none(), "{why}");
     eprintln!("{why}: skipped");
     None
-}
-
-/// The kubectls: the machine's, and 1.35 where installed.
-fn kubectls() -> Vec<PathBuf> {
-    let mut all = vec![PathBuf::from("kubectl")];
-    all.extend(ci_tool("KUBECTL_NEW", "kubectl-1.35.2/kubectl"));
-    all
 }
 
 fn build(kubectl: &Path, engine: &Engine, dir: &Path) -> Output {
@@ -99,12 +86,12 @@ fn function(engine: &Engine, configmap: bool, body: &str) -> String {
     format!("{}{body}", &t[..t.len() - last.len()])
 }
 
-/// The README's kustomization, with DEPLOY, and the transformer config (or
+/// The README's kustomization, with deploy(), and the transformer config (or
 /// none). It asks kustomize to record each object's origin in
 /// `config.kubernetes.io/origin`, which must come back from the container.
 fn app(transformer: Option<&str>) -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
-    fs::write(d.path().join("deploy.yaml"), DEPLOY).unwrap();
+    fs::write(d.path().join("deploy.yaml"), deploy()).unwrap();
     let mut k = readme_block("# kustomization.yaml");
     let listed = "transformers:\n- reload-stamp.yaml\n";
     assert!(k.ends_with(listed), "{k}");
@@ -121,69 +108,53 @@ fn app(transformer: Option<&str>) -> tempfile::TempDir {
 /// Deployment's pod template: the only lines a stamping function adds.
 fn expected(kubectl: &Path, engine: &Engine, stamp: &str) -> String {
     let plain = build(kubectl, engine, app(None).path());
-    assert!(plain.status.success(), "{}", text(&plain.stderr));
+    assert_code(&plain, 0, "the build without the transformer");
     text(&plain.stdout).replace(
         "  template:\n    spec:\n",
         &format!("  template:\n    metadata:\n      annotations:\n        {stamp}\n    spec:\n"),
     )
 }
 
+/// A value from the README's ConfigMap form of the function config, and a
+/// config hash from its typed form: each build is the plain build plus the
+/// stamp, so every config.kubernetes.io annotation (the user's, and the
+/// origins kustomize keeps on the items) came back from the container.
 #[test]
 #[ignore = "needs the image and podman: CI builds it (.ci/gitops.sh)"]
-fn a_value_from_a_configmap_function_config() {
+fn a_function_config_stamps_the_build_and_nothing_else() {
     let Some(engine) = engine() else { return };
+    // Transformers run before kustomize appends the generated ConfigMap's
+    // hash suffix: the digest names it `app`.
+    let digest = common::digest_outside(b"ConfigMap\0app\0data\0LOG\0info\0\0", None);
+    let cases = [
+        (
+            true,
+            "data:\n  value: \"42\"\n",
+            "reloaded-at: \"42\"".to_string(),
+        ),
+        (
+            false,
+            "configHash: true\n",
+            format!("checksum/config: {digest}"),
+        ),
+    ];
     for kubectl in kubectls() {
-        let t = function(&engine, true, "data:\n  value: \"42\"\n");
-        let o = build(&kubectl, &engine, app(Some(&t)).path());
-        assert!(
-            o.status.success(),
-            "{}: {}",
-            kubectl.display(),
-            text(&o.stderr)
-        );
-        // Only the stamp and kustomize's own record are new: every
-        // config.kubernetes.io annotation (the user's, and the origins
-        // kustomize keeps on the items) came back from the container.
-        assert_eq!(
-            text(&o.stdout),
-            expected(&kubectl, &engine, "reloaded-at: \"42\""),
-            "{}",
-            kubectl.display()
-        );
-    }
-}
-
-#[test]
-#[ignore = "needs the image and podman: CI builds it (.ci/gitops.sh)"]
-fn a_config_hash_from_a_typed_function_config() {
-    let Some(engine) = engine() else { return };
-    for kubectl in kubectls() {
-        let t = function(&engine, false, "configHash: true\n");
-        let o = build(&kubectl, &engine, app(Some(&t)).path());
-        assert!(
-            o.status.success(),
-            "{}: {}",
-            kubectl.display(),
-            text(&o.stderr)
-        );
-        // Transformers run before kustomize appends the generated
-        // ConfigMap's hash suffix: the digest names it `app`.
-        let digest = common::digest_outside(b"ConfigMap\0app\0data\0LOG\0info\0\0", None);
-        let out = text(&o.stdout);
-        assert_eq!(
-            out,
-            expected(&kubectl, &engine, &format!("checksum/config: {digest}")),
-            "{}",
-            kubectl.display()
-        );
-        assert!(
-            out.contains("config.kubernetes.io/owner: team-web"),
-            "{out}"
-        );
-        assert!(
-            out.contains("config.kubernetes.io/origin: |\n      path: deploy.yaml"),
-            "{out}"
-        );
+        for (configmap, body, stamp) in &cases {
+            let what = format!("{}, {stamp}", kubectl.display());
+            let t = function(&engine, *configmap, body);
+            let o = build(&kubectl, &engine, app(Some(&t)).path());
+            assert_code(&o, 0, &what);
+            let out = text(&o.stdout);
+            assert_eq!(out, expected(&kubectl, &engine, stamp), "{what}");
+            assert!(
+                out.contains("config.kubernetes.io/owner: team-web"),
+                "{what}: {out}"
+            );
+            assert!(
+                out.contains("config.kubernetes.io/origin: |\n      path: deploy.yaml"),
+                "{what}: {out}"
+            );
+        }
     }
 }
 
@@ -199,7 +170,7 @@ fn an_error_fails_kustomize_with_our_message() {
         ] {
             let t = function(&engine, false, body);
             let o = build(&kubectl, &engine, app(Some(&t)).path());
-            assert!(!o.status.success(), "{}: {body}", kubectl.display());
+            assert_failed(&o, &format!("{}: {body}", kubectl.display()));
             assert!(o.stdout.is_empty());
             let err = text(&o.stderr);
             assert!(err.contains(says), "{}: {says}: {err}", kubectl.display());
@@ -242,14 +213,13 @@ fn the_argocd_sidecar_path_holds_the_binary_of_the_image() {
     let inside = first
         .strip_prefix(mount.as_str())
         .expect("PATH starts in the mount");
-    let o = Command::new("podman")
-        .args(["run", "--rm", "--network", "none", "--entrypoint"])
-        .arg(format!("{inside}/reload-stamp"))
-        .arg(&engine.image)
-        .arg("--version")
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", text_of(&o.stderr));
+    let o = run_ok(
+        Command::new("podman")
+            .args(["run", "--rm", "--network", "none", "--entrypoint"])
+            .arg(format!("{inside}/reload-stamp"))
+            .arg(&engine.image)
+            .arg("--version"),
+    );
     assert!(
         text_of(&o.stdout).starts_with("reload-stamp "),
         "{}",

@@ -43,7 +43,7 @@ fn generated_manifests_read_by_kubectl() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/kubectl_corpus.py");
     let status = Command::new("python3")
         .arg(script)
-        .arg(env!("CARGO_BIN_EXE_reload-stamp"))
+        .arg(common::bin::path())
         .arg("--corpus")
         .arg(&root)
         .status()

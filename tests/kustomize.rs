@@ -4,41 +4,11 @@
 mod common;
 
 use std::fs;
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::{Path, PathBuf};
 
-use common::bin::cmd;
-
-/// Whether `kubectl` can build kustomizations here. CI must have it.
-fn have_kubectl() -> bool {
-    let ok = Command::new("kubectl")
-        .args(["version", "--client"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "kubectl is needed for these tests in CI"
-        );
-        eprintln!("kubectl not found: skipped");
-    }
-    ok
-}
-
-const DEPLOY: &str = "apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  template:
-    spec:
-      containers:
-      - name: web
-        image: nginx
-        envFrom:
-        - configMapRef:
-            name: app
-";
+use common::bin::{cmd, expect_code};
+use common::tools::{have_kubectl, kustomize_build};
+use common::DEPLOY_ENV_FROM as DEPLOY;
 
 fn configmap(log: &str) -> String {
     format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  LOG: {log}\n")
@@ -75,6 +45,12 @@ impl Tree {
         t
     }
 
+    /// The tree, where kubectl can build it (else the test skips saying why,
+    /// and fails in CI).
+    fn for_kubectl() -> Option<Tree> {
+        have_kubectl().then(Tree::new)
+    }
+
     fn write(&self, rel: &str, text: &str) {
         let p = self.root.join(rel);
         fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -85,16 +61,19 @@ impl Tree {
         fs::read_to_string(self.root.join(rel)).unwrap_or_default()
     }
 
-    fn run(&self, args: &[&str]) -> (Option<i32>, String, String) {
-        let o = cmd()
-            .args(["--config-hash", "--kustomize"])
-            .args(args)
-            .current_dir(&self.root)
-            .env_remove("RELOAD_STAMP_KUSTOMIZE")
-            .output()
-            .unwrap();
+    /// `--config-hash --kustomize ARGS` in the tree, which must exit with
+    /// `code`: its standard output and error.
+    #[track_caller]
+    fn run(&self, args: &[&str], code: i32) -> (String, String) {
+        let o = expect_code(
+            cmd()
+                .args(["--config-hash", "--kustomize"])
+                .args(args)
+                .current_dir(&self.root)
+                .env_remove("RELOAD_STAMP_KUSTOMIZE"),
+            code,
+        );
         (
-            o.status.code(),
             String::from_utf8_lossy(&o.stdout).into_owned(),
             String::from_utf8_lossy(&o.stderr).into_owned(),
         )
@@ -102,13 +81,7 @@ impl Tree {
 
     /// `kubectl kustomize DIR`: what Argo CD or Flux would apply.
     fn built(&self, dir: &str) -> String {
-        let o = Command::new("kubectl")
-            .arg("kustomize")
-            .arg(self.root.join(dir))
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        String::from_utf8(o.stdout).unwrap()
+        kustomize_build(Path::new("kubectl"), &self.root.join(dir))
     }
 }
 
@@ -128,12 +101,10 @@ fn patch(hash: &str, namespace: &str) -> String {
 
 #[test]
 fn each_overlay_gets_the_hash_of_its_own_build() {
-    if !have_kubectl() {
+    let Some(t) = Tree::for_kubectl() else {
         return;
-    }
-    let t = Tree::new();
-    let (code, out, err) = t.run(&["--write", "overlays/prod", "overlays/dev"]);
-    assert_eq!(code, Some(0), "{err}");
+    };
+    let (out, err) = t.run(&["--write", "overlays/prod", "overlays/dev"], 0);
     assert_eq!(out, "");
     assert!(
         err.contains("stamped 2 workloads in 2 of 2 kustomizations (checksum/config: config hash)"),
@@ -172,10 +143,8 @@ fn each_overlay_gets_the_hash_of_its_own_build() {
         t.read("overlays/prod/reload-stamp-patch.yaml"),
         t.read("overlays/prod/kustomization.yaml"),
     );
-    let (code, _, err) = t.run(&["--check", "overlays/prod", "overlays/dev"]);
-    assert_eq!(code, Some(0), "{err}");
-    let (code, _, err) = t.run(&["--write", "overlays/prod", "overlays/dev"]);
-    assert_eq!(code, Some(0), "{err}");
+    t.run(&["--check", "overlays/prod", "overlays/dev"], 0);
+    let (_, err) = t.run(&["--write", "overlays/prod", "overlays/dev"], 0);
     assert!(
         err.contains("nothing to stamp in 2 kustomizations"),
         "{err}"
@@ -190,15 +159,13 @@ fn each_overlay_gets_the_hash_of_its_own_build() {
 
     // A change in one overlay moves that overlay's hash only.
     t.write("overlays/prod/cm-patch.yaml", &configmap("warn"));
-    let (code, _, err) = t.run(&["--check", "overlays/prod", "overlays/dev"]);
-    assert_eq!(code, Some(1), "{err}");
+    let (_, err) = t.run(&["--check", "overlays/prod", "overlays/dev"], 1);
     assert!(
         err.contains("overlays/prod/reload-stamp-patch.yaml: 1 workload would be stamped"),
         "{err}"
     );
     assert!(!err.contains("overlays/dev/"), "{err}");
-    let (code, _, err) = t.run(&["--write", "overlays/prod", "overlays/dev"]);
-    assert_eq!(code, Some(0), "{err}");
+    t.run(&["--write", "overlays/prod", "overlays/dev"], 0);
     let warn = common::digest_outside(b"ConfigMap\0prod-app\0data\0LOG\0warn\0\0", None);
     assert_eq!(
         t.read("overlays/prod/reload-stamp-patch.yaml"),
@@ -212,18 +179,16 @@ fn each_overlay_gets_the_hash_of_its_own_build() {
 
 #[test]
 fn a_base_namespace_is_named_in_the_patch_and_diff_shows_both_files() {
-    if !have_kubectl() {
+    let Some(t) = Tree::for_kubectl() else {
         return;
-    }
-    let t = Tree::new();
+    };
     // The base puts everything in `shop`; prod moves it to `prod` after
     // its patches, so its patch must name `shop`.
     t.write(
         "base/kustomization.yaml",
         "namespace: shop\nresources:\n- deploy.yaml\n- cm.yaml\n",
     );
-    let (code, out, err) = t.run(&["--diff", "overlays/prod"]);
-    assert_eq!(code, Some(0), "{err}");
+    let (out, _) = t.run(&["--diff", "overlays/prod"], 0);
     let prod = common::digest_outside(b"ConfigMap\0prod-app\0data\0LOG\0debug\0\0", None);
     assert!(out.starts_with("--- a/overlays/prod/reload-stamp-patch.yaml\n+++ b/overlays/prod/reload-stamp-patch.yaml\n"), "{out}");
     assert!(out.contains("+  namespace: \"shop\"\n"), "{out}");
@@ -242,19 +207,16 @@ fn a_base_namespace_is_named_in_the_patch_and_diff_shows_both_files() {
             .exists(),
         "--diff writes nothing"
     );
-    let (code, _, err) = t.run(&["--write", "overlays/prod"]);
-    assert_eq!(code, Some(0), "{err}");
+    t.run(&["--write", "overlays/prod"], 0);
     assert_eq!(checksum(&t.built("overlays/prod")), Some(prod));
 }
 
 #[test]
 fn without_a_mode_the_stamped_build_is_printed() {
-    if !have_kubectl() {
+    let Some(t) = Tree::for_kubectl() else {
         return;
-    }
-    let t = Tree::new();
-    let (code, out, err) = t.run(&["overlays/prod"]);
-    assert_eq!(code, Some(0), "{err}");
+    };
+    let (out, _) = t.run(&["overlays/prod"], 0);
     let prod = common::digest_outside(b"ConfigMap\0prod-app\0data\0LOG\0debug\0\0", None);
     assert_eq!(checksum(&out), Some(prod));
     assert!(out.contains("name: prod-web\n  namespace: prod\n"), "{out}");
@@ -266,13 +228,11 @@ fn without_a_mode_the_stamped_build_is_printed() {
 
 #[test]
 fn build_errors_and_a_missing_command_are_clear() {
-    if !have_kubectl() {
+    let Some(t) = Tree::for_kubectl() else {
         return;
-    }
-    let t = Tree::new();
+    };
     t.write("broken/kustomization.yaml", "resources:\n- missing.yaml\n");
-    let (code, _, err) = t.run(&["--write", "broken", "overlays/dev"]);
-    assert_eq!(code, Some(2), "{err}");
+    let (_, err) = t.run(&["--write", "broken", "overlays/dev"], 2);
     assert!(
         err.contains("reload-stamp: broken: `kubectl kustomize broken` failed: "),
         "{err}"
@@ -284,31 +244,30 @@ fn build_errors_and_a_missing_command_are_clear() {
     // The other directory is still done.
     assert!(t.root.join("overlays/dev/reload-stamp-patch.yaml").exists());
 
-    let (code, _, err) = t.run(&["--check", "base/deploy.yaml"]);
-    assert_eq!(code, Some(2), "{err}");
+    let (_, err) = t.run(&["--check", "base/deploy.yaml"], 2);
     assert!(err.contains("not a kustomization directory"), "{err}");
 
-    let o = cmd()
-        .args(["--config-hash", "--kustomize", "overlays/dev"])
-        .current_dir(&t.root)
-        .env("RELOAD_STAMP_KUSTOMIZE", "/no/such/kustomize build")
-        .output()
-        .unwrap();
+    let o = expect_code(
+        cmd()
+            .args(["--config-hash", "--kustomize", "overlays/dev"])
+            .current_dir(&t.root)
+            .env("RELOAD_STAMP_KUSTOMIZE", "/no/such/kustomize build"),
+        2,
+    );
     let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(
         err.contains("cannot run `/no/such/kustomize build overlays/dev`"),
         "{err}"
     );
-    let o = cmd()
-        .args(["--config-hash", "--kustomize", "overlays/dev"])
-        .current_dir(&t.root)
-        .env("PATH", "/nonexistent")
-        .env_remove("RELOAD_STAMP_KUSTOMIZE")
-        .output()
-        .unwrap();
+    let o = expect_code(
+        cmd()
+            .args(["--config-hash", "--kustomize", "overlays/dev"])
+            .current_dir(&t.root)
+            .env("PATH", "/nonexistent")
+            .env_remove("RELOAD_STAMP_KUSTOMIZE"),
+        2,
+    );
     let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(
         err.contains("--kustomize needs kustomize or kubectl on PATH"),
         "{err}"
@@ -318,19 +277,13 @@ fn build_errors_and_a_missing_command_are_clear() {
 #[test]
 fn the_walk_without_kustomize_stops_at_the_two_definitions() {
     let t = Tree::new();
-    let (code, _, err) = {
-        let o = cmd()
+    let o = expect_code(
+        cmd()
             .args(["--config-hash", "--write", "."])
-            .current_dir(&t.root)
-            .output()
-            .unwrap();
-        (
-            o.status.code(),
-            (),
-            String::from_utf8_lossy(&o.stderr).into_owned(),
-        )
-    };
-    assert_eq!(code, Some(2), "{err}");
+            .current_dir(&t.root),
+        2,
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("ConfigMap 'app' has 2 different definitions in this run (base/cm.yaml:1:1, overlays/prod/cm-patch.yaml:1:1)"), "{err}");
     assert!(
         err.contains("reload-stamp --config-hash --kustomize DIR..."),
@@ -344,10 +297,9 @@ fn the_walk_without_kustomize_stops_at_the_two_definitions() {
 /// an ignored ConfigMap; only what the workload uses moves its hash.
 #[test]
 fn gitops_secrets_keys_and_annotations_through_a_build() {
-    if !have_kubectl() {
+    let Some(t) = Tree::for_kubectl() else {
         return;
-    }
-    let t = Tree::new();
+    };
     t.write(
         "base/deploy.yaml",
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  annotations:\n    configmap.reloader.stakater.com/reload: extra,skip\n    wave.pusher.com/extra-secrets: shared/token\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: nginx\n        env:\n        - name: LOG\n          valueFrom:\n            configMapKeyRef: {name: app, key: LOG}\n        envFrom:\n        - secretRef: {name: sealed}\n        - secretRef: {name: fetched}\n",
@@ -359,8 +311,7 @@ fn gitops_secrets_keys_and_annotations_through_a_build() {
         "base/kustomization.yaml",
         "resources:\n- deploy.yaml\n- cm.yaml\n- secrets.yaml\n- shared.yaml\n",
     );
-    let (code, _, err) = t.run(&["--write", "overlays/dev"]);
-    assert_eq!(code, Some(0), "{err}");
+    let (_, err) = t.run(&["--write", "overlays/dev"], 0);
     assert!(!err.contains("warning"), "{err}");
     let want = common::digest_outside(
         b"ConfigMap\0app\0data\0LOG\0info\0\0ConfigMap\0extra\0data\0k\0v\0\0Secret\0fetched\0spec\0data[0].remoteRef.key\0api\0data[0].secretKey\0token\0\0Secret\0sealed\0encryptedData\0pw\0AgAAA\0\0Secret\0token\0stringData\0t\0x\0\0",
@@ -375,13 +326,11 @@ fn gitops_secrets_keys_and_annotations_through_a_build() {
             .replace("  k: v\n", "  k: w\n")
             .replacen("  k: w\n", "  k: v\n", 1),
     );
-    let (code, _, err) = t.run(&["--check", "overlays/dev"]);
-    assert_eq!(code, Some(0), "{err}");
+    t.run(&["--check", "overlays/dev"], 0);
     // A new sealed value: the hash moves.
     let s = t.read("base/secrets.yaml");
     t.write("base/secrets.yaml", &s.replace("AgAAA", "AgBBB"));
-    let (code, _, err) = t.run(&["--check", "overlays/dev"]);
-    assert_eq!(code, Some(1), "{err}");
+    t.run(&["--check", "overlays/dev"], 1);
 }
 
 /// Every workload's `checksum/config` in a build, by name.
@@ -443,14 +392,13 @@ fn a_stamped_tree_edited_recovers_on_the_next_run() {
     ];
     for (what, edit, want) in cases {
         let t = Tree::new();
-        let (code, _, err) = t.run(&["--write", "overlays/prod"]);
-        assert_eq!(code, Some(0), "{what}: {err}");
+        // A failed test's output names the case.
+        println!("case: {what}");
+        t.run(&["--write", "overlays/prod"], 0);
         edit(&t);
-        let (code, _, err) = t.run(&["--write", "overlays/prod"]);
-        assert_eq!(code, Some(0), "{what}: {err}");
+        t.run(&["--write", "overlays/prod"], 0);
         let built = t.built("overlays/prod");
-        let (code, _, err) = t.run(&["--check", "overlays/prod"]);
-        assert_eq!(code, Some(0), "{what}: {err}");
+        let (_, err) = t.run(&["--check", "overlays/prod"], 0);
         if want.is_empty() {
             // Nothing left to stamp: the file and exactly its listing go.
             assert!(
@@ -495,20 +443,19 @@ fn empty_flow_and_json_kustomizations_take_the_listing() {
     for (k, want) in cases {
         let t = Tree::new();
         t.write("overlays/dev/kustomization.yaml", k);
-        let (code, _, err) = t.run(&["--write", "overlays/dev"]);
-        assert_eq!(code, Some(0), "{k}: {err}");
+        // A failed test's output names the case.
+        println!("case: {k}");
+        t.run(&["--write", "overlays/dev"], 0);
         let written = t.read("overlays/dev/kustomization.yaml");
         assert!(written.ends_with(want), "{k}: {written}");
         assert_eq!(checksum(&t.built("overlays/dev")), Some(dev.clone()), "{k}");
-        let (code, _, err) = t.run(&["--check", "overlays/dev"]);
-        assert_eq!(code, Some(0), "{k}: {err}");
+        t.run(&["--check", "overlays/dev"], 0);
         // With nothing left to stamp, the text is as it was.
         t.write(
             "base/deploy.yaml",
             DEPLOY.split("        envFrom:").next().unwrap(),
         );
-        let (code, _, err) = t.run(&["--write", "overlays/dev"]);
-        assert_eq!(code, Some(0), "{k}: {err}");
+        t.run(&["--write", "overlays/dev"], 0);
         let back = t.read("overlays/dev/kustomization.yaml");
         let expected = if k.ends_with("patches:\n") {
             "resources:\n- ../../base\n"
@@ -522,8 +469,7 @@ fn empty_flow_and_json_kustomizations_take_the_listing() {
         "overlays/dev/kustomization.yaml",
         "resources:\n- ../../base\npatches: ~\n",
     );
-    let (code, _, err) = t.run(&["--write", "overlays/dev"]);
-    assert_eq!(code, Some(2), "{err}");
+    let (_, err) = t.run(&["--write", "overlays/dev"], 2);
     assert!(
         err.contains(
             "its patches is `~`, not a list: add `- path: reload-stamp-patch.yaml` to its patches"
@@ -534,10 +480,9 @@ fn empty_flow_and_json_kustomizations_take_the_listing() {
 
 #[test]
 fn files_put_back_are_not_counted_as_stamped() {
-    if !have_kubectl() {
+    let Some(t) = Tree::for_kubectl() else {
         return;
-    }
-    let t = Tree::new();
+    };
     // Builds the temporary copies as kubectl does, but the real directory
     // without the stamp: the check after writing fails.
     t.write(
@@ -551,8 +496,10 @@ fn files_put_back_are_not_counted_as_stamped() {
     )
     .unwrap();
     let cmdline = format!("{}", t.root.join("lying-build").display());
-    let (code, _, err) = t.run(&["--kustomize-command", &cmdline, "--write", "overlays/dev"]);
-    assert_eq!(code, Some(2), "{err}");
+    let (_, err) = t.run(
+        &["--kustomize-command", &cmdline, "--write", "overlays/dev"],
+        2,
+    );
     assert!(
         err.contains("the files were put back as they were"),
         "{err}"
@@ -574,10 +521,9 @@ fn files_put_back_are_not_counted_as_stamped() {
 /// names each workload as kustomize sees it at the end of `patches`.
 #[test]
 fn components_and_patch_chains_are_named_as_kustomize_sees_them() {
-    if !have_kubectl() {
+    let Some(t) = Tree::for_kubectl() else {
         return;
-    }
-    let t = Tree::new();
+    };
     t.write(
         "base/kustomization.yaml",
         "namespace: shop\nresources:\n- deploy.yaml\n- cm.yaml\n",
@@ -594,8 +540,7 @@ fn components_and_patch_chains_are_named_as_kustomize_sees_them() {
         "overlays/chain/kustomization.yaml",
         "namespace: prod\nnamePrefix: p-\nresources:\n- ../../base\ncomponents:\n- ../../components/collector\npatches:\n- target: {kind: Deployment, name: web}\n  patch: |-\n    - {op: remove, path: /metadata/namespace}\n- target: {kind: Deployment, name: web}\n  patch: |-\n    - {op: replace, path: /metadata/name, value: shop-web}\n",
     );
-    let (code, _, err) = t.run(&["--write", "overlays/chain"]);
-    assert_eq!(code, Some(0), "{err}");
+    t.run(&["--write", "overlays/chain"], 0);
     let p = t.read("overlays/chain/reload-stamp-patch.yaml");
     assert!(
         p.contains("  name: \"shop-web\"\nspec:"),
@@ -616,8 +561,7 @@ fn components_and_patch_chains_are_named_as_kustomize_sees_them() {
             ("p-shop-web".to_string(), want)
         ]
     );
-    let (code, _, err) = t.run(&["--check", "overlays/chain"]);
-    assert_eq!(code, Some(0), "{err}");
+    t.run(&["--check", "overlays/chain"], 0);
 }
 
 /// `overlays/outer` includes `overlays/prod` and changes its ConfigMap:
@@ -641,8 +585,7 @@ fn an_overlay_that_includes_an_overlay_ends_with_its_own_digest() {
             "overlays/outer/cm.yaml",
             &configmap("trace").replace("name: app", "name: prod-app\n  namespace: prod"),
         );
-        let (code, _, err) = t.run(&["--write", order[0], order[1]]);
-        assert_eq!(code, Some(0), "{order:?}: {err}");
+        t.run(&["--write", order[0], order[1]], 0);
         let prod = common::digest_outside(b"ConfigMap\0prod-app\0data\0LOG\0debug\0\0", None);
         let outer = common::digest_outside(b"ConfigMap\0prod-app\0data\0LOG\0trace\0\0", None);
         assert_eq!(checksum(&t.built("overlays/prod")), Some(prod), "{order:?}");
@@ -651,26 +594,22 @@ fn an_overlay_that_includes_an_overlay_ends_with_its_own_digest() {
             Some(outer),
             "{order:?}"
         );
-        let (code, _, err) = t.run(&["--check", order[1], order[0]]);
-        assert_eq!(code, Some(0), "{order:?}: {err}");
+        t.run(&["--check", order[1], order[0]], 0);
         // The inner stamp went stale and broke: the set still recovers.
         t.write(
             "base/deploy.yaml",
             &DEPLOY.replace("name: web\n", "name: web2\n"),
         );
-        let (code, _, err) = t.run(&["--write", order[1], order[0]]);
-        assert_eq!(code, Some(0), "{order:?}: {err}");
-        let (code, _, err) = t.run(&["--check", order[0], order[1]]);
-        assert_eq!(code, Some(0), "{order:?}: {err}");
+        t.run(&["--write", order[1], order[0]], 0);
+        t.run(&["--check", order[0], order[1]], 0);
     }
 }
 
 #[test]
 fn a_directory_without_a_kustomization_takes_the_entry_points_below_it() {
-    if !have_kubectl() {
+    let Some(t) = Tree::for_kubectl() else {
         return;
-    }
-    let t = Tree::new();
+    };
     t.write(
         "overlays/comp/kustomization.yaml",
         "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n",
@@ -688,8 +627,7 @@ fn a_directory_without_a_kustomization_takes_the_entry_points_below_it() {
         "overlays/broken/kustomization.yaml",
         "resources:\n- missing.yaml\n",
     );
-    let (code, _, err) = t.run(&["--write", "overlays"]);
-    assert_eq!(code, Some(0), "{err}");
+    let (_, err) = t.run(&["--write", "overlays"], 0);
     assert!(
         err.contains(
             "overlays: 3 entry points found: overlays/broken, overlays/dev, overlays/prod"
@@ -712,18 +650,16 @@ fn a_directory_without_a_kustomization_takes_the_entry_points_below_it() {
             "{d}"
         );
     }
-    let (code, _, err) = t.run(&["--check", "overlays/"]);
-    assert_eq!(code, Some(0), "{err}");
+    t.run(&["--check", "overlays/"], 0);
 }
 
 /// A `transformers` entry removes a workload after `patches`: which one a
 /// patch sees is unknown, and the message names the entry's line.
 #[test]
 fn a_workload_that_cannot_be_targeted_is_an_error_naming_the_line() {
-    if !have_kubectl() {
+    let Some(t) = Tree::for_kubectl() else {
         return;
-    }
-    let t = Tree::new();
+    };
     t.write(
         "base/other.yaml",
         &DEPLOY.replace("name: web\n", "name: other\n"),
@@ -741,8 +677,7 @@ fn a_workload_that_cannot_be_targeted_is_an_error_naming_the_line() {
         "apiVersion: builtin\nkind: PatchTransformer\nmetadata:\n  name: drop\npatch: |-\n  $patch: delete\n  apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    name: other\n",
     );
     assert!(!t.built("overlays/drop").contains("name: other"));
-    let (code, _, err) = t.run(&["--write", "overlays/drop"]);
-    assert_eq!(code, Some(2), "{err}");
+    let (_, err) = t.run(&["--write", "overlays/drop"], 2);
     assert!(
         err.contains("overlays/drop/kustomization.yaml: cannot name Deployment web in a patch: `transformers` (line 3) of the kustomization run after its patches and add, remove or reorder workloads"),
         "{err}"
@@ -764,8 +699,9 @@ fn a_null_value_hashes_the_same_through_a_build_and_as_files() {
     for null in ["", "~", "null", "\"\""] {
         let t = Tree::new();
         t.write("base/cm.yaml", &configmap(null));
-        let (code, _, err) = t.run(&["--write", "overlays/dev"]);
-        assert_eq!(code, Some(0), "{null}: {err}");
+        // A failed test's output names the case.
+        println!("case: {null}");
+        t.run(&["--write", "overlays/dev"], 0);
         assert_eq!(
             checksum(&t.built("overlays/dev")),
             Some(want.clone()),

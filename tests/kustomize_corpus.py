@@ -203,9 +203,26 @@ def text_files(root):
                 continue
 
 
+def write(path, text):
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+
+
 def change_source(root, key, value):
     """Changes `key: value` (or `key=value`, or a file `key` holding
-    `value`) at its source; returns the file changed and its old text."""
+    `value`) at its source and writes it; returns the file changed and its
+    old text, or None where no source was found."""
+    found = find_source(root, key, value)
+    if found:
+        path, old, new = found
+        write(path, new)
+        return path, old
+    return None
+
+
+def find_source(root, key, value):
+    """The file holding `key: value` (or `key=value`, or a file `key`
+    holding `value`), its text, and its text with the value changed."""
     v = value
     one_line = "\n" not in v.strip("\n")
     pats = []
@@ -321,17 +338,14 @@ def check_entry(binary, corpus, project, rel):
             c = change_source(root, key, value)
             if not c:
                 continue
-            path, old, new = c
-            with open(path, "w", encoding="utf-8") as fh:
-                fh.write(new)
+            path, old = c
             rc, err = run(binary, root, "--check", rel)
             if rc != 1:
                 # A wrong source (the build did not change) is no failure.
                 docs2, _ = build(entry)
                 now = compare(docs2)[0] if docs2 is not None else {}
                 if docs2 is None or now.get(w) == before.get(w):
-                    with open(path, "w", encoding="utf-8") as fh:
-                        fh.write(old)
+                    write(path, old)
                     continue
                 return f"--check after changing {key} in {os.path.relpath(path, root)}: exit {rc}, not 1", notes
             rc, err = run(binary, root, "--write", rel)
@@ -355,9 +369,7 @@ def check_entry(binary, corpus, project, rel):
             c = change_source(root, key, value)
             if not c:
                 continue
-            path, old, new = c
-            with open(path, "w", encoding="utf-8") as fh:
-                fh.write(new)
+            path, old = c
             # A generated object's name suffix moves with any of its data,
             # and the name is in the digest: the oracle says what to expect.
             docs3, _ = build(entry)
@@ -376,8 +388,7 @@ def check_entry(binary, corpus, project, rel):
                         continue
                     for path, text in text_files(root):
                         if f"image: {img}" in text and not path.endswith("reload-stamp-patch.yaml"):
-                            with open(path, "w", encoding="utf-8") as fh:
-                                fh.write(text.replace(f"image: {img}", f"image: {img}-changed", 1))
+                            write(path, text.replace(f"image: {img}", f"image: {img}-changed", 1))
                             rc, err = run(binary, root, "--check", rel)
                             if rc != 0:
                                 return f"--check after changing an image: exit {rc}: {err[-400:]}", notes

@@ -2,16 +2,14 @@
 
 mod common;
 
-use common::bin::cmd;
+use common::bin::{cmd, expect_code, run_ok};
 
-fn run(args: &[&str], stdin: &str) -> (i32, String, String) {
-    let o = cmd()
-        .args(args)
-        .write_stdin(stdin.to_string())
-        .output()
-        .unwrap();
+/// The tool on `stdin`, which must exit with `code`: its standard output
+/// and error.
+#[track_caller]
+fn run(args: &[&str], stdin: &str, code: i32) -> (String, String) {
+    let o = expect_code(cmd().args(args).write_stdin(stdin.to_string()), code);
     (
-        o.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&o.stdout).to_string(),
         String::from_utf8_lossy(&o.stderr).to_string(),
     )
@@ -94,8 +92,7 @@ fn stream() -> String {
 fn listed(args: &[&str]) -> Vec<String> {
     let mut a = vec!["--list", "--value", "v"];
     a.extend_from_slice(args);
-    let (code, out, err) = run(&a, &stream());
-    assert_eq!(code, 0, "{err}");
+    let (out, _) = run(&a, &stream(), 0);
     out.lines()
         .map(|l| l.rsplit(' ').next().unwrap().to_string())
         .collect()
@@ -103,8 +100,7 @@ fn listed(args: &[&str]) -> Vec<String> {
 
 #[test]
 fn list_prints_one_line_per_stamped_workload() {
-    let (code, out, _) = run(&["--list", "--value", "v"], &stream());
-    assert_eq!(code, 0);
+    let (out, _) = run(&["--list", "--value", "v"], &stream(), 0);
     assert_eq!(
         out,
         "<stdin>: Deployment prod/web\n<stdin>: Deployment staging/api\n<stdin>: StatefulSet db\n"
@@ -136,11 +132,11 @@ fn kind_replaces_the_default_set() {
 #[test]
 fn cronjob_template_is_under_job_template() {
     let input = workload("CronJob", "batch/v1beta1", "nightly", None, &[]);
-    let (code, out, _) = run(
+    let (out, _) = run(
         &["-q", "--kind", "CronJob", "--value", common::VALUE],
         &input,
+        0,
     );
-    assert_eq!(code, 0);
     assert_eq!(
         common::check_stamp(&input, &out, &["CronJob"], "reloaded-at", common::VALUE),
         1
@@ -149,8 +145,7 @@ fn cronjob_template_is_under_job_template() {
 
 #[test]
 fn job_is_refused() {
-    let (code, out, err) = run(&["--kind", "Job"], "");
-    assert_eq!(code, 2);
+    let (out, err) = run(&["--kind", "Job"], "", 2);
     assert!(out.is_empty());
     assert_eq!(
         err,
@@ -184,15 +179,13 @@ fn name_namespace_and_selector_filters_and_together() {
 
 #[test]
 fn bad_selector_names_the_column() {
-    let (code, out, err) = run(&["-l", "app=web,tier in (a,b"], "");
-    assert_eq!(code, 2);
+    let (out, err) = run(&["-l", "app=web,tier in (a,b"], "", 2);
     assert!(out.is_empty());
     assert_eq!(
         err,
         "reload-stamp: --selector 'app=web,tier in (a,b': invalid selector at column 21: expected ',' or ')' in the value set\n"
     );
-    let (code, _, err) = run(&["-l", "app=we b"], "");
-    assert_eq!(code, 2);
+    let (_, err) = run(&["-l", "app=we b"], "", 2);
     assert_eq!(err, "reload-stamp: --selector 'app=we b': invalid selector at column 8: expected ',' between requirements\n");
 }
 
@@ -200,8 +193,7 @@ fn bad_selector_names_the_column() {
 fn time_values() {
     let d = workload("Deployment", "apps/v1", "web", None, &[]);
     let value = |args: &[&str]| {
-        let (code, out, err) = run(args, &d);
-        assert_eq!(code, 0, "{err}");
+        let (out, _) = run(args, &d, 0);
         let line = out.lines().find(|l| l.contains(": \"")).map(str::to_string);
         line.unwrap_or_default().trim().to_string()
     };
@@ -248,34 +240,26 @@ fn time_values() {
 
 #[test]
 fn bad_time_and_format_are_usage_errors() {
-    let (code, out, err) = run(&["--at", "yesterday"], "");
-    assert_eq!((code, out.as_str()), (2, ""));
+    let (out, err) = run(&["--at", "yesterday"], "", 2);
+    assert_eq!(out, "");
     assert_eq!(
         err,
         "reload-stamp: invalid --at 'yesterday': expected RFC 3339 (2026-11-24T09:30:00Z) or Unix seconds\n"
     );
-    let (code, _, err) = run(&["--format", "%Q"], "");
-    assert_eq!(code, 2);
+    let (_, err) = run(&["--format", "%Q"], "", 2);
     assert_eq!(
         err,
         "reload-stamp: invalid --format '%Q': not a strftime format (e.g. %Y%m%d%H%M%S) or 'rfc3339'\n"
     );
-    let o = cmd()
-        .env("SOURCE_DATE_EPOCH", "soon")
-        .write_stdin("")
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    let (code, _, err) = run(&["--key", "bad key"], "");
-    assert_eq!(code, 2);
+    expect_code(cmd().env("SOURCE_DATE_EPOCH", "soon").write_stdin(""), 2);
+    let (_, err) = run(&["--key", "bad key"], "", 2);
     assert!(err.contains("invalid --key 'bad key'"), "{err}");
 }
 
 #[test]
 fn value_conflicts_with_time_options() {
     for other in [["--at", "0"], ["--format", "%Y"]] {
-        let (code, out, err) = run(&["--value", "v", other[0], other[1]], "");
-        assert_eq!(code, 2);
+        let (out, err) = run(&["--value", "v", other[0], other[1]], "", 2);
         assert!(out.is_empty());
         assert!(
             err.contains(&format!(
@@ -285,11 +269,9 @@ fn value_conflicts_with_time_options() {
             "{err}"
         );
     }
-    let (code, _, err) = run(&["--value", "v", "--kubectl"], "");
-    assert_eq!(code, 2);
+    let (_, err) = run(&["--value", "v", "--kubectl"], "", 2);
     assert!(err.contains("cannot be used with '--kubectl'"), "{err}");
-    let (code, _, err) = run(&["--list", "--diff"], "");
-    assert_eq!(code, 2);
+    let (_, err) = run(&["--list", "--diff"], "", 2);
     assert!(err.contains("cannot be used with"), "{err}");
 }
 
@@ -301,8 +283,7 @@ fn report_json_lists_every_stamp() {
         "  template:\n    metadata:\n      annotations:\n        reloaded-at: \"old\"\n    spec:\n      containers: []\n",
         1,
     );
-    let (code, out, err) = run(&["--report", "json", "--value", "new"], &input);
-    assert_eq!(code, 0, "{err}");
+    let (out, _) = run(&["--report", "json", "--value", "new"], &input, 0);
     let v: serde_json::Value = serde_json::from_str(&out).expect("json");
     assert_eq!(v["key"], "reloaded-at");
     assert_eq!(v["files_changed"], 1);
@@ -322,8 +303,7 @@ fn report_json_lists_every_stamp() {
 #[test]
 fn rollout_with_workload_ref_is_reported_and_skipped() {
     let input = "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: ro\nspec:\n  workloadRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: web\n";
-    let (code, out, err) = run(&["--kind", "argoproj.io/Rollout", "--value", "v"], input);
-    assert_eq!(code, 0);
+    let (out, err) = run(&["--kind", "argoproj.io/Rollout", "--value", "v"], input, 0);
     assert_eq!(out, input);
     assert!(
         err.contains(
@@ -336,12 +316,10 @@ fn rollout_with_workload_ref_is_reported_and_skipped() {
 #[test]
 fn completions_and_man_page() {
     for shell in ["bash", "zsh", "fish"] {
-        let o = cmd().args(["--completions", shell]).output().unwrap();
-        assert_eq!(o.status.code(), Some(0));
+        let o = run_ok(cmd().args(["--completions", shell]));
         assert!(String::from_utf8_lossy(&o.stdout).contains("reload-stamp"));
     }
-    let o = cmd().arg("--man").output().unwrap();
-    assert_eq!(o.status.code(), Some(0));
+    let o = run_ok(cmd().arg("--man"));
     assert!(String::from_utf8_lossy(&o.stdout).contains(".TH reload-stamp 1"));
 }
 
@@ -367,13 +345,7 @@ fn key_and_selector_agree_on_qualified_names() {
             "v".into(),
         ],
     ] {
-        let o = cmd().args(&args).write_stdin(deploy).output().unwrap();
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        run_ok(cmd().args(&args).write_stdin(deploy));
     }
     for args in [
         vec![
@@ -389,7 +361,6 @@ fn key_and_selector_agree_on_qualified_names() {
             "v".into(),
         ],
     ] {
-        let o = cmd().args(&args).write_stdin(deploy).output().unwrap();
-        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        expect_code(cmd().args(&args).write_stdin(deploy), 2);
     }
 }

@@ -10,9 +10,13 @@
 //! and `PRECOMMIT_CARGO_TARGET` pick the target triple pre-commit's cargo
 //! builds for: CI reuses its static release build that way).
 
+mod common;
+
 use std::fs;
 use std::path::Path;
 use std::process::Command;
+
+use common::bin::{assert_code, assert_failed};
 
 fn git(dir: &Path, args: &[&str]) -> std::process::Output {
     Command::new("git")
@@ -30,13 +34,9 @@ fn git(dir: &Path, args: &[&str]) -> std::process::Output {
         .expect("git runs")
 }
 
+/// The standard output of a run of git or pre-commit that must succeed.
 fn ok(o: std::process::Output) -> String {
-    assert!(
-        o.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_code(&o, 0, "git or pre-commit");
     String::from_utf8_lossy(&o.stdout).to_string()
 }
 
@@ -142,14 +142,11 @@ fn precommit_hook_fixes_a_stale_hash_then_passes() {
         .unwrap()
     };
     let first = commit("first");
+    assert_failed(&first, "the first commit");
     let log = format!(
         "{}{}",
         String::from_utf8_lossy(&first.stdout),
         String::from_utf8_lossy(&first.stderr)
-    );
-    assert!(
-        !first.status.success(),
-        "the first commit should fail:\n{log}"
     );
     assert!(log.contains("files were modified by this hook"), "{log}");
     let fixed = fs::read_to_string(user.join("k8s/deploy.yaml")).unwrap();
@@ -162,12 +159,7 @@ fn precommit_hook_fixes_a_stale_hash_then_passes() {
     // Second commit: nothing to fix, it passes and the file is unchanged.
     ok(git(&user, &["add", "-A"]));
     let second = commit("second");
-    assert!(
-        second.status.success(),
-        "the second commit should pass:\n{}{}",
-        String::from_utf8_lossy(&second.stdout),
-        String::from_utf8_lossy(&second.stderr)
-    );
+    assert_code(&second, 0, "the second commit should pass");
     assert_eq!(
         fs::read_to_string(user.join("k8s/deploy.yaml")).unwrap(),
         fixed

@@ -17,12 +17,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use common::bin::cmd;
+use common::bin::{self, assert_code, cmd, run_ok, Other};
+use common::tools::runs_here;
+use common::DEPLOY_ENV_FROM as DEPLOY;
 use sha2::{Digest, Sha256};
 
 const CONFIGMAP: &str =
     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  LOG: info\n";
-const DEPLOY: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: nginx\n        envFrom:\n        - configMapRef:\n            name: app\n";
 
 fn project() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -182,7 +183,7 @@ fn release_binaries_are_static_stripped_and_checksummed() {
             .arg("reload-stamp")
             .output()
             .unwrap();
-        assert!(tar.status.success(), "{name}.tar.gz: {}", text(&tar.stderr));
+        assert_code(&tar, 0, &format!("{name}.tar.gz"));
         assert!(tar.stdout == bytes, "{name}.tar.gz holds another binary");
         // With reload-stamp's own licence.
         let own = Command::new("tar")
@@ -216,25 +217,17 @@ fn release_binaries_are_static_stripped_and_checksummed() {
         }
 
         // It runs (another architecture's under qemu) and says what it is.
-        let mut c = if target == host_target() {
-            Command::new(dir.join(name))
+        let artifact = dir.join(name);
+        let runner = format!("qemu-{}-static", &target[..target.find('-').unwrap()]);
+        let mut c = bin::other(if target == host_target() {
+            Other::Artifact(&artifact)
         } else {
-            let mut c = Command::new(format!(
-                "qemu-{want_arch}-static",
-                want_arch = &target[..target.find('-').unwrap()]
-            ));
-            c.arg(dir.join(name));
-            c
-        };
-        let o = run(
-            {
-                c.arg("--version");
-                c
-            },
-            b"",
-        );
-        let version = text(&o.stdout);
-        assert!(o.status.success(), "{name} --version: {}", text(&o.stderr));
+            Other::Emulated {
+                runner: runner.as_ref(),
+                artifact: &artifact,
+            }
+        });
+        let version = text(&run_ok(c.arg("--version")).stdout);
         assert!(
             version.starts_with(concat!(
                 "reload-stamp ",
@@ -257,17 +250,10 @@ fn release_binaries_are_static_stripped_and_checksummed() {
     );
 }
 
-/// Whether kubectl is on PATH; says so when it is not (CI has it; it is
-/// not in Debian's archive, so .ci/release.sh cannot install it).
+/// Whether kubectl is on PATH; says so when it is not (it is not in
+/// Debian's archive, so .ci/release.sh cannot install it).
 fn have_kubectl() -> bool {
-    let ok = Command::new("kubectl")
-        .args(["version", "--client"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("skipped: kubectl is not on PATH");
-    }
-    ok
+    runs_here("kubectl", &["version", "--client"], false)
 }
 
 /// `kubectl reload-stamp ...` with the binary at `bin` reachable as
@@ -293,16 +279,16 @@ fn check_write_check(path: &Path) {
         repo.path(),
         &["--config-hash", "--check", "--diff", "k8s"],
     );
-    assert_eq!(o.status.code(), Some(1), "stderr: {}", text(&o.stderr));
+    assert_code(&o, 1, "kubectl reload-stamp --check --diff");
     assert!(
         text(&o.stdout).contains("+        checksum/config:"),
         "{}",
         text(&o.stdout)
     );
     let o = kubectl_plugin(path, repo.path(), &["--config-hash", "--write", "k8s"]);
-    assert_eq!(o.status.code(), Some(0), "stderr: {}", text(&o.stderr));
+    assert_code(&o, 0, "kubectl reload-stamp --write");
     let o = kubectl_plugin(path, repo.path(), &["--config-hash", "--check", "k8s"]);
-    assert_eq!(o.status.code(), Some(0), "stderr: {}", text(&o.stderr));
+    assert_code(&o, 0, "kubectl reload-stamp --check, after --write");
     assert!(fs::read_to_string(repo.path().join("k8s/web.yaml"))
         .unwrap()
         .contains("checksum/config:"));
@@ -373,7 +359,7 @@ fn krew_manifest_names_the_archives_and_installs_a_working_plugin() {
             .env("SOURCE_URL", "https://example.invalid/reload-stamp")
             .output()
             .unwrap();
-        assert!(o.status.success(), "build.sh {step:?}: {}", text(&o.stderr));
+        assert_code(&o, 0, &format!("build.sh {step:?}"));
     }
     let manifest = fs::read_to_string(dir.join("reload-stamp.krew.yaml")).unwrap();
     let doc: serde_yaml::Value = serde_yaml::from_str(&manifest).unwrap();
@@ -428,7 +414,7 @@ fn krew_manifest_names_the_archives_and_installs_a_working_plugin() {
         .arg(&store)
         .output()
         .unwrap();
-    assert!(o.status.success(), "tar: {}", text(&o.stderr));
+    assert_code(&o, 0, "tar");
     std::os::unix::fs::symlink(store.join(&bin), links.join("kubectl-reload_stamp")).unwrap();
     check_write_check(&links);
 }
@@ -474,7 +460,7 @@ fn action_installs_the_checked_binary_and_runs_it() {
         repo.path(),
         runner.path(),
     );
-    assert_eq!(o.status.code(), Some(1), "stderr: {}", text(&o.stderr));
+    assert_code(&o, 1, "the action's --check");
     assert!(
         text(&o.stdout).contains("+        checksum/config:"),
         "{}",
@@ -504,17 +490,17 @@ fn action_installs_the_checked_binary_and_runs_it() {
         repo.path(),
         runner.path(),
     );
-    assert_eq!(o.status.code(), Some(0), "stderr: {}", text(&o.stderr));
+    assert_code(&o, 0, "the action's --write");
     let o = action(
         &url,
         "  --config-hash   --check k8s ",
         repo.path(),
         runner.path(),
     );
-    assert_eq!(o.status.code(), Some(0), "stderr: {}", text(&o.stderr));
+    assert_code(&o, 0, "the action's --check, after --write");
     // No arguments: install only, print nothing on standard output.
     let o = action(&url, "", repo.path(), runner.path());
-    assert_eq!(o.status.code(), Some(0), "stderr: {}", text(&o.stderr));
+    assert_code(&o, 0, "the action without arguments");
     assert!(o.stdout.is_empty());
 
     // A binary that is not the one SHA256SUMS lists is not installed.
@@ -528,7 +514,7 @@ fn action_installs_the_checked_binary_and_runs_it() {
     let runner = tempfile::tempdir().unwrap();
     let bad_url = format!("file://{}", bad.path().display());
     let o = action(&bad_url, "--version", repo.path(), runner.path());
-    assert_eq!(o.status.code(), Some(2));
+    assert_code(&o, 2, "the action with a changed binary");
     assert!(
         text(&o.stderr).contains("but SHA256SUMS says"),
         "{}",
@@ -539,7 +525,7 @@ fn action_installs_the_checked_binary_and_runs_it() {
     // Nor one SHA256SUMS does not list.
     fs::write(bad.path().join("SHA256SUMS"), "0000  other-file\n").unwrap();
     let o = action(&bad_url, "--version", repo.path(), runner.path());
-    assert_eq!(o.status.code(), Some(2));
+    assert_code(&o, 2, "the action with a binary SHA256SUMS does not list");
     assert!(
         text(&o.stderr).contains(&format!("lists no {name}")),
         "{}",
@@ -580,11 +566,7 @@ fn image_runs_as_the_binary_does() {
         .arg(image())
         .output()
         .unwrap();
-    assert!(
-        o.status.success(),
-        "podman image inspect: {}",
-        text(&o.stderr)
-    );
+    assert_code(&o, 0, "podman image inspect");
     let inspect = text(&o.stdout);
     let mut parts = inspect.trim_end().splitn(3, '|');
     assert_eq!(parts.next(), Some("65534:65534"), "USER: {inspect}");
@@ -624,13 +606,8 @@ fn image_runs_as_the_binary_does() {
     for (what, args, stdin, code) in cases {
         let inside = podman_run(&[], args, stdin);
         let want = outside(args, stdin);
-        assert_eq!(
-            inside.status.code(),
-            Some(*code),
-            "{what}: {}",
-            text(&inside.stderr)
-        );
-        assert_eq!(want.status.code(), Some(*code), "{what} outside");
+        assert_code(&inside, *code, &format!("{what}, in the image"));
+        assert_code(&want, *code, &format!("{what}, outside"));
         assert_eq!(
             text(&inside.stdout),
             text(&want.stdout),
@@ -659,12 +636,7 @@ fn image_runs_as_the_binary_does() {
         items.as_bytes(),
     );
     let want = outside(&[], items.as_bytes());
-    assert_eq!(
-        inside.status.code(),
-        Some(0),
-        "function: {}",
-        text(&inside.stderr)
-    );
+    assert_code(&inside, 0, "the function, in the image");
     assert_eq!(text(&inside.stdout), text(&want.stdout));
     assert!(
         text(&inside.stdout).contains("checksum/config:"),
@@ -683,14 +655,7 @@ fn indent_item(doc: &str) -> String {
 
 /// Whether `program` runs; says so when it does not.
 fn have(program: &str) -> bool {
-    let ok = Command::new(program)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("skipped: {program} is not installed");
-    }
-    ok
+    runs_here(program, &["--version"], false)
 }
 
 #[test]
@@ -723,12 +688,7 @@ fn precommit_runs_the_image_as_a_docker_image_hook() {
     );
     fs::write(repo.path().join(".pre-commit-config.yaml"), config).unwrap();
     let git = |args: &[&str]| {
-        let o = Command::new("git")
-            .current_dir(repo.path())
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "git {args:?}: {}", text(&o.stderr));
+        run_ok(Command::new("git").current_dir(repo.path()).args(args));
     };
     git(&["init", "-q"]);
     git(&["add", "-A"]);
@@ -741,23 +701,11 @@ fn precommit_runs_the_image_as_a_docker_image_hook() {
         run(c, b"")
     };
     let first = precommit();
-    assert_eq!(
-        first.status.code(),
-        Some(1),
-        "{}{}",
-        text(&first.stdout),
-        text(&first.stderr)
-    );
+    assert_code(&first, 1, "the first pre-commit run");
     assert!(text(&first.stdout).contains("files were modified by this hook"));
     assert!(fs::read_to_string(repo.path().join("k8s/web.yaml"))
         .unwrap()
         .contains("checksum/config:"));
     let second = precommit();
-    assert_eq!(
-        second.status.code(),
-        Some(0),
-        "{}{}",
-        text(&second.stdout),
-        text(&second.stderr)
-    );
+    assert_code(&second, 0, "the second pre-commit run");
 }

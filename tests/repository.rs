@@ -8,7 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::bin::cmd;
+use common::bin::{cmd, expect_code};
 use common::DEPLOY;
 
 /// A chart template: one from the shared corpus when it is there, else a
@@ -39,17 +39,19 @@ impl Repo {
         fs::write(p, text).unwrap();
     }
 
-    /// The tool run in the repository root with its own HOME.
-    fn run(&self, args: &[&str]) -> (Option<i32>, String, String) {
-        let o = cmd()
-            .args(args)
-            .current_dir(&self.root)
-            .env("HOME", &self.home)
-            .env("XDG_CONFIG_HOME", self.home.join(".config"))
-            .output()
-            .unwrap();
+    /// The tool run in the repository root with its own HOME, which must
+    /// exit with `code`: its standard output and error.
+    #[track_caller]
+    fn run(&self, args: &[&str], code: i32) -> (String, String) {
+        let o = expect_code(
+            cmd()
+                .args(args)
+                .current_dir(&self.root)
+                .env("HOME", &self.home)
+                .env("XDG_CONFIG_HOME", self.home.join(".config")),
+            code,
+        );
         (
-            o.status.code(),
             String::from_utf8_lossy(&o.stdout).into_owned(),
             String::from_utf8_lossy(&o.stderr).into_owned(),
         )
@@ -126,8 +128,7 @@ fn would_change(err: &str) -> Vec<&str> {
 #[test]
 fn check_on_the_root_names_only_the_manifests_git_tracks() {
     let r = repo();
-    let (code, out, err) = r.run(&["--check", "."]);
-    assert_eq!(code, Some(1), "{err}");
+    let (out, err) = r.run(&["--check", "."], 1);
     assert_eq!(out, "");
     assert_eq!(would_change(&err), ["k8s/deploy.yaml"], "{err}");
     // The chart's templates are skipped with a note each, and counted.
@@ -151,8 +152,7 @@ fn check_on_the_root_names_only_the_manifests_git_tracks() {
 #[test]
 fn no_ignore_reads_what_ignore_files_leave_out_but_not_hidden_entries() {
     let r = repo();
-    let (code, _, err) = r.run(&["--check", "--no-ignore", "."]);
-    assert_eq!(code, Some(1), "{err}");
+    let (_, err) = r.run(&["--check", "--no-ignore", "."], 1);
     assert_eq!(
         would_change(&err),
         [
@@ -169,8 +169,7 @@ fn no_ignore_reads_what_ignore_files_leave_out_but_not_hidden_entries() {
 #[test]
 fn a_file_named_on_the_command_line_is_read_even_if_ignored() {
     let r = repo();
-    let (code, _, err) = r.run(&["--check", "build/generated.yaml", "k8s"]);
-    assert_eq!(code, Some(1), "{err}");
+    let (_, err) = r.run(&["--check", "build/generated.yaml", "k8s"], 1);
     assert_eq!(
         would_change(&err),
         ["build/generated.yaml", "k8s/deploy.yaml"],
@@ -181,16 +180,14 @@ fn a_file_named_on_the_command_line_is_read_even_if_ignored() {
 #[test]
 fn exclude_still_applies_on_the_new_walk() {
     let r = repo();
-    let (code, _, err) = r.run(&["--check", "--exclude", "k8s/deploy.yaml", "."]);
-    assert_eq!(code, Some(0), "{err}");
+    let (_, err) = r.run(&["--check", "--exclude", "k8s/deploy.yaml", "."], 0);
     assert!(err.contains("nothing to stamp in 5 inputs"), "{err}");
 }
 
 #[test]
 fn write_stamps_only_the_tracked_manifest() {
     let r = repo();
-    let (code, _, err) = r.run(&["--write", "--value", "v1", "-q", "."]);
-    assert_eq!(code, Some(0), "{err}");
+    let (_, err) = r.run(&["--write", "--value", "v1", "-q", "."], 0);
     assert_eq!(err, "", "-q silences notes too");
     let read = |p: &str| fs::read_to_string(r.root.join(p)).unwrap();
     assert!(read("k8s/deploy.yaml").contains("reloaded-at: \"v1\""));
@@ -214,8 +211,7 @@ fn write_stamps_only_the_tracked_manifest() {
 fn a_template_outside_a_chart_is_skipped_on_a_walk_and_an_error_when_named() {
     let r = repo();
     r.write("k8s/stray.yaml", &chart_template());
-    let (code, _, err) = r.run(&["--check", "k8s"]);
-    assert_eq!(code, Some(1), "{err}");
+    let (_, err) = r.run(&["--check", "k8s"], 1);
     assert!(
         err.contains("note: k8s/stray.yaml: skipped, a Helm/Go template"),
         "{err}"
@@ -227,14 +223,14 @@ fn a_template_outside_a_chart_is_skipped_on_a_walk_and_an_error_when_named() {
 
     // Named, or on standard input: an error that says what to do.
     for args in [&["k8s/stray.yaml"][..], &["-"][..]] {
-        let o = cmd()
-            .args(args)
-            .current_dir(&r.root)
-            .write_stdin(chart_template())
-            .output()
-            .unwrap();
+        let o = expect_code(
+            cmd()
+                .args(args)
+                .current_dir(&r.root)
+                .write_stdin(chart_template()),
+            2,
+        );
         let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "{err}");
         assert!(o.stdout.is_empty());
         assert!(err.contains("a Helm/Go template"), "{err}");
         assert!(
@@ -257,8 +253,7 @@ fn yaml_that_is_not_a_kubernetes_object_passes_through_untouched() {
     ];
     let mut args = vec!["--value", "v"];
     args.extend(files);
-    let (code, out, err) = r.run(&args);
-    assert_eq!(code, Some(0), "{err}");
+    let (out, err) = r.run(&args, 0);
     let want: Vec<String> = files
         .iter()
         .map(|f| fs::read_to_string(r.root.join(f)).unwrap())
@@ -282,8 +277,7 @@ fn syntax_errors_name_a_recognisable_cause() {
         "bad/comma.json",
         "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [1,,]}\n",
     );
-    let (code, _, err) = r.run(&["bad"]);
-    assert_eq!(code, Some(2), "{err}");
+    let (_, err) = r.run(&["bad"], 2);
     for want in [
         "bad/comma.json:1:50: while parsing a node, did not find expected node content; JSON allows no trailing or doubled comma",
         "bad/conflict.yaml:3:1: a git merge conflict marker: resolve the conflict",
@@ -312,7 +306,7 @@ fn progress_bar_only_on_a_terminal_and_not_with_quiet() {
     for i in 0..1200 {
         fs::write(d.path().join(format!("s{i:04}.yaml")), "a: 1\n").unwrap();
     }
-    let bin = assert_cmd::cargo::cargo_bin("reload-stamp");
+    let bin = common::bin::path();
     let bin = bin.to_string_lossy();
     // Not a terminal: no bar at all.
     let o = cmd()

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
-use common::bin::cmd;
+use common::bin::{assert_code, cmd, expect_code, run_ok};
 
 const DEPLOY: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n      - name: web\n        image: nginx\n";
 
@@ -140,12 +140,7 @@ fn long_lines_nul_bytes_invalid_utf8_and_truncation() {
     let (code, out, _) = error_or_ok(&bad);
     assert_eq!(code, 0);
     assert!(out == bad, "bytes kept");
-    let o = cmd()
-        .arg("--config-hash")
-        .write_stdin(bad)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
+    let o = expect_code(cmd().arg("--config-hash").write_stdin(bad), 2);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         err.contains("<stdin>:2:11: input is not valid UTF-8 (byte 0xff)"),
@@ -254,12 +249,7 @@ fn read_only_file_is_refused_and_untouched() {
     let d = tempfile::tempdir().unwrap();
     let p = file_with(d.path(), "ro.yaml", DEPLOY);
     fs::set_permissions(&p, fs::Permissions::from_mode(0o444)).unwrap();
-    let o = cmd()
-        .args(["-w", "-q", "--value", "v"])
-        .arg(&p)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
+    let o = expect_code(cmd().args(["-w", "-q", "--value", "v"]).arg(&p), 2);
     assert_eq!(
         String::from_utf8_lossy(&o.stderr),
         format!(
@@ -316,7 +306,7 @@ fn read_only_directory_leaves_the_file_untouched() {
         .output()
         .unwrap();
     m.remount("rw");
-    assert_eq!(o.status.code(), Some(2));
+    assert_code(&o, 2, "--write on a read-only file system");
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         err.starts_with(&format!("reload-stamp: {}: cannot write: ", p.display())),
@@ -332,12 +322,7 @@ fn disk_full_leaves_the_file_untouched() {
     // A real full disk where a tmpfs can be mounted...
     if let Some(m) = Mount::new("size=64k") {
         let p = file_with(m.0.path(), "d.yaml", &big);
-        let o = cmd()
-            .args(["-w", "-q", "--value", "v"])
-            .arg(&p)
-            .output()
-            .unwrap();
-        assert_eq!(o.status.code(), Some(2));
+        let o = expect_code(cmd().args(["-w", "-q", "--value", "v"]).arg(&p), 2);
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(
             err,
@@ -355,13 +340,13 @@ fn disk_full_leaves_the_file_untouched() {
     }
     let d = tempfile::tempdir().unwrap();
     let p = file_with(d.path(), "d.yaml", &big);
-    let o = cmd()
-        .env("RELOAD_STAMP_FAILPOINT", "write")
-        .args(["-w", "-q", "--value", "v"])
-        .arg(&p)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
+    let o = expect_code(
+        cmd()
+            .env("RELOAD_STAMP_FAILPOINT", "write")
+            .args(["-w", "-q", "--value", "v"])
+            .arg(&p),
+        2,
+    );
     assert_eq!(
         String::from_utf8_lossy(&o.stderr),
         format!(
@@ -394,17 +379,7 @@ fn killed_between_write_and_rename_leaves_the_original() {
     );
     // The next run succeeds; the orphaned temporary file is not a manifest
     // (hidden, .tmp) and is never read.
-    let o = cmd()
-        .args(["-w", "--value", "v"])
-        .arg(d.path())
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    run_ok(cmd().args(["-w", "--value", "v"]).arg(d.path()));
     assert!(fs::read_to_string(&a)
         .unwrap()
         .contains("reloaded-at: \"v\""));
@@ -414,13 +389,13 @@ fn killed_between_write_and_rename_leaves_the_original() {
 fn concurrent_writers_never_interleave() {
     let d = tempfile::tempdir().unwrap();
     let p = file_with(d.path(), "c.yaml", &DEPLOY.replace("web", "c"));
-    let bin = assert_cmd::cargo::cargo_bin("reload-stamp");
     let results: Vec<String> = (0..8).map(|i| format!("v{i}")).collect();
     for _ in 0..5 {
         let children: Vec<_> = results
             .iter()
             .map(|v| {
-                StdCommand::new(&bin)
+                // All at once: spawned here, waited for below.
+                common::bin::std_cmd()
                     .args(["-w", "-q", "--value", v])
                     .arg(&p)
                     .stderr(Stdio::piped())
@@ -430,7 +405,7 @@ fn concurrent_writers_never_interleave() {
             .collect();
         for c in children {
             let o = c.wait_with_output().unwrap();
-            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            assert_code(&o, 0, "one of the concurrent writers");
         }
         // Whole: exactly one run's result, which parses and holds one stamp.
         let text = fs::read_to_string(&p).unwrap();
@@ -461,7 +436,7 @@ fn stream_of(n: usize) -> Vec<u8> {
 #[allow(clippy::zombie_processes)] // wait4 below reaps the child
 fn measure(input: &Path) -> (f64, f64) {
     let t = Instant::now();
-    let child = StdCommand::new(assert_cmd::cargo::cargo_bin("reload-stamp"))
+    let child = common::bin::std_cmd()
         .args(["-q", "--value", "v"])
         .stdin(fs::File::open(input).unwrap())
         .stdout(Stdio::null())

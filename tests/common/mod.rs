@@ -30,6 +30,24 @@ spec:
         image: nginx
 ";
 
+/// A Deployment whose container reads the whole ConfigMap `app`
+/// (`envFrom`), its pod template without metadata: what a config hash
+/// stamps in the kustomize, KRM and release tests.
+pub const DEPLOY_ENV_FROM: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+      - name: web
+        image: nginx
+        envFrom:
+        - configMapRef:
+            name: app
+";
+
 /// The SHA-256 of `msg` as `sha256sum` prints it, or with `hmac_key` the
 /// HMAC-SHA256 as `openssl dgst -hmac` does: digests recomputed outside
 /// the tool, to check its own.

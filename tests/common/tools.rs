@@ -1,7 +1,7 @@
 //! The real tools of the end-to-end tests (Helm 3, Helm 4, a newer kubectl,
 //! podman), as `.ci/gitops-tools.sh` installs them.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The tool named by `$var`, else `target/ci-tools/REL` where
 /// `.ci/gitops-tools.sh` puts it. Missing: a failure in CI (which installs
@@ -28,10 +28,7 @@ pub fn ci_tool(var: &str, rel: &str) -> Option<PathBuf> {
 /// The directory of the binary under test, to put first on `PATH` where a
 /// tool runs `reload-stamp` by name, as the README's set-ups do.
 pub fn bin_dir() -> PathBuf {
-    assert_cmd::cargo::cargo_bin("reload-stamp")
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    super::bin::path().parent().unwrap().to_path_buf()
 }
 
 /// `PATH` with `dirs` first.
@@ -60,4 +57,47 @@ pub fn readme_block(first: &str) -> String {
         .lines()
         .map(|l| format!("{}\n", l.strip_prefix("    ").unwrap_or(l)))
         .collect()
+}
+
+/// Whether `program ARGS` runs here and succeeds. Where it does not: a
+/// failure in CI when `ci_has_it` (CI installs it), else `false` with the
+/// reason on stderr, so the test skips saying why.
+pub fn runs_here(program: &str, args: &[&str], ci_has_it: bool) -> bool {
+    let ok = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        let why = format!("{program} {} does not run here", args.join(" "));
+        assert!(
+            !ci_has_it || std::env::var_os("CI").is_none(),
+            "{why}; CI needs it"
+        );
+        eprintln!("{why}: skipped");
+    }
+    ok
+}
+
+/// Whether the machine's kubectl runs (CI has it).
+pub fn have_kubectl() -> bool {
+    runs_here("kubectl", &["version", "--client"], true)
+}
+
+/// The kubectls to build with: the machine's (1.32), and 1.35 where
+/// `.ci/gitops-tools.sh` put it.
+pub fn kubectls() -> Vec<PathBuf> {
+    let mut all = vec![PathBuf::from("kubectl")];
+    all.extend(ci_tool("KUBECTL_NEW", "kubectl-1.35.2/kubectl"));
+    all
+}
+
+/// `kubectl kustomize DIR` with `kubectl` (a program or a path), which
+/// must succeed: the built stream, what Argo CD or Flux would apply.
+pub fn kustomize_build(kubectl: &Path, dir: &Path) -> String {
+    let o = super::bin::run_ok(
+        std::process::Command::new(kubectl)
+            .arg("kustomize")
+            .arg(dir),
+    );
+    String::from_utf8(o.stdout).unwrap()
 }
