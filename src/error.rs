@@ -226,6 +226,7 @@ impl Warning {
     }
 
     /// The warning with its line and column in `text` known.
+    #[cfg(test)]
     pub(crate) fn placed(mut self, text: &str) -> Self {
         self.place = self.place.placed(text);
         self
