@@ -77,6 +77,12 @@ pub struct ConfigObject {
     pub ignored: bool,
     /// Byte offset of the object in the text, for messages.
     pub pos: usize,
+    /// The 1-based line of `pos`, once the run has counted it.
+    pub line: usize,
+    /// Why its data cannot be hashed (a `data` value that is a list, say):
+    /// an error only for a workload that references it, so an object
+    /// nothing uses is never refused for its content.
+    pub refused: Option<Error>,
 }
 
 impl ConfigObject {
@@ -89,12 +95,14 @@ impl ConfigObject {
             &self.namespace,
             &self.sections,
             self.ignored,
+            &self.refused,
         ) == (
             other.kind,
             &other.name,
             &other.namespace,
             &other.sections,
             other.ignored,
+            &other.refused,
         )
     }
 }
@@ -320,7 +328,10 @@ pub fn object_of(obj: &Node<'_>) -> Result<Option<ConfigObject>, Error> {
     let Some((kind, origin, name, namespace)) = identify(obj) else {
         return Ok(None);
     };
-    let sections = sections(obj, origin, &format!("{kind} {name}"))?;
+    let (sections, refused) = match sections(obj, origin, &format!("{kind} {name}")) {
+        Ok(s) => (s, None),
+        Err(e) => (Vec::new(), Some(e)),
+    };
     let meta = child(obj, "metadata");
     let ignored = is_true(
         meta.and_then(|m| child(m, "annotations"))
@@ -334,6 +345,8 @@ pub fn object_of(obj: &Node<'_>) -> Result<Option<ConfigObject>, Error> {
         sections,
         ignored,
         pos: obj.start,
+        line: 0,
+        refused,
     }))
 }
 
@@ -475,11 +488,11 @@ pub struct Index<'o> {
 
 /// One definition and where it came from.
 #[derive(Clone, Copy)]
-struct Found<'o> {
-    object: &'o ConfigObject,
+pub struct Found<'o> {
+    pub object: &'o ConfigObject,
     /// The input's name and text, to show the definition's position.
-    path: &'o str,
-    text: &'o str,
+    pub path: &'o str,
+    pub text: &'o str,
 }
 
 impl<'o> Index<'o> {
@@ -505,7 +518,7 @@ impl<'o> Index<'o> {
     /// an error naming both: which one a cluster gets depends on how the
     /// files are applied, and hashing either would be a guess; the error is
     /// at the reference.
-    pub fn get(&self, r: &ConfigRef, ns: Option<&str>) -> Result<Option<&'o ConfigObject>, Error> {
+    pub fn get(&self, r: &ConfigRef, ns: Option<&str>) -> Result<Option<Found<'o>>, Error> {
         let ns = r.namespace.as_deref().or(ns);
         match self
             .map
@@ -513,7 +526,7 @@ impl<'o> Index<'o> {
             .map(Vec::as_slice)
         {
             None | Some([]) => Ok(None),
-            Some([one]) => Ok(Some(one.object)),
+            Some([one]) => Ok(Some(*one)),
             Some(defs) => {
                 let at: Vec<String> = defs
                     .iter()
@@ -555,6 +568,8 @@ mod tests {
             )],
             ignored: false,
             pos: 0,
+            line: 0,
+            refused: None,
         }
     }
 

@@ -4,7 +4,8 @@
 //! as a kustomize legacy exec plugin (`ReloadStamp`, its config in a file).
 //!
 //! Options are the long command-line options in camelCase (`key`, `value`,
-//! `at`, `format`, `configHash`, `kind`, `name`, `namespace`, `selector`),
+//! `at`, `format`, `configHash`, `strict`, `kind`, `name`, `namespace`,
+//! `selector`),
 //! as a ConfigMap's `data` or as top-level fields of a
 //! `reload-stamp/v1alpha1` `ReloadStamp`. They become command-line
 //! arguments, so they are checked exactly as flags are.
@@ -24,17 +25,21 @@ pub const CONFIG_API_VERSION: &str = "reload-stamp/v1alpha1";
 
 /// Config fields and the flags they become; the last says whether the
 /// field may hold a list (several flags).
-const FIELDS: [(&str, &str, bool); 9] = [
+const FIELDS: [(&str, &str, bool); 10] = [
     ("key", "--key", false),
     ("value", "--value", false),
     ("at", "--at", false),
     ("format", "--format", false),
     ("configHash", "--config-hash", false),
+    ("strict", "--strict", false),
     ("kind", "--kind", true),
     ("name", "--name", true),
     ("namespace", "--namespace", true),
     ("selector", "--selector", false),
 ];
+
+/// The fields of [`FIELDS`] that are switches: `true` or `false`.
+const SWITCHES: [&str; 2] = ["configHash", "strict"];
 
 /// Whether the stream `bytes` is a KRM `ResourceList`: the `kind` and
 /// `apiVersion` of its first document. Only that document is read (its end
@@ -143,14 +148,14 @@ fn config_args(c: &Node<'_>) -> Result<Vec<String>, Error> {
             )));
         };
         let values = field_values(name, v, list, from_configmap)?;
-        if name == "configHash" {
+        if SWITCHES.contains(&name) {
             match values.first().map(String::as_str) {
                 Some("true") => args.push(flag.to_string()),
                 Some("false") => {}
                 _ => {
-                    return Err(usage(
-                        "functionConfig: 'configHash' must be true or false".to_string(),
-                    ))
+                    return Err(usage(format!(
+                        "functionConfig: '{name}' must be true or false"
+                    )))
                 }
             }
             continue;

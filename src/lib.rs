@@ -67,7 +67,7 @@ pub use error::{Error, ErrorKind, Warning};
 pub use id::ObjectId;
 pub use options::Options;
 pub use run::{run, Hashed, Input, Stamped};
-pub use stamp::Stamp;
+pub use stamp::{Source, Stamp};
 
 /// The command line, for the `reload-stamp` binary: parses the process
 /// arguments, runs, and returns the exit code.

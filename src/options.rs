@@ -33,6 +33,8 @@ pub struct Options {
     /// checking the edited lines alone is provably the same.
     pub(crate) full_check: bool,
     pub(crate) jobs: usize,
+    /// A reference that is not optional must be among the inputs.
+    pub(crate) strict: bool,
     /// The kinds are still the defaults: the first [`Options::kind`]
     /// replaces them.
     default_kinds: bool,
@@ -60,6 +62,7 @@ impl Options {
             records: true,
             full_check: false,
             jobs: 1,
+            strict: false,
             default_kinds: true,
         }
     }
@@ -139,6 +142,15 @@ impl Options {
     /// (default); without, they are only counted.
     pub fn records(mut self, on: bool) -> Options {
         self.records = on;
+        self
+    }
+
+    /// With [`Options::config_hash`]: a reference to a ConfigMap or Secret
+    /// that is not among the inputs (and not `optional: true`) is an error
+    /// at the reference, not a warning, so CI can require every referenced
+    /// object to be there.
+    pub fn strict(mut self, on: bool) -> Options {
+        self.strict = on;
         self
     }
 

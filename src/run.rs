@@ -13,7 +13,7 @@ use crate::id::ObjectId;
 use crate::options::Options;
 use crate::parallel;
 use crate::plan::stream::{analyze, Analysis};
-use crate::stamp::{render, workload_hash, Output, Rendered, Stamp, Values};
+use crate::stamp::{render, workload_hash, Follow, Output, Rendered, Source, Stamp, Values};
 use crate::text;
 
 /// One input of a run: a name to show in messages (a path, `<stdin>`) and
@@ -49,6 +49,8 @@ pub struct Hashed {
     pub api_version: Option<String>,
     /// The digest.
     pub value: String,
+    /// What it covers (with [`Options::records`]).
+    pub sources: Vec<Source>,
 }
 
 impl<'a> Stamped<'a> {
@@ -159,10 +161,16 @@ pub(crate) fn run_observed<'a>(
     // The objects leave the analyses, which the next step consumes.
     let objects: Vec<_> = analyses
         .iter_mut()
-        .map(|a| {
-            a.as_mut()
-                .map(|a| std::mem::take(&mut a.objects))
-                .unwrap_or_default()
+        .map(|a| match a {
+            Ok(a) => {
+                let mut objects = std::mem::take(&mut a.objects);
+                let lines = text::lines_of(a.text, objects.iter().map(|o| o.pos));
+                for (o, line) in objects.iter_mut().zip(lines) {
+                    o.line = line;
+                }
+                objects
+            }
+            Err(_) => Vec::new(),
         })
         .collect();
     let mut index = Index::default();
@@ -200,19 +208,31 @@ fn finish<'a>(
     let mut rendered = match values {
         Values::Fixed(v) => render(&a, opts, &|_| Some(v), jobs)?,
         Values::Hashes(index) => {
+            let follow = Follow {
+                strict: opts.strict,
+                sources: opts.records,
+            };
             let mut by_start = HashMap::new();
             for w in a.docs.iter().flat_map(|d| &d.workloads) {
-                if let Some(v) = workload_hash(w, index, &mut warnings)? {
-                    by_start.insert(w.start, v.clone());
+                if let Some(h) = workload_hash(w, index, follow, &mut warnings)? {
                     hashes.push(Hashed {
                         id: w.id.clone(),
                         api_version: w.api_version.clone(),
-                        value: v,
+                        value: h.value.clone(),
+                        sources: h.sources.clone(),
                     });
+                    by_start.insert(w.start, h);
                 }
             }
-            let value_of = |w: &crate::plan::Workload| by_start.get(&w.start).map(String::as_str);
-            render(&a, opts, &value_of, jobs)?
+            let value_of =
+                |w: &crate::plan::Workload| by_start.get(&w.start).map(|h| h.value.as_str());
+            let mut r = render(&a, opts, &value_of, jobs)?;
+            for s in &mut r.stamps {
+                if let Some(h) = by_start.get_mut(&s.offset) {
+                    s.sources = std::mem::take(&mut h.sources);
+                }
+            }
+            r
         }
     };
     crate::error::place_all(a.text, &mut warnings);

@@ -213,10 +213,16 @@ fn lists_stdin_and_files_are_one_run() {
             .arg(d.path().join("a.yaml"))
             .write_stdin(list),
     );
-    assert_eq!(
-        String::from_utf8_lossy(&o.stdout),
-        "<stdin>: Deployment in-list\n"
-    );
+    // The workload, then the one ConfigMap its hash covers, where it was
+    // found, and that object's own digest.
+    let out = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "<stdin>: Deployment in-list", "{out}");
+    let a = d.path().join("a.yaml");
+    let prefix = format!("<stdin>:   ConfigMap a at {}:1: ", a.display());
+    assert!(lines[1].starts_with(&prefix), "{out}");
+    assert_eq!(lines[1].len(), prefix.len() + 64, "{out}");
+    assert_eq!(lines.len(), 2, "{out}");
 }
 
 /// A ConfigMap that is an item of any object with `items` (a list to
@@ -590,4 +596,162 @@ fn a_null_value_hashes_as_the_empty_string_kubectl_sends() {
     files.push(("w9.yaml", deployment("uses-secret", None, uses_secret)));
     let (h2, _) = hashes(&files);
     assert_eq!(h2["uses-secret"], want);
+}
+
+/// `--report json` names what each hash covers: one entry per object, with
+/// the keys counted, where it was found and its own digest, each digest
+/// recomputed here from the documented layout with `sha256sum`.
+#[test]
+fn the_report_lists_each_workloads_sources() {
+    let d = tempfile::tempdir().unwrap();
+    for (name, text) in base() {
+        fs::write(d.path().join(name), text).unwrap();
+    }
+    let o = run_ok(
+        cmd()
+            .args(["--config-hash", "--report", "json"])
+            .arg(d.path()),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let a_all = common::digest_outside(b"ConfigMap\0a\0data\0j\0two\0k\0one\0\0", None);
+    let a_k = common::digest_outside(b"ConfigMap\0a\0data\0k\0one\0\0", None);
+    let b_all = common::digest_outside(b"ConfigMap\0b\0data\0x\x001\0\0", None);
+    // name → [(source name, keys, digest)], as the report gives them.
+    type Want<'a> = (&'a str, Option<&'a [&'a str]>, &'a str);
+    let cases: &[(&str, &[Want<'_>])] = &[
+        ("uses-a", &[("a", None, &a_all)]),
+        ("uses-b", &[("b", None, &b_all)]),
+        ("uses-ab", &[("a", Some(&["k"]), &a_k), ("b", None, &b_all)]),
+    ];
+    let stamped = v["stamped"].as_array().unwrap();
+    for (workload, want) in cases {
+        let s = stamped
+            .iter()
+            .find(|s| s["name"] == *workload)
+            .unwrap_or_else(|| panic!("{workload} not stamped: {v}"));
+        let got = s["sources"].as_array().unwrap();
+        assert_eq!(got.len(), want.len(), "{workload}: {got:?}");
+        for (g, (name, keys, digest)) in got.iter().zip(*want) {
+            assert_eq!(g["kind"], "ConfigMap", "{workload}");
+            assert_eq!(g["found_as"], "ConfigMap", "{workload}");
+            assert_eq!(g["name"], *name, "{workload}");
+            assert_eq!(g["line"], 1, "{workload}");
+            assert!(
+                g["path"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&format!("{name}.yaml")),
+                "{workload}: {g}"
+            );
+            let keys: Option<Vec<&str>> = keys.map(|k| k.to_vec());
+            assert_eq!(g["keys"], serde_json::json!(keys), "{workload}");
+            assert_eq!(g["digest"], *digest, "{workload}");
+        }
+        if want.len() == 1 {
+            // One source: the workload's hash is that source's digest.
+            assert_eq!(s["value"], *want[0].2, "{workload}");
+        }
+    }
+    // Without a config hash, no sources.
+    let o = run_ok(
+        cmd()
+            .args(["--value", "v", "--report", "json"])
+            .arg(d.path()),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["stamped"][0].get("sources").is_none(), "{v}");
+}
+
+/// `--strict`: a reference that is not among the inputs is an error at the
+/// reference, saying what was looked for; an optional one, or one that is
+/// there, is not.
+#[test]
+fn strict_references_must_be_among_the_inputs() {
+    let uses = |name: &str, optional: &str| {
+        format!("      containers:\n      - name: c\n        envFrom:\n        - configMapRef:\n            name: {name}\n{optional}")
+    };
+    let optional = "            optional: true\n";
+    // (reference, optional, --strict) → exit, what stderr says
+    let cases: &[(&str, &str, bool, i32, &str)] = &[
+        (
+            "a",
+            "",
+            true,
+            0,
+            "1 workload in 1 of 2 inputs would be stamped",
+        ),
+        ("gone", "", false, 0, "warning: "),
+        (
+            "gone",
+            "",
+            true,
+            2,
+            "which is not among the inputs (looked for ConfigMap prod/gone; --strict)",
+        ),
+        ("gone", optional, true, 0, "nothing to stamp"),
+    ];
+    for (name, opt, strict, code, says) in cases {
+        let d = tempfile::tempdir().unwrap();
+        fs::write(
+            d.path().join("a.yaml"),
+            configmap("a", "  namespace: prod\n", "  k: v\n"),
+        )
+        .unwrap();
+        fs::write(
+            d.path().join("w.yaml"),
+            deployment("web", Some("prod"), &uses(name, opt)),
+        )
+        .unwrap();
+        let mut c = cmd();
+        c.args(["--config-hash", "--check"]).arg(d.path());
+        if *strict {
+            c.arg("--strict");
+        }
+        let code = if *code == 0 && *name == "a" { 1 } else { *code };
+        let o = expect_code(&mut c, code);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(says), "{name} {strict}: {err}");
+        if code == 2 {
+            // At the reference: w.yaml's line of `name: gone`.
+            assert!(
+                err.contains("w.yaml:13:19: Deployment prod/web references ConfigMap 'gone'"),
+                "{err}"
+            );
+        }
+    }
+    // --strict without --config-hash is a usage error.
+    expect_code(
+        cmd()
+            .args(["--strict", "--value", "v", "-"])
+            .write_stdin(""),
+        2,
+    );
+}
+
+/// A Secret whose data cannot be hashed is refused only where a workload
+/// references it, and the message names both places.
+#[test]
+fn an_unhashable_object_is_refused_only_where_it_is_used() {
+    let bad = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ndata:\n  k: [1, 2]\n";
+    let uses_s = "      containers:\n      - name: c\n        envFrom:\n        - secretRef:\n            name: s\n";
+    let d = tempfile::tempdir().unwrap();
+    fs::write(d.path().join("s.yaml"), bad).unwrap();
+    fs::write(d.path().join("w.yaml"), deployment("web", None, USES_A)).unwrap();
+    fs::write(d.path().join("a.yaml"), configmap("a", "", "  k: v\n")).unwrap();
+    // Nothing uses s: the run stamps web and says nothing of s.
+    let o = run_ok(cmd().args(["--config-hash", "--list"]).arg(d.path()));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("s.yaml"), "{err}");
+    // web uses it: an error at the reference, naming the bad data.
+    fs::write(d.path().join("w.yaml"), deployment("web", None, uses_s)).unwrap();
+    let o = expect_code(cmd().args(["--config-hash", "--list"]).arg(d.path()), 2);
+    let err = String::from_utf8_lossy(&o.stderr);
+    let s = d.path().join("s.yaml");
+    assert!(
+        err.contains(&format!(
+            "w.yaml:12:19: Deployment web references Secret 's', which is among the inputs but cannot be hashed: {}:6:3: ",
+            s.display()
+        )),
+        "{err}"
+    );
 }

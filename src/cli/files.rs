@@ -194,7 +194,7 @@ impl Run {
             }
         }
         if io_result.is_ok() && args.report.is_some() {
-            io_result = write_report(&mut out.out, &self.opts.key, &out.report, t.changed);
+            io_result = write_report(&mut out.out, &self.opts, &out.report, t.changed);
         }
         if stdout_failed(io_result.and_then(|()| out.out.flush())) {
             return 2;
@@ -395,6 +395,9 @@ impl<W: Write> Emit<'_, W> {
         if args.list {
             for s in f.stamps() {
                 writeln!(self.out, "{name}: {}", s.id)?;
+                for src in &s.sources {
+                    writeln!(self.out, "{name}:   {}", source_line(src))?;
+                }
             }
         }
         if args.report.is_some() {

@@ -144,6 +144,10 @@ pub struct Args {
     /// (key checksum/config): pods restart exactly when their configuration changed.
     #[arg(long, conflicts_with_all = ["value", "at", "format", "local", "kubectl"], help_heading = "Value")]
     pub config_hash: bool,
+    /// With --config-hash: a reference to a ConfigMap or Secret that is not among the
+    /// inputs (and not `optional: true`) is an error, not a warning.
+    #[arg(long, requires = "config_hash", help_heading = "Value")]
+    pub strict: bool,
     /// With --config-hash: each PATH is a kustomization directory (an overlay or a base).
     /// Build it, hash its workloads from the built output, and keep the hashes in it: a
     /// patch file reload-stamp-patch.yaml, listed in its kustomization.
@@ -282,6 +286,23 @@ fn resolve_value(args: &Args) -> Result<String, Error> {
 /// The run's options, from the flags: the library's [`Options`], built as
 /// a library user builds them.
 fn options(args: &Args) -> Result<Options, Error> {
+    // clap's `requires` counts a switch's default (false) as given, so the
+    // flags that only mean something with another are checked here.
+    let needs = [
+        (
+            args.kustomize,
+            "--kustomize",
+            args.config_hash,
+            "--config-hash",
+        ),
+        (args.strict, "--strict", args.config_hash, "--config-hash"),
+    ];
+    if let Some((_, flag, _, other)) = needs.iter().find(|(set, _, has, _)| *set && !*has) {
+        return Err(Error::new(
+            ErrorKind::Usage,
+            format!("{flag} needs {other}"),
+        ));
+    }
     let mut o = if args.config_hash {
         Options::config_hash()
     } else {
@@ -319,6 +340,7 @@ fn options(args: &Args) -> Result<Options, Error> {
         o.value = Some(resolve_value(args)?);
     }
     Ok(o.records(args.list || args.report.is_some())
+        .strict(args.strict)
         .jobs(jobs(args)))
 }
 
@@ -358,16 +380,50 @@ fn plural(n: usize, what: &str) -> String {
     }
 }
 
+/// One object a config hash covers, as `--report json` shows it.
+fn source_json(s: &crate::Source) -> serde_json::Value {
+    serde_json::json!({
+        "kind": s.id.kind,
+        "namespace": s.id.namespace,
+        "name": s.id.name,
+        "found_as": s.found_as,
+        "keys": s.keys,
+        "path": s.input,
+        "line": s.line,
+        "digest": s.digest,
+    })
+}
+
+/// One object a config hash covers, as `--list` shows it: `Kind
+/// ns/name (keys a, b) at PATH:LINE: DIGEST`.
+fn source_line(s: &crate::Source) -> String {
+    let found_as = if s.found_as == s.id.kind {
+        String::new()
+    } else {
+        format!(" (a {})", s.found_as)
+    };
+    let keys = match &s.keys {
+        Some(k) => format!(" keys {}", k.join(", ")),
+        None => String::new(),
+    };
+    format!(
+        "{}{found_as}{keys} at {}:{}: {}",
+        s.id, s.input, s.line, s.digest
+    )
+}
+
+/// `--report json`: every stamped workload; in config-hash mode with the
+/// ConfigMaps and Secrets its hash covers.
 fn write_report(
     out: &mut dyn Write,
-    key: &str,
+    opts: &Options,
     stamps: &[(String, Stamp)],
     files: usize,
 ) -> io::Result<()> {
     let items: Vec<serde_json::Value> = stamps
         .iter()
         .map(|(path, s)| {
-            serde_json::json!({
+            let mut item = serde_json::json!({
                 "path": path,
                 "line": s.line,
                 "kind": s.id.kind,
@@ -375,9 +431,14 @@ fn write_report(
                 "name": s.id.name,
                 "previous": s.previous,
                 "value": s.value,
-            })
+            });
+            if opts.hashes() {
+                item["sources"] = s.sources.iter().map(source_json).collect();
+            }
+            item
         })
         .collect();
+    let key = &opts.key;
     let doc = serde_json::json!({ "key": key, "files_changed": files, "stamped": items });
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     out.write_all(b"\n")

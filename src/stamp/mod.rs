@@ -15,7 +15,7 @@ use crate::plan::stream::{Analysis, DocPlan};
 use crate::plan::Workload;
 
 pub use pieces::Output;
-pub use values::{workload_hash, Values};
+pub use values::{workload_hash, Follow, Source, Values};
 
 /// One stamped workload, for the summary and reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +31,8 @@ pub struct Stamp {
     pub previous: Option<String>,
     /// The value stamped.
     pub value: String,
+    /// Config-hash mode, with records: what the hash covers.
+    pub sources: Vec<Source>,
 }
 
 /// The result of rendering one input.

@@ -34,6 +34,7 @@ pub(super) fn document<'v>(
                 line: 0,
                 previous: w.current.as_ref().map(|c| c.value.clone()),
                 value: v.to_string(),
+                sources: Vec::new(),
             });
         }
     }

@@ -1,8 +1,11 @@
 //! Where each workload's value comes from: one value for all, or each
 //! workload's config hash.
 
-use crate::confighash::{digest, Index, Used};
-use crate::error::{Error, Warning};
+use std::collections::BTreeSet;
+
+use crate::confighash::{digest, ConfigRef, Found, Index, Keyed, Origin, Used};
+use crate::error::{line_col, Error, ErrorKind, Warning};
+use crate::id::ObjectId;
 use crate::plan::Workload;
 
 /// How each workload's value is found when an input is finished.
@@ -14,39 +17,170 @@ pub enum Values<'v, 'o> {
     Hashes(&'v Index<'o>),
 }
 
+/// One ConfigMap or Secret a workload's config hash covers: what moved,
+/// when the hash moves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Source {
+    /// As pods reference it: `ConfigMap` or `Secret`, its namespace as
+    /// written and its name.
+    pub id: ObjectId,
+    /// The kind it was found as: `ConfigMap`, `Secret` (also a
+    /// SOPS-encrypted one), `SealedSecret` or `ExternalSecret`.
+    pub found_as: &'static str,
+    /// The keys counted, in byte order; `None`: every key.
+    pub keys: Option<Vec<String>>,
+    /// The input it was found in.
+    pub input: String,
+    /// The 1-based line of the object in that input.
+    pub line: usize,
+    /// Its own digest: the documented layout with this object alone.
+    pub digest: String,
+}
+
+/// A workload's config hash and what it covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkloadHash {
+    pub value: String,
+    /// Each object hashed, in the digest's order (empty unless asked for).
+    pub sources: Vec<Source>,
+}
+
+/// How references are followed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Follow {
+    /// A reference that is not optional and not among the inputs is an
+    /// error, not a warning.
+    pub strict: bool,
+    /// Keep a [`Source`] for each object hashed.
+    pub sources: bool,
+}
+
 /// The config hash of workload `w`, or `None` when none of its references
-/// is among the inputs. A missing reference that is not optional warns; a
-/// reference with two different definitions is an error.
+/// is among the inputs. A missing reference that is not optional warns (is
+/// an error with [`Follow::strict`]); a reference to an object whose data
+/// is refused, or with two different definitions, is an error.
 pub fn workload_hash(
     w: &Workload,
     index: &Index<'_>,
+    follow: Follow,
     warnings: &mut Vec<Warning>,
-) -> Result<Option<String>, Error> {
-    let mut found: Vec<Used<'_>> = Vec::new();
+) -> Result<Option<WorkloadHash>, Error> {
+    let mut found: Vec<(Found<'_>, Option<BTreeSet<String>>)> = Vec::new();
     for r in &w.refs {
-        let got = index.get(r, w.id.namespace.as_deref())?;
-        match got {
-            Some(o) if o.ignored => {}
-            Some(o) => {
-                // One entry per object: the keys of all its references.
-                let keys = r.keys.as_ref().map(|k| k.iter().cloned().collect());
-                match found.iter_mut().find(|(f, _)| std::ptr::eq(*f, o)) {
-                    Some((_, have)) => match (have.as_mut(), keys) {
-                        (Some(h), Some(k)) => h.extend(k),
-                        _ => *have = None,
-                    },
-                    None => found.push((o, keys)),
-                }
-            }
-            None if r.optional => {}
-            None => warnings.push(Warning::at(
-                r.pos,
-                format!(
-                    "{} references {} '{}', which is not among the inputs",
-                    w.id, r.kind, r.name
-                ),
-            )),
+        let Some(f) = index.get(r, w.id.namespace.as_deref())? else {
+            missing(w, r, follow, warnings)?;
+            continue;
+        };
+        if f.object.ignored {
+            continue;
+        }
+        if let Some(e) = &f.object.refused {
+            return Err(refused(w, r, &f, e));
+        }
+        // One entry per object: the keys of all its references.
+        let keys = r.keys.as_ref().map(|k| k.iter().cloned().collect());
+        match found
+            .iter_mut()
+            .find(|(g, _)| std::ptr::eq(g.object, f.object))
+        {
+            Some((_, have)) => match (have.as_mut(), keys) {
+                (Some(h), Some(k)) => h.extend(k),
+                _ => *have = None,
+            },
+            None => found.push((f, keys)),
         }
     }
-    Ok((!found.is_empty()).then(|| digest(&found, index.key.as_ref())))
+    if found.is_empty() {
+        return Ok(None);
+    }
+    let key = index.key.as_ref();
+    let used: Vec<Used<'_>> = found.iter().map(|(f, k)| (f.object, k.clone())).collect();
+    let sources = if follow.sources {
+        let mut s: Vec<Source> = found.iter().map(|(f, k)| source(f, k, key)).collect();
+        s.sort_by(|a, b| {
+            (&a.id.kind, &a.id.name, &a.id.namespace).cmp(&(
+                &b.id.kind,
+                &b.id.name,
+                &b.id.namespace,
+            ))
+        });
+        s
+    } else {
+        Vec::new()
+    };
+    Ok(Some(WorkloadHash {
+        value: digest(&used, key),
+        sources,
+    }))
+}
+
+/// A reference that is not among the inputs: nothing when it is optional,
+/// else a warning, or with [`Follow::strict`] an error at the reference
+/// that says what was looked for.
+fn missing(
+    w: &Workload,
+    r: &ConfigRef,
+    follow: Follow,
+    warnings: &mut Vec<Warning>,
+) -> Result<(), Error> {
+    if r.optional {
+        return Ok(());
+    }
+    let msg = format!(
+        "{} references {} '{}', which is not among the inputs",
+        w.id, r.kind, r.name
+    );
+    if !follow.strict {
+        warnings.push(Warning::at(r.pos, msg));
+        return Ok(());
+    }
+    let looked_for = ObjectId {
+        kind: r.kind.to_string(),
+        namespace: r.namespace.clone().or_else(|| w.id.namespace.clone()),
+        name: Some(r.name.clone()),
+    };
+    Err(Error::at(
+        ErrorKind::Refused,
+        r.pos,
+        format!(
+            "{msg} (looked for {looked_for}; --strict): add it to the inputs, or mark the \
+             reference `optional: true` if the pods start without it"
+        ),
+    ))
+}
+
+/// The error for a reference to an object whose data is refused: at the
+/// reference, naming where the object's data is.
+fn refused(w: &Workload, r: &ConfigRef, f: &Found<'_>, e: &Error) -> Error {
+    let (line, col) = line_col(f.text, e.offset().unwrap_or(f.object.pos));
+    Error::at(
+        ErrorKind::Refused,
+        r.pos,
+        format!(
+            "{} references {} '{}', which is among the inputs but cannot be hashed: {}:{line}:{col}: {}",
+            w.id, r.kind, r.name, f.path, e.msg
+        ),
+    )
+}
+
+/// What a workload's hash says of one object.
+fn source(f: &Found<'_>, keys: &Option<BTreeSet<String>>, key: Option<&Keyed>) -> Source {
+    let o = f.object;
+    Source {
+        id: ObjectId {
+            kind: o.kind.to_string(),
+            namespace: o.namespace.clone(),
+            name: Some(o.name.clone()),
+        },
+        found_as: match o.origin {
+            Origin::Sealed => "SealedSecret",
+            Origin::External => "ExternalSecret",
+            Origin::Plain | Origin::Sops => o.kind,
+        },
+        keys: keys.as_ref().map(|k| k.iter().cloned().collect()),
+        input: f.path.to_string(),
+        line: o.line,
+        digest: digest(&[(o, keys.clone())], key),
+    }
 }
