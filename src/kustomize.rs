@@ -20,7 +20,7 @@ use crate::error::{Error, ErrorKind};
 use crate::id::ObjectId;
 use crate::options::Options;
 use crate::plan::stream::analyze;
-use crate::run::{run, Input};
+use crate::run::{run, Input, Stamped};
 use crate::select::template_path;
 use crate::text::double_quote;
 
@@ -138,6 +138,13 @@ struct Kustomization {
     listed: bool,
     /// `kind: Component`.
     component: bool,
+}
+
+impl Kustomization {
+    /// `e`, its message prefixed with the kustomization's path.
+    fn in_file(&self, e: Error) -> Error {
+        e.map_msg(|m| format!("{}: {m}", self.path.display()))
+    }
 }
 
 /// The entries of a kustomization that kustomize applies after its
@@ -284,7 +291,7 @@ impl Session {
         let copy = |dir: &Path| -> Result<Option<(PathBuf, String)>, Error> {
             let k = read_kustomization(dir)?;
             Ok(without_listing(&k.text)
-                .map_err(|e| e.map_msg(|m| format!("{}: {m}", k.path.display())))?
+                .map_err(|e| k.in_file(e))?
                 .map(|t| (k.path, t)))
         };
         Ok(Session {
@@ -391,77 +398,23 @@ pub fn plan(
     }
     let built = session.build(builder, dir, &session.tree.mirror(&real), None)?;
     let shown_build = format!("`{}`", builder.shown(dir));
-    let in_build = |e: Error| e.within(&format!("{shown_build} output"));
-    // The build, stamped as any input is (one thread: entries are spread
-    // over the threads already).
-    let input = Input {
-        name: &shown_build,
-        bytes: built.as_bytes(),
-    };
-    let f = run(&[input], &opts.clone().jobs(1))
-        .pop()
-        .unwrap_or_else(|| Err(Error::internal(0, "a run gave no outcome")))
-        .map_err(in_build)?;
+    let f = stamp_build(&built, &shown_build, opts)?;
     let names = if f.hashes.is_empty() {
         Vec::new()
     } else {
         patch_names((dir, &real), &k, session, builder, opts, &f.hashes)?
     };
-    let hashed: Vec<Hashed> = f
-        .hashes
-        .iter()
-        .zip(names)
-        .map(|(w, (patch_name, patch_namespace))| Hashed {
-            id: w.id.clone(),
-            api_version: w.api_version.clone().unwrap_or_default(),
-            patch_name,
-            patch_namespace,
-            hash: w.value.clone(),
-        })
-        .collect();
+    let hashed = with_patch_names(&f.hashes, names);
     let warnings = f
         .warnings()
         .iter()
         .map(|w| format!("{shown_build} output: {w}"))
         .collect();
     let stamped_build = f.output_string().unwrap_or_else(|| built.clone());
-    let nl = if k.text.contains("\r\n") {
-        "\r\n"
-    } else {
-        "\n"
-    };
     let patch_path = path.join(PATCH_FILE);
-    let old_patch = match std::fs::read_to_string(&patch_path) {
-        Ok(t) => Some(t),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => {
-            return Err(tool(format!(
-                "{}: {}",
-                patch_path.display(),
-                crate::inputs::io_message(&e)
-            )))
-        }
-    };
-    let in_k = |e: Error| e.map_msg(|m| format!("{}: {m}", k.path.display()));
-    let (new_patch, new_kustomization, stamped) = if hashed.is_empty() {
-        // Nothing to stamp: the file and its listing go.
-        let listing = if k.listed {
-            without_listing(&k.text).map_err(in_k)?
-        } else {
-            None
-        };
-        (None, listing, 0)
-    } else {
-        let docs: Vec<String> = hashed.iter().map(|h| patch_doc(h, &opts.key, nl)).collect();
-        let old = old_patch.as_deref().unwrap_or("");
-        let stamped = docs.iter().filter(|d| !old.contains(d.as_str())).count();
-        let listing = if k.listed {
-            None
-        } else {
-            Some(add_listing(&k.text).map_err(in_k)?)
-        };
-        (Some(patch_text(&docs, nl)), listing, stamped)
-    };
+    let old_patch = read_patch(&patch_path)?;
+    let (new_patch, new_kustomization, stamped) =
+        new_files(&k, &hashed, old_patch.as_deref(), &opts.key)?;
     Ok(DirPlan {
         dir: dir.to_string(),
         old_patch,
@@ -475,6 +428,84 @@ pub fn plan(
         stamped_build,
         warnings,
     })
+}
+
+/// The build (named `shown`), stamped as any input is (one thread:
+/// entries are spread over the threads already).
+fn stamp_build<'b>(built: &'b str, shown: &'b str, opts: &Options) -> Result<Stamped<'b>, Error> {
+    let input = Input {
+        name: shown,
+        bytes: built.as_bytes(),
+    };
+    run(&[input], &opts.clone().jobs(1))
+        .pop()
+        .unwrap_or_else(|| Err(Error::internal(0, "a run gave no outcome")))
+        .map_err(|e| e.within(&format!("{shown} output")))
+}
+
+/// The build's hashed workloads, each with how its patch names it.
+fn with_patch_names(
+    hashes: &[crate::run::Hashed],
+    names: Vec<(String, Option<String>)>,
+) -> Vec<Hashed> {
+    hashes
+        .iter()
+        .zip(names)
+        .map(|(w, (patch_name, patch_namespace))| Hashed {
+            id: w.id.clone(),
+            api_version: w.api_version.clone().unwrap_or_default(),
+            patch_name,
+            patch_namespace,
+            hash: w.value.clone(),
+        })
+        .collect()
+}
+
+/// The patch file as it is, `None` if there is none.
+fn read_patch(patch_path: &Path) -> Result<Option<String>, Error> {
+    match std::fs::read_to_string(patch_path) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(tool(format!(
+            "{}: {}",
+            patch_path.display(),
+            crate::inputs::io_message(&e)
+        ))),
+    }
+}
+
+/// The new patch file (`None`: it goes), the new kustomization (`None`:
+/// unchanged) and how many workloads' patches are new or changed, written
+/// with the kustomization's line breaks.
+fn new_files(
+    k: &Kustomization,
+    hashed: &[Hashed],
+    old_patch: Option<&str>,
+    key: &str,
+) -> Result<(Option<String>, Option<String>, usize), Error> {
+    let nl = if k.text.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    if hashed.is_empty() {
+        // Nothing to stamp: the file and its listing go.
+        let listing = if k.listed {
+            without_listing(&k.text).map_err(|e| k.in_file(e))?
+        } else {
+            None
+        };
+        return Ok((None, listing, 0));
+    }
+    let docs: Vec<String> = hashed.iter().map(|h| patch_doc(h, key, nl)).collect();
+    let old = old_patch.unwrap_or("");
+    let stamped = docs.iter().filter(|d| !old.contains(d.as_str())).count();
+    let listing = if k.listed {
+        None
+    } else {
+        Some(add_listing(&k.text).map_err(|e| k.in_file(e))?)
+    };
+    Ok((Some(patch_text(&docs, nl)), listing, stamped))
 }
 
 /// The workloads of a build (`what`), in order.
@@ -504,25 +535,8 @@ fn patch_names(
     opts: &Options,
     ws: &[crate::run::Hashed],
 ) -> Result<Vec<(String, Option<String>)>, Error> {
-    let cannot = |w: &crate::run::Hashed, why: &str| {
-        Error::new(
-            ErrorKind::Refused,
-            format!(
-                "{}: cannot name {} in a patch: {why}",
-                k.path.display(),
-                w.id,
-            ),
-        )
-    };
     if k.after_patches.is_empty() {
-        // Nothing after `patches` changes a name: as built is as patched.
-        return ws
-            .iter()
-            .map(|w| match &w.id.name {
-                Some(n) => Ok((n.clone(), w.id.namespace.clone())),
-                None => Err(cannot(w, "it has no name")),
-            })
-            .collect();
+        return names_as_built(k, ws);
     }
     let kname = k
         .path
@@ -530,18 +544,13 @@ fn patch_names(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let base = without_listing(&k.text)
-        .map_err(|e| e.map_msg(|m| format!("{}: {m}", k.path.display())))?
+        .map_err(|e| k.in_file(e))?
         .unwrap_or_else(|| k.text.clone());
-    let in_k = |e: Error| e.map_msg(|m| format!("{}: {m}", k.path.display()));
+    let in_k = |e: Error| k.in_file(e);
     let stripped = edit::with_fifo_order(&edit::remove_entries(&base, &LEFT_OUT).map_err(in_k)?)
         .map_err(in_k)?;
     let dir = session.tree.variant(real, "names", &kname, &stripped)?;
-    let lines = k
-        .after_patches
-        .iter()
-        .map(|(key, line)| format!("`{key}` (line {line})"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let lines = after_patches_shown(k);
     let what = "a copy without the entries that run after its patches";
     let stripped_build = session.build(builder, shown, &dir, None).map_err(|e| {
         e.map_msg(|m| {
@@ -553,39 +562,7 @@ fn patch_names(
         })
     })?;
     let before = workload_ids(&stripped_build, opts, what)?;
-    // By the kustomization's own prefix, suffix and namespace.
-    let simple = k
-        .after_patches
-        .iter()
-        .all(|(key, _)| matches!(*key, "namespace" | "namePrefix" | "nameSuffix"));
-    let by_rule: Option<Vec<(String, Option<String>)>> = simple
-        .then(|| {
-            ws.iter()
-                .map(|w| {
-                    let found: Vec<&ObjectId> = before
-                        .iter()
-                        .filter(|b| {
-                            b.kind == w.id.kind
-                                && b.name
-                                    .as_ref()
-                                    .map(|n| format!("{}{n}{}", k.name_prefix, k.name_suffix))
-                                    == w.id.name
-                                && (k.namespace.is_some() || b.namespace == w.id.namespace)
-                        })
-                        .collect();
-                    match found.as_slice() {
-                        [ObjectId {
-                            name: Some(n),
-                            namespace,
-                            ..
-                        }] => Some((n.clone(), namespace.clone())),
-                        _ => None,
-                    }
-                })
-                .collect()
-        })
-        .flatten();
-    if let Some(names) = by_rule {
+    if let Some(names) = names_by_rule(k, ws, &before) {
         return Ok(names);
     }
     // By position in fifo order.
@@ -597,12 +574,102 @@ fn patch_names(
         opts,
         what,
     )?;
+    names_by_position(k, ws, &before, &after, &lines)
+}
+
+/// Why workload `w` of `k` cannot be named in a patch.
+fn cannot_name(k: &Kustomization, w: &crate::run::Hashed, why: &str) -> Error {
+    Error::new(
+        ErrorKind::Refused,
+        format!(
+            "{}: cannot name {} in a patch: {why}",
+            k.path.display(),
+            w.id,
+        ),
+    )
+}
+
+/// The names of `ws` when nothing after `patches` changes a name: as built
+/// is as patched.
+fn names_as_built(
+    k: &Kustomization,
+    ws: &[crate::run::Hashed],
+) -> Result<Vec<(String, Option<String>)>, Error> {
+    ws.iter()
+        .map(|w| match &w.id.name {
+            Some(n) => Ok((n.clone(), w.id.namespace.clone())),
+            None => Err(cannot_name(k, w, "it has no name")),
+        })
+        .collect()
+}
+
+/// The entries of `k` that run after its patches, as messages show them.
+fn after_patches_shown(k: &Kustomization) -> String {
+    k.after_patches
+        .iter()
+        .map(|(key, line)| format!("`{key}` (line {line})"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The names of `ws` in `before` (the copy without the entries after
+/// `patches`) by the kustomization's own prefix, suffix and namespace,
+/// when those are all that run after its patches; `None` when any
+/// workload does not match exactly one.
+fn names_by_rule(
+    k: &Kustomization,
+    ws: &[crate::run::Hashed],
+    before: &[ObjectId],
+) -> Option<Vec<(String, Option<String>)>> {
+    let simple = k
+        .after_patches
+        .iter()
+        .all(|(key, _)| matches!(*key, "namespace" | "namePrefix" | "nameSuffix"));
+    if !simple {
+        return None;
+    }
+    ws.iter()
+        .map(|w| {
+            let found: Vec<&ObjectId> = before
+                .iter()
+                .filter(|b| {
+                    b.kind == w.id.kind
+                        && b.name
+                            .as_ref()
+                            .map(|n| format!("{}{n}{}", k.name_prefix, k.name_suffix))
+                            == w.id.name
+                        && (k.namespace.is_some() || b.namespace == w.id.namespace)
+                })
+                .collect();
+            match found.as_slice() {
+                [ObjectId {
+                    name: Some(n),
+                    namespace,
+                    ..
+                }] => Some((n.clone(), namespace.clone())),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// The names of `ws` by position: `after` (the kustomization in fifo
+/// order) and `before` (the copy without `lines`, the entries after its
+/// patches) must hold workloads of the same kinds in the same order.
+fn names_by_position(
+    k: &Kustomization,
+    ws: &[crate::run::Hashed],
+    before: &[ObjectId],
+    after: &[ObjectId],
+    lines: &str,
+) -> Result<Vec<(String, Option<String>)>, Error> {
     let same =
-        after.len() == before.len() && after.iter().zip(&before).all(|(a, b)| a.kind == b.kind);
+        after.len() == before.len() && after.iter().zip(before).all(|(a, b)| a.kind == b.kind);
     ws.iter()
         .map(|w| {
             if !same {
-                return Err(cannot(
+                return Err(cannot_name(
+                    k,
                     w,
                     &format!(
                         "{lines} of the kustomization run after its patches and add, remove or reorder \
@@ -614,14 +681,14 @@ fn patch_names(
             let at = after
                 .iter()
                 .position(|a| *a == w.id)
-                .ok_or_else(|| cannot(w, "it is not in the build in fifo order"))?;
+                .ok_or_else(|| cannot_name(k, w, "it is not in the build in fifo order"))?;
             match &before[at] {
                 ObjectId {
                     name: Some(n),
                     namespace,
                     ..
                 } => Ok((n.clone(), namespace.clone())),
-                _ => Err(cannot(w, &format!("before {lines} it has no name"))),
+                _ => Err(cannot_name(k, w, &format!("before {lines} it has no name"))),
             }
         })
         .collect()

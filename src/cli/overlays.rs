@@ -19,10 +19,82 @@ pub(super) fn run_kustomize(args: &Args, opts: &Options) -> i32 {
             return 2;
         }
     };
-    let mut t = Tally::default();
+    let mut c = Counts::default();
+    let (entries, found_lines) = entries(args, &mut c.t);
+    let canonical: Vec<_> = entries.iter().map(|e| e.real.clone()).collect();
+    let session = match kustomize::Session::new(&canonical) {
+        Ok(s) => s,
+        Err(msg) => {
+            eprintln!("reload-stamp: {msg}");
+            return 2;
+        }
+    };
+    // Each directory runs kustomize at least once: build them side by side.
+    let plans = parallel::map(&entries, jobs(args), |e| {
+        kustomize::plan(&e.shown, &session, &builder, opts)
+    });
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let (io_result, pending) = take_plans(args, &entries, plans, &mut out, &mut c);
+    write_pending(pending, &builder, opts, &mut c);
+    if stdout_failed(io_result.and_then(|()| out.flush())) {
+        return 2;
+    }
+    if !args.quiet {
+        for line in &found_lines {
+            eprintln!("reload-stamp: {line}");
+        }
+        let n = entries.len() - c.skipped;
+        eprintln!(
+            "reload-stamp: {}",
+            kustomize_summary(args, opts, &c.t, n, c.removed, c.skipped)
+        );
+    }
+    let all = Tally {
+        changed: c.t.changed + c.removed,
+        ..c.t
+    };
+    all.exit_code(args.check)
+}
+
+/// An entry point of the run.
+struct Entry {
+    /// As messages show it.
+    shown: String,
+    /// Its canonical path.
+    real: std::path::PathBuf,
+    /// Found below a named directory, not named itself.
+    found: bool,
+}
+
+/// What the run counts, for its summary and exit code.
+#[derive(Default)]
+struct Counts {
+    t: Tally,
+    /// Kustomizations whose patch file goes (or would).
+    removed: usize,
+    /// Entry points found that do not build.
+    skipped: usize,
+}
+
+impl Counts {
+    /// A changed kustomization counted in the summary.
+    fn count(&mut self, p: &kustomize::DirPlan) {
+        if p.removes() {
+            self.removed += 1;
+        } else {
+            self.t.changed += 1;
+            self.t.stamped += p.stamped;
+        }
+    }
+}
+
+/// The run's entry points: each PATH, or the entry points below it when
+/// it holds no kustomization (with a line for the summary saying which
+/// were found). Paths that are no entry point are reported and counted.
+fn entries(args: &Args, t: &mut Tally) -> (Vec<Entry>, Vec<String>) {
     let mut found_lines = Vec::new();
-    // (as shown, canonical, found below a named directory)
-    let mut entries: Vec<(String, std::path::PathBuf, bool)> = Vec::new();
+    let mut entries = Vec::new();
     for p in &args.paths {
         let path = std::path::Path::new(p);
         if path.is_dir() && kustomize::kustomization_file(path).is_none() {
@@ -37,121 +109,101 @@ pub(super) fn run_kustomize(args: &Args, opts: &Options) -> i32 {
                     .join(", ")
             ));
             for b in below {
-                match kustomize::entry(&b.to_string_lossy()) {
-                    Ok(real) => entries.push((b.display().to_string(), real, true)),
-                    Err(msg) => {
-                        eprintln!("reload-stamp: {}: {msg}", b.display());
-                        t.errored += 1;
-                    }
-                }
+                let shown = b.display().to_string();
+                push_entry(&mut entries, t, shown, &b.to_string_lossy(), true);
             }
             continue;
         }
-        match kustomize::entry(p) {
-            Ok(real) => entries.push((p.clone(), real, false)),
-            Err(msg) => {
-                eprintln!("reload-stamp: {p}: {msg}");
-                t.errored += 1;
-            }
+        push_entry(&mut entries, t, p.clone(), p, false);
+    }
+    (entries, found_lines)
+}
+
+/// `dir` added to `entries` if it is a kustomization, else reported and
+/// counted as an error.
+fn push_entry(entries: &mut Vec<Entry>, t: &mut Tally, shown: String, dir: &str, found: bool) {
+    match kustomize::entry(dir) {
+        Ok(real) => entries.push(Entry { shown, real, found }),
+        Err(msg) => {
+            eprintln!("reload-stamp: {shown}: {msg}");
+            t.errored += 1;
         }
     }
-    let canonical: Vec<_> = entries.iter().map(|(_, r, _)| r.clone()).collect();
-    let session = match kustomize::Session::new(&canonical) {
-        Ok(s) => s,
-        Err(msg) => {
-            eprintln!("reload-stamp: {msg}");
-            return 2;
-        }
-    };
-    // Each directory runs kustomize at least once: build them side by side.
-    let plans = parallel::map(&entries, jobs(args), |(d, _, _)| {
-        kustomize::plan(d, &session, &builder, opts)
-    });
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+}
+
+/// Each entry's plan, in order: its warnings, `--check` lines and output;
+/// with `--write` the changed ones are returned to be written, otherwise
+/// counted. Stops at the first failed write to standard output.
+fn take_plans<'e>(
+    args: &Args,
+    entries: &'e [Entry],
+    plans: Vec<Result<kustomize::DirPlan, Error>>,
+    out: &mut dyn Write,
+    c: &mut Counts,
+) -> (io::Result<()>, Vec<(&'e str, kustomize::DirPlan)>) {
     let mut concat = Concat::default();
     let mut io_result = Ok(());
-    let mut removed = 0;
-    let mut skipped = 0;
     let mut pending = Vec::new();
-    for ((dir, _, found), plan) in entries.iter().zip(plans) {
+    for (e, plan) in entries.iter().zip(plans) {
+        let dir = e.shown.as_str();
         let plan = match plan {
-            Err(e) if *found && e.msg.starts_with('`') && e.msg.contains("` failed: ") => {
+            Err(err) if e.found && err.msg.starts_with('`') && err.msg.contains("` failed: ") => {
                 // Found, not named: an entry point that does not build is
                 // no entry point.
-                eprintln!("reload-stamp: warning: {dir}: skipped, it does not build: {e}");
-                skipped += 1;
+                eprintln!("reload-stamp: warning: {dir}: skipped, it does not build: {err}");
+                c.skipped += 1;
                 continue;
             }
             p => p,
         };
         match plan.and_then(|p| kustomize_dir(args, &p).map(|()| p)) {
             Ok(p) => {
-                io_result = kustomize_emit(args, &p, &mut out, &mut concat);
+                io_result = kustomize_emit(args, &p, out, &mut concat);
                 if args.write && p.changes() {
                     pending.push((dir, p));
                 } else if p.changes() {
-                    count(&mut t, &mut removed, &p);
+                    c.count(&p);
                 }
             }
             Err(msg) => {
                 eprintln!("reload-stamp: {dir}: {msg}");
-                t.errored += 1;
+                c.t.errored += 1;
             }
         }
         if io_result.is_err() {
             break;
         }
     }
-    // An entry's check builds it with the patches of the entries it
-    // includes as they are on disk: a write whose check fails is tried
-    // again once the others are written, until no more succeed.
+    (io_result, pending)
+}
+
+/// Writes the `pending` plans. An entry's check builds it with the patches
+/// of the entries it includes as they are on disk: a write whose check
+/// fails is tried again once the others are written, until no more
+/// succeed.
+fn write_pending(
+    mut pending: Vec<(&str, kustomize::DirPlan)>,
+    builder: &kustomize::Builder,
+    opts: &Options,
+    c: &mut Counts,
+) {
     loop {
         let before = pending.len();
         let mut failed = Vec::new();
         for (dir, p) in pending {
-            match write_dir_plan(&p, &builder, opts) {
-                Ok(()) => count(&mut t, &mut removed, &p),
+            match write_dir_plan(&p, builder, opts) {
+                Ok(()) => c.count(&p),
                 Err(msg) => failed.push((dir, p, msg)),
             }
         }
         if failed.is_empty() || failed.len() == before {
             for (dir, _, msg) in failed {
                 eprintln!("reload-stamp: {dir}: {msg}");
-                t.errored += 1;
+                c.t.errored += 1;
             }
             break;
         }
         pending = failed.into_iter().map(|(d, p, _)| (d, p)).collect();
-    }
-    if stdout_failed(io_result.and_then(|()| out.flush())) {
-        return 2;
-    }
-    if !args.quiet {
-        for line in &found_lines {
-            eprintln!("reload-stamp: {line}");
-        }
-        let n = entries.len() - skipped;
-        eprintln!(
-            "reload-stamp: {}",
-            kustomize_summary(args, opts, &t, n, removed, skipped)
-        );
-    }
-    let mut all = Tally {
-        changed: t.changed + removed,
-        ..t
-    };
-    all.errored = t.errored;
-    all.exit_code(args.check)
-}
-
-/// A changed kustomization counted in the summary.
-fn count(t: &mut Tally, removed: &mut usize, p: &kustomize::DirPlan) {
-    if p.removes() {
-        *removed += 1;
-    } else {
-        t.changed += 1;
-        t.stamped += p.stamped;
     }
 }
 

@@ -3,6 +3,8 @@
 //! kustomization, as one item), and the temporary copies' entries left
 //! out. Every edit is parsed again and checked.
 
+use std::ops::Range;
+
 use crate::document::{parse_all, Kind, Mode, Node, Style};
 use crate::error::{Error, ErrorKind};
 use crate::text::{line_start, next_line_start};
@@ -47,61 +49,15 @@ fn shape(text: &str, key: &str) -> Result<(usize, usize), Error> {
 /// before its closing bracket. Nothing else changes. `Err` says why the
 /// text does not allow it.
 pub fn add_item(text: &str, key: &str, block: &str, flow: &str) -> Result<String, Error> {
-    let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
-    let block0 = block;
-    let block = block.replace('\n', nl);
     let docs = parse_all(text, Mode::Full)?;
     let root = root_of(&docs)?;
     let before = shape(text, key)?;
-    let mut new_key = false;
-    let out = match root {
-        None if docs.is_empty() => {
-            new_key = true;
-            let mut s = text.to_string();
-            if !s.is_empty() && !s.ends_with('\n') {
-                s.push_str(nl);
-            }
-            format!("{s}{key}:{nl}{block}")
-        }
+    let (out, new_key) = match root {
+        None if docs.is_empty() => (with_new_list(text, key, block), true),
         None => return Err(refused("it is empty".to_string())),
-        Some(root) => match (&root.kind, root.get(key)) {
-            (Kind::Map(_, Style::Block), None) => {
-                new_key = true;
-                crate::listedit::append_items(text, key, block0)?
-            }
-            (Kind::Map(_, Style::Block), Some((k, v))) => match &v.kind {
-                Kind::Seq(_, Style::Block) => crate::listedit::append_items(text, key, block0)?,
-                Kind::Seq(items, Style::Flow) => insert_flow(text, v, items, flow),
-                Kind::Scalar(s, _) if v.is_null() && s.is_empty() && v.tag.is_none() => {
-                    // `key:` alone: the item goes on the next line, at column 0.
-                    let at = next_line_start(text, k.end).unwrap_or(text.len());
-                    let mut s = text[..at].to_string();
-                    if !s.ends_with('\n') {
-                        s.push_str(nl);
-                    }
-                    s.push_str(&block);
-                    s.push_str(&text[at..]);
-                    s
-                }
-                _ => {
-                    return Err(refused(format!(
-                        "its {key} is `{}`, not a list",
-                        text[v.start..v.end].trim()
-                    )))
-                }
-            },
-            (Kind::Map(entries, Style::Flow), got) => match got.map(|(_, v)| (v, &v.kind)) {
-                Some((v, Kind::Seq(items, _))) => insert_flow(text, v, items, flow),
-                Some(_) => return Err(refused(format!("its {key} are not a list"))),
-                None => {
-                    new_key = true;
-                    let (at, sep) = match entries.last() {
-                        Some((_, v)) => (v.end, ", "),
-                        None => (root.start + 1, ""),
-                    };
-                    format!("{}{sep}\"{key}\": [{flow}]{}", &text[..at], &text[at..])
-                }
-            },
+        Some(root) => match &root.kind {
+            Kind::Map(_, Style::Block) => add_in_block_map(text, root, key, block, flow)?,
+            Kind::Map(entries, Style::Flow) => add_in_flow_map(text, root, entries, key, flow)?,
             _ => return Err(refused("it is not a mapping".to_string())),
         },
     };
@@ -110,6 +66,86 @@ pub fn add_item(text: &str, key: &str, block: &str, flow: &str) -> Result<String
         return Err(internal("the edit could not be checked"));
     }
     Ok(out)
+}
+
+/// The line break `text` uses: CRLF if it has one, else LF.
+fn newline(text: &str) -> &'static str {
+    if text.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    }
+}
+
+/// [`add_item`] on a text with no document: `key:` and `block` appended
+/// (after a line break, if the text does not end with one).
+fn with_new_list(text: &str, key: &str, block: &str) -> String {
+    let nl = newline(text);
+    let mut s = text.to_string();
+    if !s.is_empty() && !s.ends_with('\n') {
+        s.push_str(nl);
+    }
+    format!("{s}{key}:{nl}{}", block.replace('\n', nl))
+}
+
+/// [`add_item`] in a block mapping `root`: the new text, and whether `key`
+/// is new.
+fn add_in_block_map(
+    text: &str,
+    root: &Node<'_>,
+    key: &str,
+    block: &str,
+    flow: &str,
+) -> Result<(String, bool), Error> {
+    let Some((k, v)) = root.get(key) else {
+        return Ok((crate::listedit::append_items(text, key, block)?, true));
+    };
+    let out = match &v.kind {
+        Kind::Seq(_, Style::Block) => crate::listedit::append_items(text, key, block)?,
+        Kind::Seq(items, Style::Flow) => insert_flow(text, v, items, flow),
+        Kind::Scalar(s, _) if v.is_null() && s.is_empty() && v.tag.is_none() => {
+            // `key:` alone: the item goes on the next line, at column 0.
+            let nl = newline(text);
+            let at = next_line_start(text, k.end).unwrap_or(text.len());
+            let mut s = text[..at].to_string();
+            if !s.ends_with('\n') {
+                s.push_str(nl);
+            }
+            s.push_str(&block.replace('\n', nl));
+            s.push_str(&text[at..]);
+            s
+        }
+        _ => {
+            return Err(refused(format!(
+                "its {key} is `{}`, not a list",
+                text[v.start..v.end].trim()
+            )))
+        }
+    };
+    Ok((out, false))
+}
+
+/// [`add_item`] in a flow (or JSON) mapping `root` with `entries`: the new
+/// text, and whether `key` is new.
+fn add_in_flow_map(
+    text: &str,
+    root: &Node<'_>,
+    entries: &[(Node<'_>, Node<'_>)],
+    key: &str,
+    flow: &str,
+) -> Result<(String, bool), Error> {
+    match root.get(key).map(|(_, v)| (v, &v.kind)) {
+        Some((v, Kind::Seq(items, _))) => Ok((insert_flow(text, v, items, flow), false)),
+        Some(_) => Err(refused(format!("its {key} are not a list"))),
+        None => {
+            let (at, sep) = match entries.last() {
+                Some((_, v)) => (v.end, ", "),
+                None => (root.start + 1, ""),
+            };
+            let out = format!("{}{sep}\"{key}\": [{flow}]{}", &text[..at], &text[at..]);
+            Ok((out, true))
+        }
+    }
 }
 
 /// `flow` added as the last item of the flow list `v`.
@@ -136,67 +172,23 @@ pub fn remove_items(
     loop {
         let docs = parse_all(&out, Mode::Full)?;
         let Some(root) = root_of(&docs)? else { break };
-        let found = keys.iter().find_map(|key| {
-            let (k, v) = root.get(key)?;
-            let Kind::Seq(items, style) = &v.kind else {
-                return None;
-            };
-            let i = items.iter().position(ours)?;
-            Some((*key, k, v, items, *style, i))
-        });
-        let Some((key, k, v, items, style, i)) = found else {
+        let Some(found) = find_item(root, keys, ours) else {
             break;
         };
+        let key = found.key;
         let before = shape(&out, key)?;
-        let item = &items[i];
-        let (cut, whole_key) = match style {
-            Style::Block => {
-                let dash = out[..item.start].trim_end_matches([' ', '\t']);
-                let dash_at = dash.len().saturating_sub(1);
-                if !dash.ends_with('-')
-                    || !out[line_start(&out, dash_at)..dash_at].trim().is_empty()
-                {
-                    return Err(refused(format!(
-                        "its {key} item is not on lines of its own"
-                    )));
-                }
-                let from = line_start(&out, dash_at);
-                let to = end_of_line(&out, item.end);
-                let key_line =
-                    &out[line_start(&out, k.start)..v.start.min(end_of_line(&out, k.end))];
-                if items.len() == 1
-                    && key_line.trim_end() == format!("{key}:")
-                    && line_start(&out, k.start) == k.start
-                {
-                    (line_start(&out, k.start)..to, true)
-                } else {
-                    (from..to, false)
-                }
-            }
+        let (cut, whole_key) = match found.style {
+            Style::Block => block_item_cut(&out, &found)?,
             // A JSON kustomization's `"key": [item]` goes whole, as
             // `add_item` writes it.
             Style::Flow
-                if items.len() == 1
+                if found.items.len() == 1
                     && matches!(root.kind, Kind::Map(_, Style::Flow))
-                    && out[k.start..].starts_with('"') =>
+                    && out[found.k.start..].starts_with('"') =>
             {
-                let entries = root.entries().unwrap_or_default();
-                let at = entries
-                    .iter()
-                    .position(|(ek, _)| ek.start == k.start)
-                    .unwrap_or(0);
-                let cut = match (at.checked_sub(1).map(|p| &entries[p]), entries.get(at + 1)) {
-                    (Some(prev), _) => prev.1.end..v.end,
-                    (None, Some(next)) => k.start..next.0.start,
-                    (None, None) => k.start..v.end,
-                };
-                (cut, true)
+                (json_entry_cut(root, &found), true)
             }
-            Style::Flow => match (i.checked_sub(1).map(|p| &items[p]), items.get(i + 1)) {
-                (Some(prev), _) => (prev.end..item.end, false),
-                (None, Some(next)) => (item.start..next.start, false),
-                (None, None) => (item.start..item.end, false),
-            },
+            Style::Flow => (flow_item_cut(&found), false),
         };
         out.replace_range(cut, "");
         let want = (before.0 - usize::from(whole_key), before.1 - 1);
@@ -206,6 +198,93 @@ pub fn remove_items(
         changed = true;
     }
     Ok(changed.then_some(out))
+}
+
+/// An item of a top-level list that [`remove_items`] takes out.
+struct Found<'k, 'n, 'a> {
+    key: &'k str,
+    /// The list's key and value nodes.
+    k: &'n Node<'a>,
+    v: &'n Node<'a>,
+    items: &'n [Node<'a>],
+    style: Style,
+    /// The item's index in `items`.
+    i: usize,
+}
+
+/// The first item `ours` picks in the first of the lists `keys` that has
+/// one.
+fn find_item<'k, 'n, 'a>(
+    root: &'n Node<'a>,
+    keys: &[&'k str],
+    ours: &dyn Fn(&Node<'_>) -> bool,
+) -> Option<Found<'k, 'n, 'a>> {
+    keys.iter().find_map(|key| {
+        let (k, v) = root.get(key)?;
+        let Kind::Seq(items, style) = &v.kind else {
+            return None;
+        };
+        let i = items.iter().position(ours)?;
+        Some(Found {
+            key,
+            k,
+            v,
+            items,
+            style: *style,
+            i,
+        })
+    })
+}
+
+/// The lines of a block item, with the `key:` line when it held only that
+/// item (then `true`: the whole entry goes). `Err` when the item does not
+/// start its own line.
+fn block_item_cut(out: &str, f: &Found<'_, '_, '_>) -> Result<(Range<usize>, bool), Error> {
+    let (key, k, v, item) = (f.key, f.k, f.v, &f.items[f.i]);
+    let dash = out[..item.start].trim_end_matches([' ', '\t']);
+    let dash_at = dash.len().saturating_sub(1);
+    if !dash.ends_with('-') || !out[line_start(out, dash_at)..dash_at].trim().is_empty() {
+        return Err(refused(format!(
+            "its {key} item is not on lines of its own"
+        )));
+    }
+    let from = line_start(out, dash_at);
+    let to = end_of_line(out, item.end);
+    let key_line = &out[line_start(out, k.start)..v.start.min(end_of_line(out, k.end))];
+    if f.items.len() == 1
+        && key_line.trim_end() == format!("{key}:")
+        && line_start(out, k.start) == k.start
+    {
+        Ok((line_start(out, k.start)..to, true))
+    } else {
+        Ok((from..to, false))
+    }
+}
+
+/// The whole `"key": [item]` entry of a JSON kustomization `root`, with
+/// one comma.
+fn json_entry_cut(root: &Node<'_>, f: &Found<'_, '_, '_>) -> Range<usize> {
+    let (k, v) = (f.k, f.v);
+    let entries = root.entries().unwrap_or_default();
+    let at = entries
+        .iter()
+        .position(|(ek, _)| ek.start == k.start)
+        .unwrap_or(0);
+    match (at.checked_sub(1).map(|p| &entries[p]), entries.get(at + 1)) {
+        (Some(prev), _) => prev.1.end..v.end,
+        (None, Some(next)) => k.start..next.0.start,
+        (None, None) => k.start..v.end,
+    }
+}
+
+/// A flow item's text, with one comma.
+fn flow_item_cut(f: &Found<'_, '_, '_>) -> Range<usize> {
+    let (items, i) = (f.items, f.i);
+    match (i.checked_sub(1).map(|p| &items[p]), items.get(i + 1)) {
+        (Some(prev), _) => prev.end..items[i].end,
+        (None, Some(next)) => items[i].start..next.start,
+        (None, None) => items[i].start..items[i].end,
+    }
 }
 
 /// Just past the line break ending the line that holds the last byte
