@@ -205,6 +205,59 @@ pub struct Finding {
     pub message: String,
     /// `error`, `warning` or `info`.
     pub severity: &'static str,
+    /// The item it is about, when it is about one.
+    pub item: Option<Item>,
+}
+
+/// An item of a ResourceList, as a result names it: its `resourceRef`, and
+/// the `file` kustomize and kpt read it from (the item's
+/// `config.kubernetes.io/path` and `index` annotations, or their
+/// `internal.` forms).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    pub api_version: Option<String>,
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+    pub path: Option<String>,
+    pub index: Option<u64>,
+}
+
+/// The items of the ResourceList `text` with the byte range each spans.
+pub fn items(text: &str) -> Vec<(std::ops::Range<usize>, Item)> {
+    let Ok(docs) = parse_all(text, Mode::Full) else {
+        return Vec::new();
+    };
+    let Some(Kind::Seq(items, _)) = docs
+        .iter()
+        .find_map(|d| d.root.as_ref())
+        .and_then(|r| r.get("items"))
+        .map(|(_, v)| &v.kind)
+    else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .map(|i| {
+            let meta = i.get("metadata").map(|(_, m)| m);
+            let get =
+                |n: Option<&Node<'_>>, k: &str| n.and_then(|n| n.get_str(k)).map(str::to_string);
+            let notes = meta.and_then(|m| m.get("annotations")).map(|(_, a)| a);
+            let note = |k: &str| {
+                get(notes, &format!("config.kubernetes.io/{k}"))
+                    .or_else(|| get(notes, &format!("internal.config.kubernetes.io/{k}")))
+            };
+            let item = Item {
+                api_version: get(Some(i), "apiVersion"),
+                kind: get(Some(i), "kind"),
+                name: get(meta, "name"),
+                namespace: get(meta, "namespace"),
+                path: note("path"),
+                index: note("index").and_then(|x| x.parse().ok()),
+            };
+            (i.start..i.end, item)
+        })
+        .collect()
 }
 
 /// `text` (a ResourceList) with `results` added, as new lines only.
@@ -215,10 +268,34 @@ pub fn with_results(text: &str, results: &[Finding]) -> Option<String> {
         return Some(text.to_string());
     }
     let mut items = String::new();
+    fn field(items: &mut String, indent: &str, k: &str, v: &str) {
+        items.push_str(&format!("{indent}{k}: "));
+        crate::text::double_quote(v, items);
+        items.push('\n');
+    }
     for r in results {
-        items.push_str("- message: ");
-        crate::text::double_quote(&r.message, &mut items);
-        items.push_str(&format!("\n  severity: {}\n", r.severity));
+        field(&mut items, "- ", "message", &r.message);
+        items.push_str(&format!("  severity: {}\n", r.severity));
+        let Some(i) = &r.item else { continue };
+        items.push_str("  resourceRef:\n");
+        let refs = [
+            ("apiVersion", &i.api_version),
+            ("kind", &i.kind),
+            ("name", &i.name),
+            ("namespace", &i.namespace),
+        ];
+        for (k, v) in refs {
+            if let Some(v) = v {
+                field(&mut items, "    ", k, v);
+            }
+        }
+        if let Some(p) = &i.path {
+            items.push_str("  file:\n");
+            field(&mut items, "    ", "path", p);
+            if let Some(n) = i.index {
+                items.push_str(&format!("    index: {n}\n"));
+            }
+        }
     }
     crate::listedit::append_items(text, "results", &items).ok()
 }
@@ -302,6 +379,7 @@ mod tests {
         let r = [Finding {
             message: "a \"b\"".to_string(),
             severity: "warning",
+            item: None,
         }];
         let list = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n";
         assert_eq!(
@@ -314,5 +392,32 @@ mod tests {
             format!("{with}  - message: \"a \\\"b\\\"\"\n    severity: warning\n")
         );
         assert!(with_results("{\"kind\": \"ResourceList\", \"items\": []}\n", &r).is_none());
+    }
+
+    #[test]
+    fn a_result_names_its_item() {
+        let list = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a\n    namespace: n\n    annotations:\n      config.kubernetes.io/path: 'x/a.yaml'\n      config.kubernetes.io/index: '2'\n- kind: Secret\n  metadata: {name: b}\n";
+        let items = items(list);
+        assert_eq!(items.len(), 2);
+        let (span, a) = &items[0];
+        assert!(list[span.clone()].starts_with("apiVersion: v1"));
+        assert_eq!(
+            (
+                a.kind.as_deref(),
+                a.namespace.as_deref(),
+                a.path.as_deref(),
+                a.index
+            ),
+            (Some("ConfigMap"), Some("n"), Some("x/a.yaml"), Some(2))
+        );
+        let r = [Finding {
+            message: "m".to_string(),
+            severity: "error",
+            item: Some(items[1].1.clone()),
+        }];
+        assert_eq!(
+            with_results(list, &r).unwrap(),
+            format!("{list}results:\n- message: \"m\"\n  severity: error\n  resourceRef:\n    kind: \"Secret\"\n    name: \"b\"\n")
+        );
     }
 }

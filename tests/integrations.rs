@@ -98,10 +98,13 @@ fn krm_warnings_and_errors_are_results() {
     let config = "functionConfig:\n  apiVersion: reload-stamp/v1alpha1\n  kind: ReloadStamp\n  configHash: true\n";
     let input = resource_list(config).replace("{name: app}", "{name: gone}");
     let (out, err) = function(&input, &[], 0);
-    // Also on stderr, which kustomize and kpt show from a container.
+    // The result names the item (resourceRef) and where kustomize read it
+    // (file: the item's path and index annotations), as the KRM Functions
+    // Specification asks. Also on stderr, which kustomize and kpt show
+    // from a container.
     assert_eq!(err, "reload-stamp: warning: 17:34: Deployment web references ConfigMap 'gone', which is not among the inputs\n");
     assert!(
-        out.ends_with(&format!("{config}results:\n- message: \"17:34: Deployment web references ConfigMap 'gone', which is not among the inputs\"\n  severity: warning\n")),
+        out.ends_with(&format!("{config}results:\n- message: \"17:34: Deployment web references ConfigMap 'gone', which is not among the inputs\"\n  severity: warning\n  resourceRef:\n    apiVersion: \"apps/v1\"\n    kind: \"Deployment\"\n    name: \"web\"\n  file:\n    path: \"apps/web.yaml\"\n    index: 0\n")),
         "{out}"
     );
 

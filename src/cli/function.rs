@@ -37,12 +37,12 @@ fn function_options(config_args: Vec<String>, with_command_line: bool) -> Result
 }
 
 /// Stamps `bytes` for a function or plugin run: the new text (`None`:
-/// unchanged) and the warnings, placed as `LINE:COL: message`.
+/// unchanged) and the warnings, placed (`LINE:COL: message`).
 fn function_stamp(
     bytes: &[u8],
     config_args: Vec<String>,
     with_command_line: bool,
-) -> Result<(Option<String>, Vec<String>), Error> {
+) -> Result<(Option<String>, Vec<crate::Warning>), Error> {
     let opts = function_options(config_args, with_command_line)?;
     let input = Input {
         name: "<input>",
@@ -51,10 +51,7 @@ fn function_stamp(
     let f = crate::run(&[input], &opts)
         .pop()
         .unwrap_or_else(|| Err(Error::internal(0, "a run gave no outcome")))?;
-    Ok((
-        f.output_string(),
-        f.warnings().iter().map(ToString::to_string).collect(),
-    ))
+    Ok((f.output_string(), f.warnings().to_vec()))
 }
 
 /// A KRM function run: `bytes` is a ResourceList; options come from its
@@ -66,27 +63,41 @@ pub(super) fn run_function(bytes: &[u8]) -> i32 {
         return 2;
     };
     let outcome = krm::function_config_args(text).and_then(|a| function_stamp(bytes, a, true));
-    let (out, findings, code) = match outcome {
+    let (out, found, code) = match outcome {
         Ok((output, warnings)) => {
             let out = output.unwrap_or_else(|| text.to_string());
-            let findings: Vec<krm::Finding> = warnings
-                .into_iter()
-                .map(|message| krm::Finding {
-                    message,
-                    severity: "warning",
-                })
+            let found: Vec<_> = warnings
+                .iter()
+                .map(|w| (w.to_string(), "warning", w.offset()))
                 .collect();
-            (out, findings, 0)
+            (out, found, 0)
         }
         Err(e) => (
             text.to_string(),
-            vec![krm::Finding {
-                message: e.to_string(),
-                severity: "error",
-            }],
+            vec![(e.to_string(), "error", e.offset())],
             1,
         ),
     };
+    // Each result names the item it is about, as the KRM specification asks
+    // (resourceRef, file): the item that holds its place in the list.
+    let items = if found.iter().any(|(_, _, at)| at.is_some()) {
+        krm::items(text)
+    } else {
+        Vec::new()
+    };
+    let findings: Vec<krm::Finding> = found
+        .into_iter()
+        .map(|(message, severity, at)| krm::Finding {
+            message,
+            severity,
+            item: at.and_then(|at| {
+                items
+                    .iter()
+                    .find(|(span, _)| span.contains(&at))
+                    .map(|(_, i)| i.clone())
+            }),
+        })
+        .collect();
     // The results also go to stderr: kustomize shows a failed container
     // function's stderr but not the results in its output ("couldn't
     // execute function: exit status 1" alone), and so does kpt.
