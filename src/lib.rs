@@ -44,6 +44,7 @@ mod output;
 mod parallel;
 mod plan;
 mod progress;
+mod reloader;
 mod select;
 mod stamp;
 mod text;
