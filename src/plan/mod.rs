@@ -361,6 +361,9 @@ impl Ctx<'_> {
         let Some(template) = self.template(obj, kind, name, &mut steps)? else {
             return Ok(None);
         };
+        if self.opted_out(meta, template)? {
+            return Ok(None);
+        }
         let (edits, current, local) = self.template_edits(template, &mut steps)?;
         let mut refs = match template.get("spec") {
             Some((_, spec)) if self.refs => refs_of(spec),
@@ -381,6 +384,38 @@ impl Ctx<'_> {
             current,
             edits,
         }))
+    }
+
+    /// Whether the workload (metadata `meta`, pod template `template`)
+    /// opted out of every stamp (`reloader::opt_out`: `reload-stamp/skip`,
+    /// Reloader's `auto: "false"`, wave's `update-on-config-change:
+    /// "false"`). Its owners kept it out of automatic restarts, so it is
+    /// kept out of time stamps and config hashes alike. An opt-out key given
+    /// twice with different values is refused, as readers disagree on it.
+    fn opted_out(&self, meta: Option<&Node<'_>>, template: &Node<'_>) -> Result<bool, Error> {
+        use crate::reloader::{opt_out, RELOADER_AUTO, SKIP, WAVE_REQUIRED};
+        fn annotations<'n, 'a>(m: Option<&'n Node<'a>>) -> Option<&'n Node<'a>> {
+            m.and_then(|m| m.get("annotations"))
+                .map(|(_, a)| a)
+                .filter(|a| a.entries().is_some())
+        }
+        let pod_meta = template.get("metadata").map(|(_, m)| m);
+        let (own, pod) = (annotations(meta), annotations(pod_meta));
+        for (map, keys) in [
+            (own, &[SKIP, RELOADER_AUTO, WAVE_REQUIRED][..]),
+            (pod, &[RELOADER_AUTO][..]),
+        ] {
+            for key in keys {
+                if let Some(map) = map {
+                    self.unique(map, key)?;
+                }
+            }
+        }
+        // Reloader's own rules (an opt-in mode) read `auto` themselves.
+        match opt_out(&own, &pod, false) {
+            Ok(found) => Ok(found.is_some()),
+            Err((pos, msg)) => Err(self.err(pos, msg)),
+        }
     }
 
     /// Walks to the pod template of `obj`, pushing each key and value on
