@@ -449,6 +449,27 @@ impl Ctx<'_> {
             steps.push((k, v));
             cur = v;
         }
+        // Knative rejects a changed template that keeps the revision name
+        // its owner chose (pkg/apis/serving/v1/revision_validation.go,
+        // VerifyNameChange): a stamp alone would not apply.
+        let knative = kind == "Service"
+            && obj
+                .get_str("apiVersion")
+                .is_some_and(|a| a.starts_with("serving.knative.dev/"));
+        let revision = cur
+            .get("metadata")
+            .and_then(|(_, m)| m.get_str("name"))
+            .filter(|n| !n.is_empty());
+        if let (true, Some(revision)) = (knative, revision) {
+            self.warnings.borrow_mut().push(self.err(
+                obj.start,
+                format!(
+                    "skipped Knative Service {}: its template names its revision ('{revision}'), and Knative refuses a changed template under the same name; remove spec.template.metadata.name or change it with each stamp",
+                    name.unwrap_or("<unnamed>")
+                ),
+            ));
+            return Ok(None);
+        }
         Ok(Some(cur))
     }
 
