@@ -108,7 +108,9 @@ pub struct ConfigObject {
 
 impl ConfigObject {
     /// Whether `other` hashes the same: the same kind, name, namespace and
-    /// data, wherever it was found.
+    /// data, wherever it was found. `matched` is left out: only Reloader's
+    /// rules read it, and two definitions that differ only there must not
+    /// be an error in the default mode.
     fn same_content(&self, other: &ConfigObject) -> bool {
         (
             self.kind,
@@ -116,14 +118,12 @@ impl ConfigObject {
             &self.namespace,
             &self.sections,
             self.ignored,
-            self.matched,
         ) == (
             other.kind,
             &other.name,
             &other.namespace,
             &other.sections,
             other.ignored,
-            other.matched,
         )
     }
 }

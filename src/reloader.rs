@@ -84,6 +84,21 @@ impl Annotations for &[(&str, &str)] {
     }
 }
 
+/// The string entries of an `annotations` mapping node, to keep a
+/// workload's annotations past its parse (plan's workloads outlive their
+/// trees; [`decide`] runs once every ConfigMap and Secret is known).
+pub fn annotation_map(node: Option<&Node<'_>>) -> BTreeMap<String, String> {
+    let entries = node.and_then(Node::entries).unwrap_or(&[]);
+    let mut out = BTreeMap::new();
+    for (k, v) in entries {
+        if let (Some(k), Some(v)) = (k.as_str(), v.as_str()) {
+            // kubectl takes the last of a key given twice.
+            out.insert(k.to_string(), v.to_string());
+        }
+    }
+    out
+}
+
 /// Go's `strconv.ParseBool`, which Reloader reads `auto` with.
 pub fn parse_bool(s: &str) -> Option<bool> {
     match s {
@@ -1137,6 +1152,84 @@ mod tests {
         let (own, pod): (A, A) = (&[(SKIP, "yes")], &[]);
         let err = opt_out(&own, &pod, false).unwrap_err();
         assert!(err.1.contains("must be \"true\""), "{}", err.1);
+    }
+
+    /// How the config-hash code calls the module: references from
+    /// `refs_of`, candidates from `object_of`, annotations kept with
+    /// `annotation_map`, and the sources in place of the workload's refs.
+    #[test]
+    fn wiring_from_parsed_documents() {
+        use crate::confighash::{object_of, refs_of};
+        use crate::document::{parse_all, Mode};
+        let text = "\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: app-config-1}
+data: {a: '1'}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: flags, annotations: {reloader.stakater.com/match: 'true'}}
+data: {b: '2'}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: token}
+data: {t: dA==}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  annotations:
+    configmap.reloader.stakater.com/reload: app-config-.*
+    reloader.stakater.com/search: 'true'
+spec:
+  template:
+    metadata:
+      annotations: {ignored: 'x'}
+    spec:
+      volumes:
+      - name: f
+        configMap: {name: flags}
+      - name: unused
+        secret: {secretName: token}
+      containers:
+      - name: web
+        volumeMounts: [{name: f, mountPath: /f}]
+";
+        let docs = parse_all(text, Mode::Full).expect("parses");
+        let roots: Vec<&Node<'_>> = docs.iter().filter_map(|d| d.root.as_ref()).collect();
+        let objects: Vec<ConfigObject> = roots
+            .iter()
+            .filter_map(|r| object_of(r).expect("valid"))
+            .collect();
+        let candidates: Vec<Candidate<'_>> = objects.iter().map(Candidate::from).collect();
+        let web = roots[3];
+        fn get<'n, 'a>(n: &'n Node<'a>, path: &[&str]) -> Option<&'n Node<'a>> {
+            let mut cur = Some(n);
+            for p in path {
+                cur = cur.and_then(|c| c.get(p)).map(|(_, v)| v);
+            }
+            cur
+        }
+        let own = annotation_map(get(web, &["metadata", "annotations"]));
+        let pod = annotation_map(get(web, &["spec", "template", "metadata", "annotations"]));
+        assert_eq!(pod.get("ignored").map(String::as_str), Some("x"));
+        let refs = refs_of(get(web, &["spec", "template", "spec"]).expect("pod spec"));
+        let w = Workload {
+            annotations: &own,
+            pod_annotations: &pod,
+            namespace: None,
+            refs: &refs,
+        };
+        let d = decide(RELOADER, &w, &candidates);
+        // The named regex finds app-config-1 unreferenced; search + match
+        // finds flags through its mounted volume; the Secret's volume is
+        // mounted by nothing, and no rule names it anyway.
+        let got: Vec<String> = d.sources.iter().map(show).collect();
+        assert_eq!(got, ["ConfigMap/app-config-1", "ConfigMap/flags"]);
+        assert!(d.opted_in && d.notes.is_empty(), "{d:?}");
     }
 
     #[test]
