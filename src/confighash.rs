@@ -43,6 +43,30 @@ pub struct ConfigRef {
     pub optional: bool,
     /// Byte offset of the reference in the text, for warnings.
     pub pos: usize,
+    /// Where the reference is: Reloader and wave count different places
+    /// (`reloader` reads it; the default mode counts them all).
+    pub via: Via,
+}
+
+/// Where in a pod spec (or a workload's annotations) a [`ConfigRef`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// `volumes[]`: a plain `configMap`/`secret` source, or one of a
+    /// `projected` volume's `sources`; `mounted` when a container or an
+    /// init container lists the volume in its `volumeMounts`.
+    Volume { projected: bool, mounted: bool },
+    /// `env[].valueFrom` or `envFrom[]` of a container of this list.
+    Env(Containers),
+    /// A workload annotation (Reloader's named lists, wave's extras).
+    Annotation,
+}
+
+/// The container lists of a pod spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Containers {
+    Init,
+    Main,
+    Ephemeral,
 }
 
 /// Where a Secret's content comes from, as a GitOps repository holds it.
@@ -75,6 +99,9 @@ pub struct ConfigObject {
     pub sections: Vec<Section>,
     /// `reloader.stakater.com/ignore: "true"`: left out of every hash.
     pub ignored: bool,
+    /// `reloader.stakater.com/match: "true"`: found by a workload's
+    /// `reloader.stakater.com/search` (Reloader mode, `reloader`).
+    pub matched: bool,
     /// Byte offset of the object in the text, for messages.
     pub pos: usize,
     /// The 1-based line of `pos`, once the run has counted it.
@@ -87,7 +114,9 @@ pub struct ConfigObject {
 
 impl ConfigObject {
     /// Whether `other` hashes the same: the same kind, name, namespace and
-    /// data, wherever it was found.
+    /// data, wherever it was found. `matched` is left out: only Reloader's
+    /// rules read it, and two definitions that differ only there must not
+    /// be an error in the default mode.
     fn same_content(&self, other: &ConfigObject) -> bool {
         (
             self.kind,
@@ -141,6 +170,7 @@ fn push_ref(
     kind: &'static str,
     name_key: &str,
     keys: Option<Vec<String>>,
+    via: Via,
 ) {
     let Some(h) = holder else { return };
     let Some(name_node) = child(h, name_key) else {
@@ -156,6 +186,7 @@ fn push_ref(
         keys,
         optional: is_true(child(h, "optional")),
         pos: name_node.start,
+        via,
     });
 }
 
@@ -182,36 +213,77 @@ fn one_key(r: Option<&Node<'_>>) -> Option<Vec<String>> {
 /// Every ConfigMap/Secret reference of a pod spec, in source order.
 pub fn refs_of(pod_spec: &Node<'_>) -> Vec<ConfigRef> {
     let mut out = Vec::new();
+    // Reloader counts a volume only when a container or an init container
+    // mounts it (handler/upgrade.go, getContainerUsingResource).
+    let lists = [
+        ("initContainers", Containers::Init),
+        ("containers", Containers::Main),
+        ("ephemeralContainers", Containers::Ephemeral),
+    ];
+    let mounted = |volume: Option<&str>| {
+        volume.is_some_and(|v| {
+            lists[..2].iter().any(|(list, _)| {
+                seq(child(pod_spec, list)).iter().any(|c| {
+                    seq(child(c, "volumeMounts"))
+                        .iter()
+                        .any(|m| m.get_str("name") == Some(v))
+                })
+            })
+        })
+    };
     for vol in seq(child(pod_spec, "volumes")) {
         let (cm, secret) = (child(vol, "configMap"), child(vol, "secret"));
-        push_ref(&mut out, cm, "ConfigMap", "name", item_keys(cm));
-        push_ref(&mut out, secret, "Secret", "secretName", item_keys(secret));
-        if let Some(p) = child(vol, "projected") {
+        let projected = child(vol, "projected");
+        if cm.is_none() && secret.is_none() && projected.is_none() {
+            continue;
+        }
+        let mounted = mounted(vol.get_str("name"));
+        let via = Via::Volume {
+            projected: false,
+            mounted,
+        };
+        push_ref(&mut out, cm, "ConfigMap", "name", item_keys(cm), via);
+        push_ref(
+            &mut out,
+            secret,
+            "Secret",
+            "secretName",
+            item_keys(secret),
+            via,
+        );
+        if let Some(p) = projected {
+            let via = Via::Volume {
+                projected: true,
+                mounted,
+            };
             for src in seq(child(p, "sources")) {
                 let (cm, secret) = (child(src, "configMap"), child(src, "secret"));
-                push_ref(&mut out, cm, "ConfigMap", "name", item_keys(cm));
-                push_ref(&mut out, secret, "Secret", "name", item_keys(secret));
+                push_ref(&mut out, cm, "ConfigMap", "name", item_keys(cm), via);
+                push_ref(&mut out, secret, "Secret", "name", item_keys(secret), via);
             }
         }
     }
-    for list in ["initContainers", "containers", "ephemeralContainers"] {
+    for (list, which) in lists {
+        let via = Via::Env(which);
         for c in seq(child(pod_spec, list)) {
             for ef in seq(child(c, "envFrom")) {
+                let cm = child(ef, "configMapRef");
+                push_ref(&mut out, cm, "ConfigMap", "name", None, via);
                 push_ref(
                     &mut out,
-                    child(ef, "configMapRef"),
-                    "ConfigMap",
+                    child(ef, "secretRef"),
+                    "Secret",
                     "name",
                     None,
+                    via,
                 );
-                push_ref(&mut out, child(ef, "secretRef"), "Secret", "name", None);
             }
             for env in seq(child(c, "env")) {
                 let from = child(env, "valueFrom");
                 let cm = from.and_then(|f| child(f, "configMapKeyRef"));
                 let secret = from.and_then(|f| child(f, "secretKeyRef"));
-                push_ref(&mut out, cm, "ConfigMap", "name", one_key(cm));
-                push_ref(&mut out, secret, "Secret", "name", one_key(secret));
+                push_ref(&mut out, cm, "ConfigMap", "name", one_key(cm), via);
+                push_ref(&mut out, secret, "Secret", "name", one_key(secret), via);
             }
         }
     }
@@ -253,6 +325,7 @@ pub fn annotation_refs(workload_meta: Option<&Node<'_>>) -> Vec<ConfigRef> {
                 keys: None,
                 optional: false,
                 pos: v.start,
+                via: Via::Annotation,
             });
         }
     }
@@ -333,10 +406,9 @@ pub fn object_of(obj: &Node<'_>) -> Result<Option<ConfigObject>, Error> {
         Err(e) => (Vec::new(), Some(e)),
     };
     let meta = child(obj, "metadata");
-    let ignored = is_true(
-        meta.and_then(|m| child(m, "annotations"))
-            .and_then(|a| child(a, "reloader.stakater.com/ignore")),
-    );
+    let annotations = meta.and_then(|m| child(m, "annotations"));
+    let ignored = is_true(annotations.and_then(|a| child(a, "reloader.stakater.com/ignore")));
+    let matched = is_true(annotations.and_then(|a| child(a, "reloader.stakater.com/match")));
     Ok(Some(ConfigObject {
         kind,
         origin,
@@ -344,6 +416,7 @@ pub fn object_of(obj: &Node<'_>) -> Result<Option<ConfigObject>, Error> {
         namespace: namespace.map(str::to_string),
         sections,
         ignored,
+        matched,
         pos: obj.start,
         line: 0,
         refused,
@@ -567,6 +640,7 @@ mod tests {
                     .collect(),
             )],
             ignored: false,
+            matched: false,
             pos: 0,
             line: 0,
             refused: None,

@@ -54,6 +54,7 @@ mod parallel;
 mod plan;
 #[cfg(feature = "cli")]
 mod progress;
+mod reloader;
 mod run;
 mod select;
 mod stamp;

@@ -154,12 +154,17 @@ impl Selector {
     }
 }
 
-/// The keys leading from a workload to its pod template.
+/// The keys leading from a workload to its pod template. Each path was
+/// checked against the kind's schema (docs/reloader-wave.md, "Pod
+/// templates of other kinds"): `.spec.template` for the apps kinds, Argo
+/// Rollouts, OpenKruise's CloneSet and Advanced StatefulSet/DaemonSet
+/// (`PodTemplateSpec`) and Knative's Service (`RevisionTemplateSpec`).
 pub fn template_path(kind: &str) -> &'static [&'static str] {
-    if kind == "CronJob" {
-        &["spec", "jobTemplate", "spec", "template"]
-    } else {
-        &["spec", "template"]
+    match kind {
+        "CronJob" => &["spec", "jobTemplate", "spec", "template"],
+        // KEDA (keda.sh/v1alpha1): `jobTargetRef` is a batch/v1 JobSpec.
+        "ScaledJob" => &["spec", "jobTargetRef", "template"],
+        _ => &["spec", "template"],
     }
 }
 
@@ -204,6 +209,23 @@ mod tests {
         assert!(c.may_match("kind: Rollout"));
         assert!(!c.may_match("kind: Deployment"));
         assert!(c.may_match("kind: ConfigMap"));
+    }
+
+    #[test]
+    fn template_paths() {
+        let rows: &[(&str, &[&str])] = &[
+            ("Deployment", &["spec", "template"]),
+            ("CronJob", &["spec", "jobTemplate", "spec", "template"]),
+            // kedacore/keda apis/keda/v1alpha1/scaledjob_types.go:57.
+            ("ScaledJob", &["spec", "jobTargetRef", "template"]),
+            // openkruise/kruise apis/apps/v1beta1/cloneset_types.go:56.
+            ("CloneSet", &["spec", "template"]),
+            // knative/serving pkg/apis/serving/v1/configuration_types.go:67.
+            ("Service", &["spec", "template"]),
+        ];
+        for (kind, want) in rows {
+            assert_eq!(template_path(kind), *want, "{kind}");
+        }
     }
 
     #[test]

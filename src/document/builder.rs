@@ -39,6 +39,8 @@ fn child_role(parent: Role, key: Option<&str>) -> Option<Role> {
         (Role::Items, None) => Some(Role::Object),
         (Role::Spec, Some("template")) => Some(Role::Template),
         (Role::Spec, Some("jobTemplate")) => Some(Role::JobTemplate),
+        // KEDA's ScaledJob: `.spec.jobTargetRef.template` (select::template_path).
+        (Role::Spec, Some("jobTargetRef")) => Some(Role::Spec),
         _ => None,
     }
 }

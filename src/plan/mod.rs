@@ -361,6 +361,9 @@ impl Ctx<'_> {
         let Some(template) = self.template(obj, kind, name, &mut steps)? else {
             return Ok(None);
         };
+        if self.opted_out(meta, template)? {
+            return Ok(None);
+        }
         let (edits, current, local) = self.template_edits(template, &mut steps)?;
         let mut refs = match template.get("spec") {
             Some((_, spec)) if self.refs => refs_of(spec),
@@ -383,6 +386,38 @@ impl Ctx<'_> {
             current,
             edits,
         }))
+    }
+
+    /// Whether the workload (metadata `meta`, pod template `template`)
+    /// opted out of every stamp (`reloader::opt_out`: `reload-stamp/skip`,
+    /// Reloader's `auto: "false"`, wave's `update-on-config-change:
+    /// "false"`). Its owners kept it out of automatic restarts, so it is
+    /// kept out of time stamps and config hashes alike. An opt-out key given
+    /// twice with different values is refused, as readers disagree on it.
+    fn opted_out(&self, meta: Option<&Node<'_>>, template: &Node<'_>) -> Result<bool, Error> {
+        use crate::reloader::{opt_out, RELOADER_AUTO, SKIP, WAVE_REQUIRED};
+        fn annotations<'n, 'a>(m: Option<&'n Node<'a>>) -> Option<&'n Node<'a>> {
+            m.and_then(|m| m.get("annotations"))
+                .map(|(_, a)| a)
+                .filter(|a| a.entries().is_some())
+        }
+        let pod_meta = template.get("metadata").map(|(_, m)| m);
+        let (own, pod) = (annotations(meta), annotations(pod_meta));
+        for (map, keys) in [
+            (own, &[SKIP, RELOADER_AUTO, WAVE_REQUIRED][..]),
+            (pod, &[RELOADER_AUTO][..]),
+        ] {
+            for key in keys {
+                if let Some(map) = map {
+                    self.unique(map, key)?;
+                }
+            }
+        }
+        // Reloader's own rules (an opt-in mode) read `auto` themselves.
+        match opt_out(&own, &pod, false) {
+            Ok(found) => Ok(found.is_some()),
+            Err((pos, msg)) => Err(self.err(pos, msg)),
+        }
     }
 
     /// Walks to the pod template of `obj`, pushing each key and value on
@@ -415,6 +450,27 @@ impl Ctx<'_> {
             }
             steps.push((k, v));
             cur = v;
+        }
+        // Knative rejects a changed template that keeps the revision name
+        // its owner chose (pkg/apis/serving/v1/revision_validation.go,
+        // VerifyNameChange): a stamp alone would not apply.
+        let knative = kind == "Service"
+            && obj
+                .get_str("apiVersion")
+                .is_some_and(|a| a.starts_with("serving.knative.dev/"));
+        let revision = cur
+            .get("metadata")
+            .and_then(|(_, m)| m.get_str("name"))
+            .filter(|n| !n.is_empty());
+        if let (true, Some(revision)) = (knative, revision) {
+            self.warnings.borrow_mut().push(Warning::at(
+                obj.start,
+                format!(
+                    "skipped Knative Service {}: its template names its revision ('{revision}'), and Knative refuses a changed template under the same name; remove spec.template.metadata.name or change it with each stamp",
+                    name.unwrap_or("<unnamed>")
+                ),
+            ));
+            return Ok(None);
         }
         Ok(Some(cur))
     }
