@@ -4,8 +4,8 @@
 //! as a kustomize legacy exec plugin (`ReloadStamp`, its config in a file).
 //!
 //! Options are the long command-line options in camelCase (`key`, `value`,
-//! `at`, `format`, `configHash`, `strict`, `kind`, `name`, `namespace`,
-//! `selector`),
+//! `at`, `format`, `configHash`, `strict`, `rules`, `kind`, `name`,
+//! `namespace`, `selector`),
 //! as a ConfigMap's `data` or as top-level fields of a
 //! `reload-stamp/v1alpha1` `ReloadStamp`. They become command-line
 //! arguments, so they are checked exactly as flags are.
@@ -25,13 +25,14 @@ pub const CONFIG_API_VERSION: &str = "reload-stamp/v1alpha1";
 
 /// Config fields and the flags they become; the last says whether the
 /// field may hold a list (several flags).
-const FIELDS: [(&str, &str, bool); 10] = [
+const FIELDS: [(&str, &str, bool); 11] = [
     ("key", "--key", false),
     ("value", "--value", false),
     ("at", "--at", false),
     ("format", "--format", false),
     ("configHash", "--config-hash", false),
     ("strict", "--strict", false),
+    ("rules", "--rules", false),
     ("kind", "--kind", true),
     ("name", "--name", true),
     ("namespace", "--namespace", true),

@@ -67,6 +67,7 @@ pub use api::{stamp_bytes, stamp_str, Outcome};
 pub use error::{Error, ErrorKind, Warning};
 pub use id::ObjectId;
 pub use options::Options;
+pub use reloader::Rules;
 pub use run::{run, Hashed, Input, Stamped};
 pub use stamp::{Source, Stamp};
 

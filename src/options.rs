@@ -6,6 +6,7 @@ use crate::confighash::Keyed;
 use crate::document::Mode;
 use crate::error::{Error, ErrorKind};
 use crate::labels::LabelSelector;
+use crate::reloader::Rules;
 use crate::select::{KindSpec, Selector};
 
 /// What to stamp and with what value, built step by step.
@@ -35,6 +36,9 @@ pub struct Options {
     pub(crate) jobs: usize,
     /// A reference that is not optional must be among the inputs.
     pub(crate) strict: bool,
+    /// An opt-in mode: only workloads that ask for it, hashed under
+    /// Reloader's or wave's rules.
+    pub(crate) rules: Option<Rules>,
     /// The kinds are still the defaults: the first [`Options::kind`]
     /// replaces them.
     default_kinds: bool,
@@ -63,6 +67,7 @@ impl Options {
             full_check: false,
             jobs: 1,
             strict: false,
+            rules: None,
             default_kinds: true,
         }
     }
@@ -151,6 +156,16 @@ impl Options {
     /// object to be there.
     pub fn strict(mut self, on: bool) -> Options {
         self.strict = on;
+        self
+    }
+
+    /// With [`Options::config_hash`]: the opt-in mode of Reloader or wave.
+    /// Only workloads that carry their annotations are stamped, and each
+    /// one's digest covers exactly the ConfigMaps and Secrets that tool
+    /// would restart it for (docs/reloader-wave.md has every rule and its
+    /// source).
+    pub fn rules(mut self, rules: Rules) -> Options {
+        self.rules = Some(rules);
         self
     }
 

@@ -12,9 +12,6 @@
 //! [`refs_of`]: crate::confighash::refs_of
 //! [`workload_hash`]: crate::stamp::workload_hash
 
-// The lead wires the opt-in modes after issue 21's refactor; until then
-// only the opt-out is called (from plan).
-#![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -122,17 +119,6 @@ pub enum OptOut {
     Wave,
 }
 
-impl OptOut {
-    /// The annotation that says so.
-    pub fn key(self) -> &'static str {
-        match self {
-            OptOut::Native => SKIP,
-            OptOut::Reloader => RELOADER_AUTO,
-            OptOut::Wave => WAVE_REQUIRED,
-        }
-    }
-}
-
 /// Whether a workload is opted out, read from its own annotations and its
 /// pod template's. `reload-stamp/skip` with a value other than `"true"` or
 /// `"false"` is an error (its position and the message): a typo must not
@@ -175,8 +161,12 @@ pub fn opt_out(
 /// Whose rules an opt-in run follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rules {
-    /// stakater/Reloader; `auto_reload_all` is its `--auto-reload-all`.
-    Reloader { auto_reload_all: bool },
+    /// stakater/Reloader.
+    Reloader {
+        /// Its `--auto-reload-all`: every workload is `auto` unless it
+        /// says otherwise.
+        auto_reload_all: bool,
+    },
     /// wave-k8s/wave (formerly pusher/wave).
     Wave,
 }

@@ -13,6 +13,7 @@ use crate::id::ObjectId;
 use crate::options::Options;
 use crate::parallel;
 use crate::plan::stream::{analyze, Analysis};
+use crate::reloader::Candidate;
 use crate::stamp::{render, workload_hash, Follow, Output, Rendered, Source, Stamp, Values};
 use crate::text;
 
@@ -180,9 +181,13 @@ pub(crate) fn run_observed<'a>(
             objects.iter().for_each(|o| index.add(o, i.name, a.text));
         }
     }
+    let candidates: Vec<Candidate<'_>> = match opts.rules {
+        Some(_) => objects.iter().flatten().map(Candidate::from).collect(),
+        None => Vec::new(),
+    };
     let values = match &opts.value {
         Some(v) => Values::Fixed(v),
-        None => Values::Hashes(&index),
+        None => Values::Hashes(&index, &candidates),
     };
     observer.stamping();
     let work: Vec<_> = analyses.into_iter().zip(inputs).collect();
@@ -207,10 +212,11 @@ fn finish<'a>(
     let mut hashes = Vec::new();
     let mut rendered = match values {
         Values::Fixed(v) => render(&a, opts, &|_| Some(v), jobs)?,
-        Values::Hashes(index) => {
+        Values::Hashes(index, candidates) => {
             let follow = Follow {
                 strict: opts.strict,
                 sources: opts.records,
+                rules: opts.rules.map(|r| (r, candidates)),
             };
             let mut by_start = HashMap::new();
             for w in a.docs.iter().flat_map(|d| &d.workloads) {

@@ -388,3 +388,29 @@ fn the_helm_4_plugin_manifest_runs_this_post_renderer() {
     assert!(o.stderr.is_empty());
     assert!(String::from_utf8_lossy(&o.stdout).contains("checksum/config: \""));
 }
+
+/// functionConfig `rules` is `--rules`: under wave's rules only the
+/// workload that asks for it is stamped (the golden rules-wave shows the
+/// same run on files).
+#[test]
+fn krm_function_follows_the_rules_it_is_given() {
+    let input = std::fs::read_to_string("testdata/golden/rules-wave.in.yaml").unwrap();
+    let mut list =
+        String::from("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n");
+    for doc in input.split("---\n") {
+        let mut lines = doc.trim_end().lines();
+        list.push_str(&format!("- {}\n", lines.next().unwrap()));
+        for l in lines {
+            list.push_str(&format!("  {l}\n"));
+        }
+    }
+    for (rules, stamped) in [("wave", 1), ("reloader", 3), ("reloader-all", 5)] {
+        let config = format!("functionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  data:\n    configHash: \"true\"\n    rules: {rules}\n");
+        let (out, _) = function(&format!("{list}{config}"), &[], 0);
+        assert_eq!(
+            out.matches("checksum/config: \"").count(),
+            stamped,
+            "{rules}: {out}"
+        );
+    }
+}

@@ -148,6 +148,11 @@ pub struct Args {
     /// inputs (and not `optional: true`) is an error, not a warning.
     #[arg(long, requires = "config_hash", help_heading = "Value")]
     pub strict: bool,
+    /// With --config-hash: the opt-in mode of Reloader (reloader; reloader-all for its
+    /// --auto-reload-all) or wave: only workloads with their annotations are stamped, each
+    /// hashed over exactly the ConfigMaps and Secrets that tool would restart it for.
+    #[arg(long, value_enum, value_name = "TOOL", help_heading = "Value")]
+    pub rules: Option<RulesArg>,
     /// With --config-hash: each PATH is a kustomization directory (an overlay or a base).
     /// Build it, hash its workloads from the built output, and keep the hashes in it: a
     /// patch file reload-stamp-patch.yaml, listed in its kustomization.
@@ -182,6 +187,14 @@ impl Args {
     fn streams(&self) -> bool {
         !(self.write || self.diff || self.check || self.list || self.report.is_some())
     }
+}
+
+/// Values of `--rules`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesArg {
+    Reloader,
+    ReloaderAll,
+    Wave,
 }
 
 /// Formats of `--report`.
@@ -296,6 +309,12 @@ fn options(args: &Args) -> Result<Options, Error> {
             "--config-hash",
         ),
         (args.strict, "--strict", args.config_hash, "--config-hash"),
+        (
+            args.rules.is_some(),
+            "--rules",
+            args.config_hash,
+            "--config-hash",
+        ),
     ];
     if let Some((_, flag, _, other)) = needs.iter().find(|(set, _, has, _)| *set && !*has) {
         return Err(Error::new(
@@ -338,6 +357,17 @@ fn options(args: &Args) -> Result<Options, Error> {
         }
     } else {
         o.value = Some(resolve_value(args)?);
+    }
+    if let Some(r) = args.rules {
+        o = o.rules(match r {
+            RulesArg::Reloader => crate::Rules::Reloader {
+                auto_reload_all: false,
+            },
+            RulesArg::ReloaderAll => crate::Rules::Reloader {
+                auto_reload_all: true,
+            },
+            RulesArg::Wave => crate::Rules::Wave,
+        });
     }
     Ok(o.records(args.list || args.report.is_some())
         .strict(args.strict)

@@ -16,6 +16,7 @@ use crate::confighash::{annotation_refs, refs_of, ConfigRef};
 use crate::document::{Document, Kind, Node, Style};
 use crate::error::{Error, ErrorKind, Warning};
 use crate::id::ObjectId;
+use crate::reloader::Rules;
 use crate::select::{template_path, Selector};
 use crate::text::{self, at_line_start, column, newline_near, next_line_start};
 
@@ -53,10 +54,16 @@ pub struct Workload {
     pub edits: Vec<Edit>,
     /// ConfigMaps and Secrets its pod spec references (config-hash mode).
     pub refs: Vec<ConfigRef>,
+    /// In an opt-in mode: the workload's own annotations and its pod
+    /// template's, for the rules to read.
+    pub annotations: Option<Box<(Annotations, Annotations)>>,
     /// A part of the document that shows the whole edit when parsed alone,
     /// if the edit is in block style (the self-check in `verify` reads it).
     pub local: Option<Local>,
 }
+
+/// A set of annotations, by key.
+pub type Annotations = std::collections::BTreeMap<String, String>;
 
 /// Lines of a block mapping that hold a workload's whole edit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +95,7 @@ pub fn plan_document(
     sel: &Selector,
     key: &str,
     refs: bool,
+    rules: Option<Rules>,
     warnings: &mut Vec<Warning>,
 ) -> Result<Vec<Workload>, Error> {
     let Some(root) = &doc.root else {
@@ -114,6 +122,7 @@ pub fn plan_document(
         comma: if compact { "," } else { ", " },
         warnings: RefCell::new(Vec::new()),
         refs,
+        rules,
     };
     let mut out = Vec::new();
     let res = ctx.visit(root, &mut Vec::new(), &mut out);
@@ -164,6 +173,8 @@ struct Ctx<'t> {
     warnings: RefCell<Vec<Warning>>,
     /// Collect ConfigMap/Secret references.
     refs: bool,
+    /// An opt-in mode: Reloader's or wave's rules decide what is hashed.
+    rules: Option<Rules>,
 }
 
 type Entry<'n, 'a> = &'n (Node<'a>, Node<'a>);
@@ -369,11 +380,22 @@ impl Ctx<'_> {
             Some((_, spec)) if self.refs => refs_of(spec),
             _ => Vec::new(),
         };
-        if self.refs {
+        // Under an opt-in mode's rules the annotations are read by the
+        // rules themselves (reloader::decide), not as references.
+        let annotations = self.rules.map(|_| {
+            let of = |m: Option<&Node<'_>>| {
+                crate::reloader::annotation_map(
+                    m.and_then(|m| m.get("annotations")).map(|(_, a)| a),
+                )
+            };
+            Box::new((of(meta), of(template.get("metadata").map(|(_, m)| m))))
+        });
+        if self.refs && self.rules.is_none() {
             refs.extend(annotation_refs(meta));
         }
         Ok(Some(Workload {
             refs,
+            annotations,
             local,
             id: ObjectId {
                 kind: kind.to_string(),
@@ -414,7 +436,8 @@ impl Ctx<'_> {
             }
         }
         // Reloader's own rules (an opt-in mode) read `auto` themselves.
-        match opt_out(&own, &pod, false) {
+        let by_reloader = matches!(self.rules, Some(Rules::Reloader { .. }));
+        match opt_out(&own, &pod, by_reloader) {
             Ok(found) => Ok(found.is_some()),
             Err((pos, msg)) => Err(self.err(pos, msg)),
         }

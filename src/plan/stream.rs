@@ -250,6 +250,7 @@ fn analyze_batch(
             &opts.selector,
             &opts.key,
             opts.hashes(),
+            opts.rules,
             &mut part.warnings,
         )?;
         let Some(root) = &doc.root else { return Ok(()) };

@@ -6,15 +6,17 @@ use std::collections::BTreeSet;
 use crate::confighash::{digest, ConfigRef, Found, Index, Keyed, Origin, Used};
 use crate::error::{line_col, Error, ErrorKind, Warning};
 use crate::id::ObjectId;
-use crate::plan::Workload;
+use crate::plan::{Annotations, Workload};
+use crate::reloader::{decide, Candidate, Rules, Workload as RulesWorkload};
 
 /// How each workload's value is found when an input is finished.
 #[derive(Clone, Copy)]
 pub enum Values<'v, 'o> {
     /// One value for every workload.
     Fixed(&'v str),
-    /// Each workload's config hash, from the run's ConfigMaps and Secrets.
-    Hashes(&'v Index<'o>),
+    /// Each workload's config hash, from the run's ConfigMaps and Secrets
+    /// (also as the opt-in modes' rules see them).
+    Hashes(&'v Index<'o>, &'v [Candidate<'o>]),
 }
 
 /// One ConfigMap or Secret a workload's config hash covers: what moved,
@@ -47,13 +49,16 @@ pub struct WorkloadHash {
 }
 
 /// How references are followed.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Follow {
+#[derive(Clone, Copy, Default)]
+pub struct Follow<'c> {
     /// A reference that is not optional and not among the inputs is an
     /// error, not a warning.
     pub strict: bool,
     /// Keep a [`Source`] for each object hashed.
     pub sources: bool,
+    /// An opt-in mode: its rules, and every ConfigMap and Secret of the run
+    /// as they see them.
+    pub rules: Option<(Rules, &'c [Candidate<'c>])>,
 }
 
 /// The config hash of workload `w`, or `None` when none of its references
@@ -63,16 +68,43 @@ pub struct Follow {
 pub fn workload_hash(
     w: &Workload,
     index: &Index<'_>,
-    follow: Follow,
+    follow: Follow<'_>,
     warnings: &mut Vec<Warning>,
 ) -> Result<Option<WorkloadHash>, Error> {
+    let decided;
+    let (refs, honour_ignore) = match follow.rules {
+        None => (&w.refs, true),
+        Some((rules, candidates)) => {
+            let empty = Annotations::new();
+            let (own, pod) = w
+                .annotations
+                .as_deref()
+                .map_or((&empty, &empty), |(a, p)| (a, p));
+            let d = decide(
+                rules,
+                &RulesWorkload {
+                    annotations: own,
+                    pod_annotations: pod,
+                    namespace: w.id.namespace.as_deref(),
+                    refs: &w.refs,
+                },
+                candidates,
+            );
+            warnings.extend(d.notes.into_iter().map(|(pos, msg)| Warning::at(pos, msg)));
+            if !d.opted_in {
+                return Ok(None);
+            }
+            decided = d.sources;
+            (&decided, d.honour_ignore)
+        }
+    };
     let mut found: Vec<(Found<'_>, Option<BTreeSet<String>>)> = Vec::new();
-    for r in &w.refs {
+    for r in refs {
         let Some(f) = index.get(r, w.id.namespace.as_deref())? else {
             missing(w, r, follow, warnings)?;
             continue;
         };
-        if f.object.ignored {
+        if f.object.ignored && honour_ignore {
             continue;
         }
         if let Some(e) = &f.object.refused {
@@ -121,7 +153,7 @@ pub fn workload_hash(
 fn missing(
     w: &Workload,
     r: &ConfigRef,
-    follow: Follow,
+    follow: Follow<'_>,
     warnings: &mut Vec<Warning>,
 ) -> Result<(), Error> {
     if r.optional {
