@@ -12,7 +12,6 @@
 //! [`refs_of`]: crate::confighash::refs_of
 //! [`workload_hash`]: crate::stamp::workload_hash
 
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::confighash::{ConfigObject, ConfigRef, Containers, Via};

@@ -197,6 +197,37 @@ pub enum RulesArg {
     Wave,
 }
 
+impl RulesArg {
+    fn rules(self) -> crate::Rules {
+        match self {
+            RulesArg::Reloader => crate::Rules::Reloader {
+                auto_reload_all: false,
+            },
+            RulesArg::ReloaderAll => crate::Rules::Reloader {
+                auto_reload_all: true,
+            },
+            RulesArg::Wave => crate::Rules::Wave,
+        }
+    }
+}
+
+/// Flags that mean something only with `--config-hash`. clap's `requires`
+/// counts a switch's default (false) as given, so they are checked here.
+fn check_needs(args: &Args) -> Result<(), Error> {
+    let needs = [
+        (args.kustomize, "--kustomize"),
+        (args.strict, "--strict"),
+        (args.rules.is_some(), "--rules"),
+    ];
+    match needs.iter().find(|(set, _)| *set && !args.config_hash) {
+        Some((_, flag)) => Err(Error::new(
+            ErrorKind::Usage,
+            format!("{flag} needs --config-hash"),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Formats of `--report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
@@ -299,29 +330,7 @@ fn resolve_value(args: &Args) -> Result<String, Error> {
 /// The run's options, from the flags: the library's [`Options`], built as
 /// a library user builds them.
 fn options(args: &Args) -> Result<Options, Error> {
-    // clap's `requires` counts a switch's default (false) as given, so the
-    // flags that only mean something with another are checked here.
-    let needs = [
-        (
-            args.kustomize,
-            "--kustomize",
-            args.config_hash,
-            "--config-hash",
-        ),
-        (args.strict, "--strict", args.config_hash, "--config-hash"),
-        (
-            args.rules.is_some(),
-            "--rules",
-            args.config_hash,
-            "--config-hash",
-        ),
-    ];
-    if let Some((_, flag, _, other)) = needs.iter().find(|(set, _, has, _)| *set && !*has) {
-        return Err(Error::new(
-            ErrorKind::Usage,
-            format!("{flag} needs {other}"),
-        ));
-    }
+    check_needs(args)?;
     let mut o = if args.config_hash {
         Options::config_hash()
     } else {
@@ -359,15 +368,7 @@ fn options(args: &Args) -> Result<Options, Error> {
         o.value = Some(resolve_value(args)?);
     }
     if let Some(r) = args.rules {
-        o = o.rules(match r {
-            RulesArg::Reloader => crate::Rules::Reloader {
-                auto_reload_all: false,
-            },
-            RulesArg::ReloaderAll => crate::Rules::Reloader {
-                auto_reload_all: true,
-            },
-            RulesArg::Wave => crate::Rules::Wave,
-        });
+        o = o.rules(r.rules());
     }
     Ok(o.records(args.list || args.report.is_some())
         .strict(args.strict)

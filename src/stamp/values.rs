@@ -7,7 +7,7 @@ use crate::confighash::{digest, ConfigRef, Found, Index, Keyed, Origin, Used};
 use crate::error::{line_col, Error, ErrorKind, Warning};
 use crate::id::ObjectId;
 use crate::plan::{Annotations, Workload};
-use crate::reloader::{decide, Candidate, Rules, Workload as RulesWorkload};
+use crate::reloader::{decide, Candidate, Decision, Rules, Workload as RulesWorkload};
 
 /// How each workload's value is found when an input is finished.
 #[derive(Clone, Copy)]
@@ -75,30 +75,14 @@ pub fn workload_hash(
     let (refs, honour_ignore) = match follow.rules {
         None => (&w.refs, true),
         Some((rules, candidates)) => {
-            let empty = Annotations::new();
-            let (own, pod) = w
-                .annotations
-                .as_deref()
-                .map_or((&empty, &empty), |(a, p)| (a, p));
-            let d = decide(
-                rules,
-                &RulesWorkload {
-                    annotations: own,
-                    pod_annotations: pod,
-                    namespace: w.id.namespace.as_deref(),
-                    refs: &w.refs,
-                },
-                candidates,
-            );
-            warnings.extend(d.notes.into_iter().map(|(pos, msg)| Warning::at(pos, msg)));
-            if !d.opted_in {
+            let Some(d) = by_rules(w, rules, candidates, warnings) else {
                 return Ok(None);
-            }
+            };
             decided = d.sources;
             (&decided, d.honour_ignore)
         }
     };
-    let mut found: Vec<(Found<'_>, Option<BTreeSet<String>>)> = Vec::new();
+    let mut found: Vec<Use<'_>> = Vec::new();
     for r in refs {
         let Some(f) = index.get(r, w.id.namespace.as_deref())? else {
             missing(w, r, follow, warnings)?;
@@ -110,18 +94,7 @@ pub fn workload_hash(
         if let Some(e) = &f.object.refused {
             return Err(refused(w, r, &f, e));
         }
-        // One entry per object: the keys of all its references.
-        let keys = r.keys.as_ref().map(|k| k.iter().cloned().collect());
-        match found
-            .iter_mut()
-            .find(|(g, _)| std::ptr::eq(g.object, f.object))
-        {
-            Some((_, have)) => match (have.as_mut(), keys) {
-                (Some(h), Some(k)) => h.extend(k),
-                _ => *have = None,
-            },
-            None => found.push((f, keys)),
-        }
+        add_use(&mut found, f, r);
     }
     if found.is_empty() {
         return Ok(None);
@@ -145,6 +118,56 @@ pub fn workload_hash(
         value: digest(&used, key),
         sources,
     }))
+}
+
+/// An object found and the keys used of it (`None`: every key).
+type Use<'o> = (Found<'o>, Option<BTreeSet<String>>);
+
+/// Adds the object `f` that reference `r` found: one entry per object,
+/// with the keys of all its references.
+fn add_use<'o>(found: &mut Vec<Use<'o>>, f: Found<'o>, r: &ConfigRef) {
+    let keys = r.keys.as_ref().map(|k| k.iter().cloned().collect());
+    match found
+        .iter_mut()
+        .find(|(g, _)| std::ptr::eq(g.object, f.object))
+    {
+        Some((_, have)) => match (have.as_mut(), keys) {
+            (Some(h), Some(k)) => h.extend(k),
+            _ => *have = None,
+        },
+        None => found.push((f, keys)),
+    }
+}
+
+/// What an opt-in mode's rules say of `w`: `None` when it is not opted in;
+/// the rules' notes become warnings.
+fn by_rules(
+    w: &Workload,
+    rules: Rules,
+    candidates: &[Candidate<'_>],
+    warnings: &mut Vec<Warning>,
+) -> Option<Decision> {
+    let empty = Annotations::new();
+    let (own, pod) = w
+        .annotations
+        .as_deref()
+        .map_or((&empty, &empty), |(a, p)| (a, p));
+    let d = decide(
+        rules,
+        &RulesWorkload {
+            annotations: own,
+            pod_annotations: pod,
+            namespace: w.id.namespace.as_deref(),
+            refs: &w.refs,
+        },
+        candidates,
+    );
+    warnings.extend(
+        d.notes
+            .iter()
+            .map(|(pos, msg)| Warning::at(*pos, msg.clone())),
+    );
+    d.opted_in.then_some(d)
 }
 
 /// A reference that is not among the inputs: nothing when it is optional,
