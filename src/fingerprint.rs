@@ -10,7 +10,7 @@ use std::hash::{Hash, Hasher};
 use saphyr_parser::ScalarStyle;
 
 use crate::document::{Fx, Kind, Node};
-use crate::select::template_path;
+use crate::select::TemplatePath;
 
 /// Follows `items` indices through `*List` documents.
 pub fn follow_items<'n, 'a>(root: &'n Node<'a>, items: &[usize]) -> Option<&'n Node<'a>> {
@@ -27,7 +27,8 @@ pub fn follow_items<'n, 'a>(root: &'n Node<'a>, items: &[usize]) -> Option<&'n N
 /// Where a stamp lives: the path through `*List` items and the kind.
 pub struct Site<'w> {
     pub items: &'w [usize],
-    pub kind: &'w str,
+    /// Where the workload's pod template is.
+    pub template: &'w TemplatePath,
 }
 
 #[derive(Default)]
@@ -43,7 +44,7 @@ fn ptr(n: &Node<'_>) -> *const () {
 
 fn template<'n, 'a>(root: &'n Node<'a>, site: &Site<'_>) -> Option<&'n Node<'a>> {
     let mut cur = follow_items(root, site.items)?;
-    for seg in template_path(site.kind) {
+    for seg in site.template.segments() {
         cur = &cur.get(seg)?.1;
     }
     Some(cur)

@@ -21,7 +21,7 @@ use crate::id::ObjectId;
 use crate::options::Options;
 use crate::plan::stream::analyze;
 use crate::run::{run, Input, Stamped};
-use crate::select::template_path;
+use crate::select::TemplatePath;
 use crate::text::double_quote;
 
 fn tool(msg: String) -> Error {
@@ -333,6 +333,8 @@ pub struct Hashed {
     pub patch_name: String,
     pub patch_namespace: Option<String>,
     pub hash: String,
+    /// Where its pod template is.
+    pub template: TemplatePath,
 }
 
 /// What one directory would become.
@@ -452,6 +454,7 @@ fn with_patch_names(
         .iter()
         .zip(names)
         .map(|(w, (patch_name, patch_namespace))| Hashed {
+            template: w.template.clone(),
             id: w.id.clone(),
             api_version: w.api_version.clone().unwrap_or_default(),
             patch_name,
@@ -709,9 +712,10 @@ fn patch_doc(h: &Hashed, key: &str, nl: &str) -> String {
         s.push_str(nl);
     }
     let mut depth = 0;
-    for seg in template_path(&h.id.kind)
-        .iter()
-        .copied()
+    for seg in h
+        .template
+        .segments()
+        .into_iter()
         .chain(["metadata", "annotations"])
     {
         s.push_str(&format!("{}{seg}:{nl}", "  ".repeat(depth)));

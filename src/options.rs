@@ -184,7 +184,8 @@ impl Options {
     /// How much of a candidate document to build: config-hash mode reads
     /// pod specs and ConfigMap data, the time stamp only the spine.
     pub(crate) fn mode(&self) -> Mode {
-        if self.hashes() {
+        // The spine knows only the built-in template paths.
+        if self.hashes() || self.selector.has_custom_paths() {
             Mode::Full
         } else {
             Mode::Spine

@@ -52,6 +52,8 @@ pub struct Hashed {
     pub value: String,
     /// What it covers (with [`Options::records`]).
     pub sources: Vec<Source>,
+    /// Where its pod template is (for a patch that sets the annotation).
+    pub(crate) template: crate::select::TemplatePath,
 }
 
 impl<'a> Stamped<'a> {
@@ -226,6 +228,7 @@ fn finish<'a>(
                         api_version: w.api_version.clone(),
                         value: h.value.clone(),
                         sources: h.sources.clone(),
+                        template: w.template.clone(),
                     });
                     by_start.insert(w.start, h);
                 }

@@ -9,12 +9,55 @@ pub struct KindSpec {
     /// `None` matches any group; `Some("")` is the core group.
     pub groups: Option<Vec<String>>,
     pub kind: String,
+    /// Where its pod template is, when named (`--kind G/K=PATH`).
+    pub template: Option<TemplatePath>,
+}
+
+/// Where a kind's pod template is: the keys from the object to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplatePath {
+    /// A kind of the built-in table ([`template_path`]).
+    Builtin(&'static [&'static str]),
+    /// Named with `--kind GROUP/KIND=PATH`.
+    Custom(std::sync::Arc<[String]>),
+}
+
+impl TemplatePath {
+    /// The keys, in order.
+    pub fn segments(&self) -> Vec<&str> {
+        match self {
+            TemplatePath::Builtin(p) => p.to_vec(),
+            TemplatePath::Custom(p) => p.iter().map(String::as_str).collect(),
+        }
+    }
 }
 
 impl KindSpec {
-    /// Parses `Kind` or `group/Kind`.
-    pub fn parse(s: &str) -> Result<KindSpec, Error> {
+    /// Parses `Kind`, `group/Kind`, or either with `=PATH`: the pod
+    /// template's path (`spec.template`, `.spec.jobTemplate.spec.template`).
+    pub fn parse(arg: &str) -> Result<KindSpec, Error> {
         let usage = |msg: String| Error::new(ErrorKind::Usage, msg);
+        let (s, path) = match arg.split_once('=') {
+            Some((s, p)) => (s, Some(p)),
+            None => (arg, None),
+        };
+        let template = match path {
+            None => None,
+            Some(p) => {
+                let segs: Vec<String> = p
+                    .strip_prefix('.')
+                    .unwrap_or(p)
+                    .split('.')
+                    .map(str::to_string)
+                    .collect();
+                if segs.iter().any(String::is_empty) {
+                    return Err(usage(format!(
+                        "invalid pod template path in kind '{arg}': expected dot-separated keys, e.g. spec.template"
+                    )));
+                }
+                Some(TemplatePath::Custom(segs.into()))
+            }
+        };
         let (group, kind) = match s.rsplit_once('/') {
             Some((g, k)) => (Some(g), k),
             None => (None, s),
@@ -43,6 +86,7 @@ impl KindSpec {
         Ok(KindSpec {
             groups: group.map(|g| vec![g.to_string()]),
             kind: kind.to_string(),
+            template,
         })
     }
 
@@ -85,6 +129,7 @@ impl Default for Selector {
                 .map(|k| KindSpec {
                     groups: apps(),
                     kind: k.to_string(),
+                    template: None,
                 })
                 .collect(),
             names: Vec::new(),
@@ -130,6 +175,24 @@ impl Selector {
         self.kinds.iter().any(|k| k.matches(kind, api_version))
     }
 
+    /// Where the pod template of a selected `kind`/`apiVersion` is: the path
+    /// its `--kind` named, else the built-in table's; `None` for a kind the
+    /// table does not know and no path was named for.
+    pub fn template_of(&self, kind: &str, api_version: &str) -> Option<TemplatePath> {
+        let named = self
+            .kinds
+            .iter()
+            .filter(|k| k.matches(kind, api_version))
+            .find_map(|k| k.template.clone());
+        named.or_else(|| known_template(kind).map(TemplatePath::Builtin))
+    }
+
+    /// Whether a pod template path was named: documents are then built
+    /// whole, as the spine knows only the built-in paths.
+    pub fn has_custom_paths(&self) -> bool {
+        self.kinds.iter().any(|k| k.template.is_some())
+    }
+
     /// Whether a workload passes the name, namespace and label filters.
     pub fn passes_filters<'l>(
         &self,
@@ -160,12 +223,27 @@ impl Selector {
 /// Rollouts, OpenKruise's CloneSet and Advanced StatefulSet/DaemonSet
 /// (`PodTemplateSpec`) and Knative's Service (`RevisionTemplateSpec`).
 pub fn template_path(kind: &str) -> &'static [&'static str] {
-    match kind {
+    known_template(kind).unwrap_or(&["spec", "template"])
+}
+
+/// The built-in table of pod template paths: `None` for a kind it does not
+/// know (whose `--kind` must then name the path, unless `.spec.template`
+/// holds it).
+fn known_template(kind: &str) -> Option<&'static [&'static str]> {
+    Some(match kind {
         "CronJob" => &["spec", "jobTemplate", "spec", "template"],
         // KEDA (keda.sh/v1alpha1): `jobTargetRef` is a batch/v1 JobSpec.
         "ScaledJob" => &["spec", "jobTargetRef", "template"],
-        _ => &["spec", "template"],
-    }
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "ReplicationController"
+        | "Rollout"
+        | "CloneSet"
+        | "Service" => &["spec", "template"],
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

@@ -168,7 +168,7 @@ pub fn check(
         root,
         sites.iter().map(|s| Site {
             items: s.items,
-            kind: s.kind,
+            template: s.template,
         }),
         key,
     );

@@ -17,7 +17,7 @@ use crate::document::{Document, Kind, Node, Style};
 use crate::error::{Error, ErrorKind, Warning};
 use crate::id::ObjectId;
 use crate::reloader::Rules;
-use crate::select::{template_path, Selector};
+use crate::select::{template_path, Selector, TemplatePath};
 use crate::text::{self, at_line_start, column, newline_near, next_line_start};
 
 use edits::{is_flow, is_named_key, Fill};
@@ -46,6 +46,8 @@ pub struct Current {
 pub struct Workload {
     pub id: ObjectId,
     pub api_version: Option<String>,
+    /// Where its pod template is.
+    pub template: TemplatePath,
     /// Byte offset of the workload object in the text.
     pub start: usize,
     /// Indices through `*List` `items` from the document root to the object.
@@ -369,9 +371,12 @@ impl Ctx<'_> {
             return Ok(None);
         }
         let mut steps: Vec<(&Node<'_>, &Node<'_>)> = Vec::new();
-        let Some(template) = self.template(obj, kind, name, &mut steps)? else {
+        let api_version = obj.get_str("apiVersion").unwrap_or("");
+        let path = self.sel.template_of(kind, api_version);
+        let Some(template) = self.template(obj, kind, name, path.as_ref(), &mut steps)? else {
             return Ok(None);
         };
+        let path = path.unwrap_or(TemplatePath::Builtin(template_path(kind)));
         if self.opted_out(meta, template)? {
             return Ok(None);
         }
@@ -403,6 +408,7 @@ impl Ctx<'_> {
                 name: name.map(str::to_string),
             },
             api_version: obj.get_str("apiVersion").map(str::to_string),
+            template: path,
             start: obj.start,
             items: items.to_vec(),
             current,
@@ -451,11 +457,28 @@ impl Ctx<'_> {
         obj: &'n Node<'a>,
         kind: &str,
         name: Option<&str>,
+        path: Option<&TemplatePath>,
         steps: &mut Vec<(&'n Node<'a>, &'n Node<'a>)>,
     ) -> Result<Option<&'n Node<'a>>, Error> {
         let mut cur = obj;
-        for seg in template_path(kind) {
+        let segments = path.map_or_else(|| template_path(kind).to_vec(), TemplatePath::segments);
+        for seg in &segments {
             let Some((k, v)) = self.lookup(cur, seg)? else {
+                if path.is_none() {
+                    // A kind the table does not know, whose --kind named no
+                    // path: never a silent skip.
+                    let group = obj
+                        .get_str("apiVersion")
+                        .and_then(|a| a.split_once('/'))
+                        .map_or(String::new(), |(g, _)| format!("{g}/"));
+                    return Err(self.err(
+                        obj.start,
+                        format!(
+                            "{kind} {} has no pod template at .spec.template, where reload-stamp looks for a kind it does not know: name where it is with --kind {group}{kind}=PATH (e.g. spec.jobTemplate.spec.template)",
+                            name.unwrap_or("<unnamed>")
+                        ),
+                    ));
+                }
                 if kind == "Rollout" && *seg == "template" && cur.get("workloadRef").is_some() {
                     self.warnings.borrow_mut().push(Warning::at(
                         obj.start,

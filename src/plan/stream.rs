@@ -33,7 +33,7 @@ impl DocPlan {
             .iter()
             .map(|w| Site {
                 items: &w.items,
-                kind: &w.id.kind,
+                template: &w.template,
             })
             .collect()
     }
@@ -260,7 +260,7 @@ fn analyze_batch(
         if !workloads.is_empty() {
             let sites = workloads.iter().map(|w| Site {
                 items: &w.items,
-                kind: &w.id.kind,
+                template: &w.template,
             });
             let fingerprint = fingerprint(root, sites, &opts.key);
             part.docs.push(DocPlan {
