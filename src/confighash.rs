@@ -210,47 +210,57 @@ fn one_key(r: Option<&Node<'_>>) -> Option<Vec<String>> {
         .map(|k| vec![k.to_string()])
 }
 
+/// The container lists of a pod spec, in the order their references are
+/// reported; the first two are those whose mounts count ([`is_mounted`]).
+const CONTAINER_LISTS: [(&str, Containers); 3] = [
+    ("initContainers", Containers::Init),
+    ("containers", Containers::Main),
+    ("ephemeralContainers", Containers::Ephemeral),
+];
+
 /// Every ConfigMap/Secret reference of a pod spec, in source order.
 pub fn refs_of(pod_spec: &Node<'_>) -> Vec<ConfigRef> {
     let mut out = Vec::new();
-    // Reloader counts a volume only when a container or an init container
-    // mounts it (handler/upgrade.go, getContainerUsingResource).
-    let lists = [
-        ("initContainers", Containers::Init),
-        ("containers", Containers::Main),
-        ("ephemeralContainers", Containers::Ephemeral),
-    ];
-    let mounted = |volume: Option<&str>| {
-        volume.is_some_and(|v| {
-            lists[..2].iter().any(|(list, _)| {
-                seq(child(pod_spec, list)).iter().any(|c| {
-                    seq(child(c, "volumeMounts"))
-                        .iter()
-                        .any(|m| m.get_str("name") == Some(v))
-                })
+    volume_refs(pod_spec, &mut out);
+    for (list, which) in CONTAINER_LISTS {
+        for c in seq(child(pod_spec, list)) {
+            container_refs(c, Via::Env(which), &mut out);
+        }
+    }
+    out
+}
+
+/// Whether a container or an init container mounts volume `volume`:
+/// Reloader counts a volume only then (handler/upgrade.go,
+/// getContainerUsingResource).
+fn is_mounted(pod_spec: &Node<'_>, volume: Option<&str>) -> bool {
+    volume.is_some_and(|v| {
+        CONTAINER_LISTS[..2].iter().any(|(list, _)| {
+            seq(child(pod_spec, list)).iter().any(|c| {
+                seq(child(c, "volumeMounts"))
+                    .iter()
+                    .any(|m| m.get_str("name") == Some(v))
             })
         })
-    };
+    })
+}
+
+/// Pushes the references of the pod spec's volumes: `configMap`, `secret`
+/// and the sources of `projected`.
+fn volume_refs(pod_spec: &Node<'_>, out: &mut Vec<ConfigRef>) {
     for vol in seq(child(pod_spec, "volumes")) {
         let (cm, secret) = (child(vol, "configMap"), child(vol, "secret"));
         let projected = child(vol, "projected");
         if cm.is_none() && secret.is_none() && projected.is_none() {
             continue;
         }
-        let mounted = mounted(vol.get_str("name"));
+        let mounted = is_mounted(pod_spec, vol.get_str("name"));
         let via = Via::Volume {
             projected: false,
             mounted,
         };
-        push_ref(&mut out, cm, "ConfigMap", "name", item_keys(cm), via);
-        push_ref(
-            &mut out,
-            secret,
-            "Secret",
-            "secretName",
-            item_keys(secret),
-            via,
-        );
+        push_ref(out, cm, "ConfigMap", "name", item_keys(cm), via);
+        push_ref(out, secret, "Secret", "secretName", item_keys(secret), via);
         if let Some(p) = projected {
             let via = Via::Volume {
                 projected: true,
@@ -258,36 +268,28 @@ pub fn refs_of(pod_spec: &Node<'_>) -> Vec<ConfigRef> {
             };
             for src in seq(child(p, "sources")) {
                 let (cm, secret) = (child(src, "configMap"), child(src, "secret"));
-                push_ref(&mut out, cm, "ConfigMap", "name", item_keys(cm), via);
-                push_ref(&mut out, secret, "Secret", "name", item_keys(secret), via);
+                push_ref(out, cm, "ConfigMap", "name", item_keys(cm), via);
+                push_ref(out, secret, "Secret", "name", item_keys(secret), via);
             }
         }
     }
-    for (list, which) in lists {
-        let via = Via::Env(which);
-        for c in seq(child(pod_spec, list)) {
-            for ef in seq(child(c, "envFrom")) {
-                let cm = child(ef, "configMapRef");
-                push_ref(&mut out, cm, "ConfigMap", "name", None, via);
-                push_ref(
-                    &mut out,
-                    child(ef, "secretRef"),
-                    "Secret",
-                    "name",
-                    None,
-                    via,
-                );
-            }
-            for env in seq(child(c, "env")) {
-                let from = child(env, "valueFrom");
-                let cm = from.and_then(|f| child(f, "configMapKeyRef"));
-                let secret = from.and_then(|f| child(f, "secretKeyRef"));
-                push_ref(&mut out, cm, "ConfigMap", "name", one_key(cm), via);
-                push_ref(&mut out, secret, "Secret", "name", one_key(secret), via);
-            }
-        }
+}
+
+/// Pushes the references of one container: its `envFrom`, then its
+/// `env[].valueFrom` key references.
+fn container_refs(c: &Node<'_>, via: Via, out: &mut Vec<ConfigRef>) {
+    for ef in seq(child(c, "envFrom")) {
+        let cm = child(ef, "configMapRef");
+        push_ref(out, cm, "ConfigMap", "name", None, via);
+        push_ref(out, child(ef, "secretRef"), "Secret", "name", None, via);
     }
-    out
+    for env in seq(child(c, "env")) {
+        let from = child(env, "valueFrom");
+        let cm = from.and_then(|f| child(f, "configMapKeyRef"));
+        let secret = from.and_then(|f| child(f, "secretKeyRef"));
+        push_ref(out, cm, "ConfigMap", "name", one_key(cm), via);
+        push_ref(out, secret, "Secret", "name", one_key(secret), via);
+    }
 }
 
 /// Workload annotations of the runtime tools users migrate from, each

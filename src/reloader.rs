@@ -263,124 +263,217 @@ fn reloader(auto_reload_all: bool, w: &Workload<'_>, candidates: &[Candidate<'_>
         notes: Vec::new(),
     };
     for t in &TYPED {
-        let own = w.annotations;
-        // The pod template's annotations count for this type when the
-        // workload has none of its keys (ShouldReload l. 246-252); the
-        // exclude list is read from the workload alone.
-        let keys = [t.reload, RELOADER_AUTO, t.auto, SEARCH];
-        let ann: &dyn Annotations = if keys.iter().any(|k| own.annotation(k).is_some()) {
-            own
-        } else {
-            w.pod_annotations
-        };
+        let asked = Asked::read(t, w, auto_reload_all, &mut d.notes);
+        d.opted_in |= asked.opts_in();
+        let matched_entries = object_sources(t, &asked, w, candidates, &mut d.sources);
+        unmatched_entries(t, &asked, &matched_entries, &mut d);
+    }
+    d
+}
+
+/// What a workload's annotations ask of Reloader for one type, read once
+/// so that the pass over objects and the report of unmatched entries see
+/// the same thing.
+struct Asked<'a> {
+    /// The type's named list as written, and its position (for messages).
+    list: &'a str,
+    list_pos: usize,
+    /// The names the workload's exclude list keeps out.
+    excluded: Vec<&'a str>,
+    /// `search: "true"`: objects with `match: "true"` count.
+    search: bool,
+    /// `auto` or the typed auto is on (or `--auto-reload-all` with neither).
+    auto_on: bool,
+    /// The list's entries that compile, each with its anchored regex.
+    patterns: Vec<(&'a str, regex::Regex)>,
+}
+
+impl<'a> Asked<'a> {
+    /// Reads type `t`'s keys; a list entry that is no regex gets a note.
+    fn read(
+        t: &Typed,
+        w: &Workload<'a>,
+        auto_reload_all: bool,
+        notes: &mut Vec<(usize, String)>,
+    ) -> Self {
+        let ann = type_annotations(t, w);
         let get = |k: &str| ann.annotation(k).map_or("", |(v, _)| v);
         let (list, list_pos) = ann.annotation(t.reload).unwrap_or(("", 0));
-        let excluded: Vec<&str> = own
+        // The exclude list is read from the workload alone.
+        let excluded: Vec<&str> = w
+            .annotations
             .annotation(t.exclude)
             .map(|(v, _)| v.split(',').map(str::trim).collect())
             .unwrap_or_default();
-        let search = get(SEARCH) == "true";
         let (auto, typed) = (get(RELOADER_AUTO), get(t.auto));
         let auto_on = parse_bool(auto) == Some(true)
             || parse_bool(typed) == Some(true)
             || (auto.is_empty() && typed.is_empty() && auto_reload_all);
-        let mut patterns = Vec::new();
-        for entry in list.split(',').map(str::trim) {
-            // Exactly Reloader's "^" + entry + "$" (l. 282): `a|b` is
-            // anchored on one side each, as there.
-            match regex::Regex::new(&format!("^{entry}$")) {
-                Ok(re) => patterns.push((entry, re)),
-                Err(e) => d.notes.push((
-                    list_pos,
-                    format!(
-                        "'{}': '{entry}' is not a valid regular expression; Reloader skips it: {e}",
-                        t.reload
-                    ),
-                )),
-            }
-        }
-        let named = !list.trim().is_empty();
-        d.opted_in |= named || search || auto_on;
-
-        let refs: Vec<&ConfigRef> = w
-            .refs
-            .iter()
-            .filter(|r| r.kind == t.kind && r.via != Via::Annotation && r.namespace.is_none())
-            .collect();
-        let here: Vec<&Candidate<'_>> = candidates
-            .iter()
-            .filter(|c| c.kind == t.kind && c.namespace == w.namespace)
-            .collect();
-        let names: BTreeSet<&str> = here
-            .iter()
-            .map(|c| c.name)
-            .chain(refs.iter().map(|r| r.name.as_str()))
-            .collect();
-        let mut matched_entries = BTreeSet::new();
-        for name in names {
-            let cand = here.iter().find(|c| c.name == name);
-            let of_name: Vec<&&ConfigRef> = refs.iter().filter(|r| r.name == name).collect();
-            let by_list = patterns.iter().find(|(_, re)| re.is_match(name));
-            // An entry that names an ignored or excluded object matched:
-            // it is not reported missing.
-            for (entry, re) in &patterns {
-                if re.is_match(name) {
-                    matched_entries.insert(*entry);
-                }
-            }
-            if cand.is_some_and(|c| c.ignored) || excluded.contains(&name) {
-                continue;
-            }
-            let counts = by_list.is_some()
-                || ((search && cand.is_some_and(|c| c.matched) || auto_on) && referenced(&of_name));
-            if !counts {
-                continue;
-            }
-            let (pos, optional) = match of_name.first() {
-                Some(r) => (r.pos, of_name.iter().all(|r| r.optional)),
-                None => (list_pos, false),
-            };
-            d.sources.push(ConfigRef {
-                kind: t.kind,
-                name: name.to_string(),
-                namespace: None,
-                // Reloader's SHA covers every key (util.go GetSHAfromConfigmap).
-                keys: None,
-                optional: optional && cand.is_none(),
-                pos,
-                via: of_name.first().map_or(Via::Annotation, |r| r.via),
-            });
-        }
-        for (entry, _) in &patterns {
-            if entry.is_empty() || matched_entries.contains(entry) {
-                continue;
-            }
-            if is_object_name(entry) {
-                // Not among the inputs: the caller's missing-reference
-                // warning names it (unless it is excluded).
-                if !excluded.contains(entry) {
-                    d.sources.push(ConfigRef {
-                        kind: t.kind,
-                        name: entry.to_string(),
-                        namespace: None,
-                        keys: None,
-                        optional: false,
-                        pos: list_pos,
-                        via: Via::Annotation,
-                    });
-                }
-            } else {
-                d.notes.push((
-                    list_pos,
-                    format!(
-                        "'{}': '{entry}' matches no {} among the inputs in this namespace",
-                        t.reload, t.kind
-                    ),
-                ));
-            }
+        Asked {
+            list,
+            list_pos,
+            excluded,
+            search: get(SEARCH) == "true",
+            auto_on,
+            patterns: list_patterns(t, list, list_pos, notes),
         }
     }
-    d
+
+    /// Whether Reloader acts on the workload for this type at all.
+    fn opts_in(&self) -> bool {
+        !self.list.trim().is_empty() || self.search || self.auto_on
+    }
+}
+
+/// The annotations that count for type `t`: the pod template's when the
+/// workload has none of the type's keys (ShouldReload l. 246-252).
+fn type_annotations<'a>(t: &Typed, w: &Workload<'a>) -> &'a dyn Annotations {
+    let own = w.annotations;
+    let keys = [t.reload, RELOADER_AUTO, t.auto, SEARCH];
+    if keys.iter().any(|k| own.annotation(k).is_some()) {
+        own
+    } else {
+        w.pod_annotations
+    }
+}
+
+/// The entries of a named list as Reloader compiles them; one that does
+/// not compile is noted and skipped, as Reloader logs and skips it.
+fn list_patterns<'a>(
+    t: &Typed,
+    list: &'a str,
+    list_pos: usize,
+    notes: &mut Vec<(usize, String)>,
+) -> Vec<(&'a str, regex::Regex)> {
+    let mut patterns = Vec::new();
+    for entry in list.split(',').map(str::trim) {
+        // Exactly Reloader's "^" + entry + "$" (l. 282): `a|b` is
+        // anchored on one side each, as there.
+        match regex::Regex::new(&format!("^{entry}$")) {
+            Ok(re) => patterns.push((entry, re)),
+            Err(e) => notes.push((
+                list_pos,
+                format!(
+                    "'{}': '{entry}' is not a valid regular expression; Reloader skips it: {e}",
+                    t.reload
+                ),
+            )),
+        }
+    }
+    patterns
+}
+
+/// Pushes the objects of type `t` Reloader would restart the workload for,
+/// among the candidates of its namespace and the names its pod spec
+/// references; returns the list entries that matched any of those names
+/// (ignored and excluded ones too), so the rest can be reported.
+fn object_sources<'a>(
+    t: &Typed,
+    asked: &Asked<'a>,
+    w: &Workload<'_>,
+    candidates: &[Candidate<'_>],
+    sources: &mut Vec<ConfigRef>,
+) -> BTreeSet<&'a str> {
+    let refs: Vec<&ConfigRef> = w
+        .refs
+        .iter()
+        .filter(|r| r.kind == t.kind && r.via != Via::Annotation && r.namespace.is_none())
+        .collect();
+    let here: Vec<&Candidate<'_>> = candidates
+        .iter()
+        .filter(|c| c.kind == t.kind && c.namespace == w.namespace)
+        .collect();
+    let names: BTreeSet<&str> = here
+        .iter()
+        .map(|c| c.name)
+        .chain(refs.iter().map(|r| r.name.as_str()))
+        .collect();
+    let mut matched_entries = BTreeSet::new();
+    for name in names {
+        let cand = here.iter().find(|c| c.name == name);
+        let of_name: Vec<&&ConfigRef> = refs.iter().filter(|r| r.name == name).collect();
+        let by_list = asked.patterns.iter().find(|(_, re)| re.is_match(name));
+        // An entry that names an ignored or excluded object matched:
+        // it is not reported missing.
+        for (entry, re) in &asked.patterns {
+            if re.is_match(name) {
+                matched_entries.insert(*entry);
+            }
+        }
+        if cand.is_some_and(|c| c.ignored) || asked.excluded.contains(&name) {
+            continue;
+        }
+        let by_match = asked.search && cand.is_some_and(|c| c.matched);
+        let counts = by_list.is_some() || ((by_match || asked.auto_on) && referenced(&of_name));
+        if counts {
+            sources.push(object_source(
+                t,
+                name,
+                &of_name,
+                cand.is_some(),
+                asked.list_pos,
+            ));
+        }
+    }
+    matched_entries
+}
+
+/// The source for object `name`: placed at its first pod-spec reference
+/// (or the named list when it has none), optional only when every
+/// reference is and it is not among the inputs.
+fn object_source(
+    t: &Typed,
+    name: &str,
+    of_name: &[&&ConfigRef],
+    in_inputs: bool,
+    list_pos: usize,
+) -> ConfigRef {
+    let (pos, optional) = match of_name.first() {
+        Some(r) => (r.pos, of_name.iter().all(|r| r.optional)),
+        None => (list_pos, false),
+    };
+    ConfigRef {
+        kind: t.kind,
+        name: name.to_string(),
+        namespace: None,
+        // Reloader's SHA covers every key (util.go GetSHAfromConfigmap).
+        keys: None,
+        optional: optional && !in_inputs,
+        pos,
+        via: of_name.first().map_or(Via::Annotation, |r| r.via),
+    }
+}
+
+/// The list entries that matched no name: a plain object name becomes a
+/// reference (so the caller's missing-reference warning names it, unless
+/// it is excluded); a pattern gets a note.
+fn unmatched_entries(t: &Typed, asked: &Asked<'_>, matched: &BTreeSet<&str>, d: &mut Decision) {
+    for (entry, _) in &asked.patterns {
+        if entry.is_empty() || matched.contains(entry) {
+            continue;
+        }
+        if is_object_name(entry) {
+            if !asked.excluded.contains(entry) {
+                d.sources.push(ConfigRef {
+                    kind: t.kind,
+                    name: entry.to_string(),
+                    namespace: None,
+                    keys: None,
+                    optional: false,
+                    pos: asked.list_pos,
+                    via: Via::Annotation,
+                });
+            }
+        } else {
+            d.notes.push((
+                asked.list_pos,
+                format!(
+                    "'{}': '{entry}' matches no {} among the inputs in this namespace",
+                    t.reload, t.kind
+                ),
+            ));
+        }
+    }
 }
 
 /// Whether the pod spec references an object the way Reloader's
