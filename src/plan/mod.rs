@@ -381,23 +381,7 @@ impl Ctx<'_> {
             return Ok(None);
         }
         let (edits, current, local) = self.template_edits(template, &mut steps)?;
-        let mut refs = match template.get("spec") {
-            Some((_, spec)) if self.refs => refs_of(spec),
-            _ => Vec::new(),
-        };
-        // Under an opt-in mode's rules the annotations are read by the
-        // rules themselves (reloader::decide), not as references.
-        let annotations = self.rules.map(|_| {
-            let of = |m: Option<&Node<'_>>| {
-                crate::reloader::annotation_map(
-                    m.and_then(|m| m.get("annotations")).map(|(_, a)| a),
-                )
-            };
-            Box::new((of(meta), of(template.get("metadata").map(|(_, m)| m))))
-        });
-        if self.refs && self.rules.is_none() {
-            refs.extend(annotation_refs(meta));
-        }
+        let (refs, annotations) = self.references(meta, template);
         Ok(Some(Workload {
             refs,
             annotations,
@@ -464,31 +448,7 @@ impl Ctx<'_> {
         let segments = path.map_or_else(|| template_path(kind).to_vec(), TemplatePath::segments);
         for seg in &segments {
             let Some((k, v)) = self.lookup(cur, seg)? else {
-                if path.is_none() {
-                    // A kind the table does not know, whose --kind named no
-                    // path: never a silent skip.
-                    let group = obj
-                        .get_str("apiVersion")
-                        .and_then(|a| a.split_once('/'))
-                        .map_or(String::new(), |(g, _)| format!("{g}/"));
-                    return Err(self.err(
-                        obj.start,
-                        format!(
-                            "{kind} {} has no pod template at .spec.template, where reload-stamp looks for a kind it does not know: name where it is with --kind {group}{kind}=PATH (e.g. spec.jobTemplate.spec.template)",
-                            name.unwrap_or("<unnamed>")
-                        ),
-                    ));
-                }
-                if kind == "Rollout" && *seg == "template" && cur.get("workloadRef").is_some() {
-                    self.warnings.borrow_mut().push(Warning::at(
-                        obj.start,
-                        format!(
-                            "skipped Rollout {}: it uses spec.workloadRef, not a pod template; stamp the Deployment it refers to",
-                            name.unwrap_or("<unnamed>")
-                        ),
-                    ));
-                }
-                return Ok(None);
+                return self.no_template(obj, cur, kind, name, seg, path.is_none());
             };
             self.editable(v, seg)?;
             if v.entries().is_none() {
@@ -497,28 +457,107 @@ impl Ctx<'_> {
             steps.push((k, v));
             cur = v;
         }
-        // Knative rejects a changed template that keeps the revision name
-        // its owner chose (pkg/apis/serving/v1/revision_validation.go,
-        // VerifyNameChange): a stamp alone would not apply.
+        if self.knative_revision_named(obj, cur, kind, name) {
+            return Ok(None);
+        }
+        Ok(Some(cur))
+    }
+
+    /// The ConfigMaps and Secrets a workload (metadata `meta`, pod
+    /// template `template`) references, in config-hash mode; in an opt-in
+    /// mode also its annotations and its template's, which the rules read
+    /// themselves (reloader::decide) instead of as references.
+    fn references(
+        &self,
+        meta: Option<&Node<'_>>,
+        template: &Node<'_>,
+    ) -> (Vec<ConfigRef>, Option<Box<(Annotations, Annotations)>>) {
+        let mut refs = match template.get("spec") {
+            Some((_, spec)) if self.refs => refs_of(spec),
+            _ => Vec::new(),
+        };
+        let annotations = self.rules.map(|_| {
+            let of = |m: Option<&Node<'_>>| {
+                crate::reloader::annotation_map(
+                    m.and_then(|m| m.get("annotations")).map(|(_, a)| a),
+                )
+            };
+            Box::new((of(meta), of(template.get("metadata").map(|(_, m)| m))))
+        });
+        if self.refs && self.rules.is_none() {
+            refs.extend(annotation_refs(meta));
+        }
+        (refs, annotations)
+    }
+
+    /// `obj` has no `seg` at `cur` on the way to its pod template: an error
+    /// for a kind the table does not know and whose --kind named no path
+    /// (never a silent skip), a warning for an Argo Rollout with a
+    /// `workloadRef`; else the workload is left alone.
+    fn no_template<'n, 'a>(
+        &self,
+        obj: &Node<'_>,
+        cur: &Node<'_>,
+        kind: &str,
+        name: Option<&str>,
+        seg: &str,
+        unknown_kind: bool,
+    ) -> Result<Option<&'n Node<'a>>, Error> {
+        let name = name.unwrap_or("<unnamed>");
+        if unknown_kind {
+            let group = obj
+                .get_str("apiVersion")
+                .and_then(|a| a.split_once('/'))
+                .map_or(String::new(), |(g, _)| format!("{g}/"));
+            return Err(self.err(
+                obj.start,
+                format!(
+                    "{kind} {name} has no pod template at .spec.template, where reload-stamp looks for a kind it does not know: name where it is with --kind {group}{kind}=PATH (e.g. spec.jobTemplate.spec.template)"
+                ),
+            ));
+        }
+        if kind == "Rollout" && seg == "template" && cur.get("workloadRef").is_some() {
+            self.warnings.borrow_mut().push(Warning::at(
+                obj.start,
+                format!(
+                    "skipped Rollout {name}: it uses spec.workloadRef, not a pod template; stamp the Deployment it refers to"
+                ),
+            ));
+        }
+        Ok(None)
+    }
+
+    /// Whether `obj` is a Knative Service whose template `template` names
+    /// its revision, warned of and skipped: Knative rejects a changed
+    /// template that keeps the revision name its owner chose
+    /// (pkg/apis/serving/v1/revision_validation.go, VerifyNameChange), so a
+    /// stamp alone would not apply.
+    fn knative_revision_named(
+        &self,
+        obj: &Node<'_>,
+        template: &Node<'_>,
+        kind: &str,
+        name: Option<&str>,
+    ) -> bool {
         let knative = kind == "Service"
             && obj
                 .get_str("apiVersion")
                 .is_some_and(|a| a.starts_with("serving.knative.dev/"));
-        let revision = cur
+        let revision = template
             .get("metadata")
             .and_then(|(_, m)| m.get_str("name"))
             .filter(|n| !n.is_empty());
-        if let (true, Some(revision)) = (knative, revision) {
-            self.warnings.borrow_mut().push(Warning::at(
-                obj.start,
-                format!(
-                    "skipped Knative Service {}: its template names its revision ('{revision}'), and Knative refuses a changed template under the same name; remove spec.template.metadata.name or change it with each stamp",
-                    name.unwrap_or("<unnamed>")
-                ),
-            ));
-            return Ok(None);
-        }
-        Ok(Some(cur))
+        let (true, Some(revision)) = (knative, revision) else {
+            return false;
+        };
+        self.warnings.borrow_mut().push(Warning::at(
+            obj.start,
+            format!(
+                "skipped Knative Service {}: its template names its revision ('{revision}'), and Knative refuses a changed template under the same name; remove spec.template.metadata.name or change it with each stamp",
+                name.unwrap_or("<unnamed>")
+            ),
+        ));
+        true
     }
 
     /// The edits that stamp `template`, the stamp it holds now, and the
