@@ -5,26 +5,63 @@
 //! StatefulSet, DaemonSet) roll its pods. This library adds or rewrites
 //! that annotation in the text of manifests, touching nothing but the
 //! stamp's lines: comments, quoting, key order and layout stay, and every
-//! edit is parsed again and checked. [`stamp_str`] is the entry point;
-//! [`Options`] says what to stamp and with what.
+//! edit is parsed again and checked. [`run`] stamps named inputs together
+//! (config hashes look across all of them) and is what the command line,
+//! the KRM function and the kustomize plugin call; [`stamp_str`] is the
+//! same on one text. [`Options`] says what to stamp and with what.
+//!
+//! A stream, as `kustomize build` prints it: only the workload changes, and
+//! everything else is passed through byte for byte.
 //!
 //! ```
 //! use reload_stamp::{stamp_str, Options};
 //!
-//! let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    metadata:\n      annotations:\n        reloaded-at: \"1\"\n";
-//! let out = stamp_str(text, &Options::new("2"))?;
-//! assert!(out.output.unwrap().ends_with("        reloaded-at: \"2\"\n"));
+//! let stream = "\
+//! apiVersion: v1  # from the build
+//! kind: Service
+//! metadata: {name: web}
+//! ---
+//! apiVersion: apps/v1
+//! kind: Deployment
+//! metadata: {name: web}
+//! spec:
+//!   template:
+//!     metadata:
+//!       annotations:
+//!         reloaded-at: \"1\"   # last rollout
+//! ";
+//! let out = stamp_str(stream, &Options::new("2"))?;
+//! let new = out.output.unwrap();
+//! assert_eq!(new, stream.replace("\"1\"", "\"2\""));
+//! assert_eq!(out.stamps[0].previous.as_deref(), Some("1"));
+//! assert_eq!(out.stamps[0].line, 5);
 //! # Ok::<(), reload_stamp::Error>(())
 //! ```
+//!
+//! Errors and warnings carry their place, shown as `LINE:COL`:
+//!
+//! ```
+//! use reload_stamp::{stamp_str, ErrorKind, Options};
+//!
+//! let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: &m {name: web}\nspec:\n  template:\n    metadata: *m\n";
+//! let e = stamp_str(text, &Options::new("2")).unwrap_err();
+//! assert_eq!(e.kind, ErrorKind::Refused);
+//! assert_eq!(e.line_col().map(|(line, _)| line), Some(6));
+//! assert!(e.to_string().starts_with("6:"), "{e}");
+//! ```
+//!
+//! Without its default `cli` feature the crate is the library alone, and
+//! builds none of the command line's dependencies.
 //!
 //! Inside, one module a step, data flowing one way: `inputs` lists the
 //! inputs, `document` parses a stream into documents and span-carrying
 //! trees, `select` (with `labels`) says which objects are workloads, `plan`
-//! decides each edit, `stamp` applies them and has `verify` check every
-//! edited document against its `fingerprint`, and `output` prints, diffs or
-//! writes. `confighash` computes config-hash values, `kustomize` and `krm`
-//! join kustomize and KRM pipelines, and `cli` ties them to the command
-//! line.
+//! decides each edit, `run` makes the config-hash index of all inputs,
+//! `stamp` applies the edits and has `verify` check every edited document
+//! against its `fingerprint`, and `output` prints, diffs or writes.
+//! `confighash` computes config-hash values, `reloader` holds Reloader's
+//! and wave's rules, `kustomize` and `krm` join kustomize and KRM
+//! pipelines, and `cli` ties them to the command line.
 
 #![warn(missing_docs)]
 
