@@ -31,6 +31,22 @@
 //! and the Secret's labels, do not change what the Secret holds), or a
 //! SecretProviderClass's whole spec; its entries are every scalar as
 //! `PATH VALUE`, paths like `parameters.objects` or `dnsNames[0]`.
+//! For example a Certificate `{secretName: web-tls, renewBefore: 360h,
+//! dnsNames: [web.example.com], issuerRef: {name: letsencrypt, kind:
+//! ClusterIssuer}}` that a pod's Secret volume `web-tls` uses gives
+//!
+//! ```text
+//! $ printf 'Secret\0web-tls\0spec\0dnsNames[0]\0web.example.com\0issuerRef.kind\0ClusterIssuer\0issuerRef.name\0letsencrypt\0secretName\0web-tls\0\0' | sha256sum
+//! 79e4f2190588c9bca1c6b3debff76c30dfb368de1bd90b9ab9bc0adc4141ea21  -
+//! ```
+//!
+//! and a SecretProviderClass `web-vault` `{provider: vault, parameters:
+//! {roleName: web}}` named by a CSI volume gives
+//!
+//! ```text
+//! $ printf 'SecretProviderClass\0web-vault\0spec\0parameters.roleName\0web\0provider\0vault\0\0' | sha256sum
+//! b6d2d5e62f1b39db4e4db92845195bf13e3c88e601422347dc5c0daed6c7453c  -
+//! ```
 //!
 //! Field names, as the projects define them:
 //! kubernetes-sigs/secrets-store-csi-driver@0aad886f70e94a6037325f4eaba4660338dde448:
@@ -904,6 +920,14 @@ mod tests {
             assert_eq!(o.origin, Origin::External, "{text}");
             assert_eq!(digest(&[all(&o)], None), sha256(msg), "{text}");
         }
+        // The module doc's example, as `printf ... | sha256sum` gives it.
+        let spc = "apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\n\
+                   metadata: {name: web-vault}\nspec: {provider: vault, parameters: {roleName: web}}\n";
+        let o = object_of(&parsed(spc)).expect("valid").expect("a source");
+        assert_eq!(
+            digest(&[all(&o)], None),
+            "b6d2d5e62f1b39db4e4db92845195bf13e3c88e601422347dc5c0daed6c7453c"
+        );
     }
 
     /// Each row: a pod spec (or workload metadata), and the references it
