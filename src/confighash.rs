@@ -4,8 +4,12 @@
 //!
 //! References come from the pod spec (with the keys they use, where they
 //! name keys) and from Reloader's and wave's workload annotations. A Secret
-//! is also found as a SealedSecret, an ExternalSecret or a SOPS-encrypted
-//! Secret. The digest is SHA-256 (or HMAC-SHA256 under a team's key),
+//! is also found as a SealedSecret, an ExternalSecret, a cert-manager
+//! Certificate (the Secret of its `spec.secretName`) or a SOPS-encrypted
+//! Secret. A CSI volume of the Secrets Store CSI driver
+//! (`csi.driver: secrets-store.csi.k8s.io`) references the
+//! SecretProviderClass named by its `volumeAttributes.secretProviderClass`,
+//! in the workload's namespace. The digest is SHA-256 (or HMAC-SHA256 under a team's key),
 //! lowercase hex, over this byte string: for each referenced object found,
 //! sorted by kind, then name, then namespace:
 //!
@@ -19,6 +23,41 @@
 //! ```
 //!
 //! Only data counts: labels, annotations and the namespace do not.
+//!
+//! KIND is `ConfigMap`, `Secret` or `SecretProviderClass`. The `spec`
+//! section is an ExternalSecret's spec without `refreshInterval`, a
+//! Certificate's without `renewBefore`, `renewBeforePercentage`,
+//! `revisionHistoryLimit` and `secretTemplate` (when and how it is renewed,
+//! and the Secret's labels, do not change what the Secret holds), or a
+//! SecretProviderClass's whole spec; its entries are every scalar as
+//! `PATH VALUE`, paths like `parameters.objects` or `dnsNames[0]`.
+//! For example a Certificate `{secretName: web-tls, renewBefore: 360h,
+//! dnsNames: [web.example.com], issuerRef: {name: letsencrypt, kind:
+//! ClusterIssuer}}` that a pod's Secret volume `web-tls` uses gives
+//!
+//! ```text
+//! $ printf 'Secret\0web-tls\0spec\0dnsNames[0]\0web.example.com\0issuerRef.kind\0ClusterIssuer\0issuerRef.name\0letsencrypt\0secretName\0web-tls\0\0' | sha256sum
+//! 79e4f2190588c9bca1c6b3debff76c30dfb368de1bd90b9ab9bc0adc4141ea21  -
+//! ```
+//!
+//! and a SecretProviderClass `web-vault` `{provider: vault, parameters:
+//! {roleName: web}}` named by a CSI volume gives
+//!
+//! ```text
+//! $ printf 'SecretProviderClass\0web-vault\0spec\0parameters.roleName\0web\0provider\0vault\0\0' | sha256sum
+//! b6d2d5e62f1b39db4e4db92845195bf13e3c88e601422347dc5c0daed6c7453c  -
+//! ```
+//!
+//! Field names, as the projects define them:
+//! kubernetes-sigs/secrets-store-csi-driver@0aad886f70e94a6037325f4eaba4660338dde448:
+//! apis/v1/secretproviderclass_types.go (kind SecretProviderClass, `spec`),
+//! apis/v1/doc.go (group secrets-store.csi.x-k8s.io),
+//! pkg/secrets-store/nodeserver.go (`secretProviderClass` volume
+//! attribute), cmd/secrets-store-csi-driver/main.go (driver name);
+//! cert-manager/cert-manager@2d0d7f7f74241a9cbf79f0e2a7bb247238ee09fd:
+//! pkg/apis/certmanager/v1/types_certificate.go (`spec.secretName`, the
+//! Secret in the Certificate's namespace), pkg/apis/certmanager/doc.go
+//! (group cert-manager.io).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -77,7 +116,10 @@ pub enum Origin {
     Plain,
     /// A Bitnami SealedSecret: the encrypted data and the template.
     Sealed,
-    /// An external-secrets.io ExternalSecret: its spec (what it fetches).
+    /// A spec a controller turns into the content: an external-secrets.io
+    /// ExternalSecret's (what it fetches), a cert-manager Certificate's
+    /// (what it issues), a SecretProviderClass's (what the CSI driver
+    /// mounts). [`ConfigObject::found_as`] says which.
     External,
     /// A SOPS-encrypted Secret: the encrypted values.
     Sops,
@@ -89,9 +131,12 @@ pub type Section = (&'static str, Vec<(String, String)>);
 /// A ConfigMap or Secret found in the inputs, reduced to what is hashed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigObject {
-    /// The kind pods reference: `ConfigMap` or `Secret`.
+    /// The kind pods reference: `ConfigMap`, `Secret` or
+    /// `SecretProviderClass`.
     pub kind: &'static str,
     pub origin: Origin,
+    /// The kind it is in the inputs (`SealedSecret`, `Certificate`, ...).
+    pub found_as: &'static str,
     pub name: String,
     pub namespace: Option<String>,
     /// Sections in the documented order, each with its entries in byte
@@ -245,13 +290,29 @@ fn is_mounted(pod_spec: &Node<'_>, volume: Option<&str>) -> bool {
     })
 }
 
-/// Pushes the references of the pod spec's volumes: `configMap`, `secret`
-/// and the sources of `projected`.
+/// The driver name of the Secrets Store CSI driver
+/// (secrets-store-csi-driver cmd/secrets-store-csi-driver/main.go,
+/// `drivername`'s default).
+const SECRETS_STORE_DRIVER: &str = "secrets-store.csi.k8s.io";
+
+/// The `volumeAttributes` of a CSI volume of the Secrets Store CSI driver,
+/// which name its SecretProviderClass (`secretProviderClass`,
+/// pkg/secrets-store/nodeserver.go); other CSI drivers reference nothing.
+fn secrets_store<'n, 'a>(vol: &'n Node<'a>) -> Option<&'n Node<'a>> {
+    let csi = child(vol, "csi")?;
+    (csi.get_str("driver") == Some(SECRETS_STORE_DRIVER))
+        .then(|| child(csi, "volumeAttributes"))
+        .flatten()
+}
+
+/// Pushes the references of the pod spec's volumes: `configMap`, `secret`,
+/// the sources of `projected`, and a Secrets Store CSI volume's
+/// SecretProviderClass.
 fn volume_refs(pod_spec: &Node<'_>, out: &mut Vec<ConfigRef>) {
     for vol in seq(child(pod_spec, "volumes")) {
         let (cm, secret) = (child(vol, "configMap"), child(vol, "secret"));
-        let projected = child(vol, "projected");
-        if cm.is_none() && secret.is_none() && projected.is_none() {
+        let (projected, spc) = (child(vol, "projected"), secrets_store(vol));
+        if cm.is_none() && secret.is_none() && projected.is_none() && spc.is_none() {
             continue;
         }
         let mounted = is_mounted(pod_spec, vol.get_str("name"));
@@ -261,6 +322,8 @@ fn volume_refs(pod_spec: &Node<'_>, out: &mut Vec<ConfigRef>) {
         };
         push_ref(out, cm, "ConfigMap", "name", item_keys(cm), via);
         push_ref(out, secret, "Secret", "secretName", item_keys(secret), via);
+        let spc_kind = "SecretProviderClass";
+        push_ref(out, spc, spc_kind, "secretProviderClass", None, via);
         if let Some(p) = projected {
             let via = Via::Volume {
                 projected: true,
@@ -295,9 +358,16 @@ fn container_refs(c: &Node<'_>, via: Via, out: &mut Vec<ConfigRef>) {
 /// Workload annotations of the runtime tools users migrate from, each
 /// naming objects the app reads through the API: Reloader's take names in
 /// the workload's namespace, wave's `namespace/name` or `name`.
-const ANNOTATION_REFS: [(&str, &str, bool); 4] = [
+const ANNOTATION_REFS: [(&str, &str, bool); 5] = [
     ("configmap.reloader.stakater.com/reload", "ConfigMap", false),
     ("secret.reloader.stakater.com/reload", "Secret", false),
+    // Reloader@655a2b3814baadb69d3d1e105242d6cc8875d7cb
+    // internal/pkg/options/flags.go, SecretProviderClassUpdateOnChangeAnnotation.
+    (
+        "secretproviderclass.reloader.stakater.com/reload",
+        "SecretProviderClass",
+        false,
+    ),
     ("wave.pusher.com/extra-configmaps", "ConfigMap", true),
     ("wave.pusher.com/extra-secrets", "Secret", true),
 ];
@@ -317,11 +387,7 @@ pub fn annotation_refs(workload_meta: Option<&Node<'_>>) -> Vec<ConfigRef> {
                 _ => (None, item),
             };
             out.push(ConfigRef {
-                kind: if kind == "Secret" {
-                    "Secret"
-                } else {
-                    "ConfigMap"
-                },
+                kind,
                 name: name.to_string(),
                 namespace,
                 keys: None,
@@ -397,13 +463,22 @@ fn flattened(n: &Node<'_>, skip: &[&str]) -> Vec<(String, String)> {
 
 /// The ConfigMap or Secret `obj` stands for, if any: a ConfigMap or Secret
 /// (core group; a Secret with a `sops` section is SOPS-encrypted), a
-/// SealedSecret (the Secret it unseals to), or an ExternalSecret (the
-/// Secret it writes: `spec.target.name`, else its own name).
+/// SealedSecret (the Secret it unseals to), an ExternalSecret (the
+/// Secret it writes: `spec.target.name`, else its own name), a Certificate
+/// (the Secret of its `spec.secretName`) or a SecretProviderClass.
 pub fn object_of(obj: &Node<'_>) -> Result<Option<ConfigObject>, Error> {
-    let Some((kind, origin, name, namespace)) = identify(obj) else {
+    let Some(Identity {
+        kind,
+        origin,
+        found_as,
+        name,
+        namespace,
+    }) = identify(obj)
+    else {
         return Ok(None);
     };
-    let (sections, refused) = match sections(obj, origin, &format!("{kind} {name}")) {
+    let what = format!("{kind} {name}");
+    let (sections, refused) = match sections(obj, origin, found_as, &what) {
         Ok(s) => (s, None),
         Err(e) => (Vec::new(), Some(e)),
     };
@@ -414,6 +489,7 @@ pub fn object_of(obj: &Node<'_>) -> Result<Option<ConfigObject>, Error> {
     Ok(Some(ConfigObject {
         kind,
         origin,
+        found_as,
         name: name.to_string(),
         namespace: namespace.map(str::to_string),
         sections,
@@ -426,23 +502,60 @@ pub fn object_of(obj: &Node<'_>) -> Result<Option<ConfigObject>, Error> {
 }
 
 /// The kinds [`identify`] reads as configuration (in their API groups).
-pub const KINDS: [&str; 4] = ["ConfigMap", "Secret", "SealedSecret", "ExternalSecret"];
+pub const KINDS: [&str; 6] = [
+    "ConfigMap",
+    "Secret",
+    "SealedSecret",
+    "ExternalSecret",
+    "Certificate",
+    "SecretProviderClass",
+];
 
-/// The kind pods reference, where the content comes from, and the name and
-/// namespace of the object `obj` stands for, if it is one of ours.
-fn identify<'n>(obj: &'n Node<'_>) -> Option<(&'static str, Origin, &'n str, Option<&'n str>)> {
+/// What [`identify`] reads an object as.
+struct Identity<'n> {
+    /// The kind pods reference.
+    kind: &'static str,
+    origin: Origin,
+    /// The object's own kind.
+    found_as: &'static str,
+    /// The name and namespace of what it stands for.
+    name: &'n str,
+    namespace: Option<&'n str>,
+}
+
+impl<'n> Identity<'n> {
+    fn new(
+        kind: &'static str,
+        origin: Origin,
+        found_as: &'static str,
+        name: &'n str,
+        namespace: Option<&'n str>,
+    ) -> Self {
+        Identity {
+            kind,
+            origin,
+            found_as,
+            name,
+            namespace,
+        }
+    }
+}
+
+/// What `obj` stands for, if it is one of ours.
+fn identify<'n>(obj: &'n Node<'_>) -> Option<Identity<'n>> {
     let api = obj.get_str("apiVersion").unwrap_or("");
     let group = api.split_once('/').map_or("", |(g, _)| g);
     let meta = child(obj, "metadata");
     let own_name = meta.and_then(|m| m.get_str("name"))?;
     let own_namespace = meta.and_then(|m| m.get_str("namespace"));
     let spec = child(obj, "spec");
+    let id = Identity::new;
     match obj.get_str("kind") {
         Some(k @ ("ConfigMap" | "Secret")) if api == "v1" => {
             let kind = if k == "Secret" { "Secret" } else { "ConfigMap" };
             let sops = child(obj, "sops").is_some_and(|s| s.entries().is_some());
             let origin = if sops { Origin::Sops } else { Origin::Plain };
-            Some((kind, origin, own_name, own_namespace))
+            Some(id(kind, origin, kind, own_name, own_namespace))
         }
         Some("SealedSecret") if group == "bitnami.com" => {
             let tmeta = spec
@@ -450,25 +563,66 @@ fn identify<'n>(obj: &'n Node<'_>) -> Option<(&'static str, Origin, &'n str, Opt
                 .and_then(|t| child(t, "metadata"));
             let name = tmeta.and_then(|m| m.get_str("name")).unwrap_or(own_name);
             let ns = tmeta.and_then(|m| m.get_str("namespace")).or(own_namespace);
-            Some(("Secret", Origin::Sealed, name, ns))
+            Some(id("Secret", Origin::Sealed, "SealedSecret", name, ns))
         }
         Some("ExternalSecret") if group == "external-secrets.io" => {
             let target = spec
                 .and_then(|s| child(s, "target"))
                 .and_then(|t| t.get_str("name"));
-            Some((
+            let name = target.unwrap_or(own_name);
+            let found_as = "ExternalSecret";
+            Some(id(
                 "Secret",
                 Origin::External,
-                target.unwrap_or(own_name),
+                found_as,
+                name,
                 own_namespace,
             ))
+        }
+        // A Certificate without a secretName is refused by the API server
+        // (`json:"secretName"`, required): it stands for nothing here.
+        Some("Certificate") if group == "cert-manager.io" => {
+            let name = spec.and_then(|s| s.get_str("secretName"))?;
+            let found_as = "Certificate";
+            Some(id(
+                "Secret",
+                Origin::External,
+                found_as,
+                name,
+                own_namespace,
+            ))
+        }
+        Some("SecretProviderClass") if group == "secrets-store.csi.x-k8s.io" => {
+            let kind = "SecretProviderClass";
+            Some(id(kind, Origin::External, kind, own_name, own_namespace))
         }
         _ => None,
     }
 }
 
+/// The top-level `spec` fields left out of the hash, by the kind the spec
+/// is found as: when and how often it is fetched or renewed, and the
+/// labels of the Secret, do not change what the Secret holds.
+fn spec_skipped(found_as: &str) -> &'static [&'static str] {
+    match found_as {
+        "ExternalSecret" => &["refreshInterval"],
+        "Certificate" => &[
+            "renewBefore",
+            "renewBeforePercentage",
+            "revisionHistoryLimit",
+            "secretTemplate",
+        ],
+        _ => &[],
+    }
+}
+
 /// The hashed sections of `obj`, in the documented order.
-fn sections(obj: &Node<'_>, origin: Origin, what: &str) -> Result<Vec<Section>, Error> {
+fn sections(
+    obj: &Node<'_>,
+    origin: Origin,
+    found_as: &str,
+    what: &str,
+) -> Result<Vec<Section>, Error> {
     let spec = child(obj, "spec");
     let mut sections = Vec::new();
     match origin {
@@ -498,8 +652,7 @@ fn sections(obj: &Node<'_>, origin: Origin, what: &str) -> Result<Vec<Section>, 
         }
         Origin::External => {
             if let Some(s) = spec {
-                // How often it is fetched again does not change what it holds.
-                sections.push(("spec", flattened(s, &["refreshInterval"])));
+                sections.push(("spec", flattened(s, spec_skipped(found_as))));
             }
         }
     }
@@ -633,6 +786,7 @@ mod tests {
         ConfigObject {
             kind,
             origin: Origin::Plain,
+            found_as: kind,
             name: name.into(),
             namespace: None,
             sections: vec![(
@@ -687,6 +841,137 @@ mod tests {
             digest(&[all(&a2), all(&b)], None)
         );
         assert_ne!(digest(&[all(&a)], None), digest(&[all(&b)], None));
+    }
+
+    fn parsed(text: &str) -> Node<'_> {
+        use crate::document::{parse_all, Mode};
+        parse_all(text, Mode::Full)
+            .expect("parses")
+            .remove(0)
+            .root
+            .expect("a document")
+    }
+
+    /// Each row: an object, and what it stands for (kind, found as, name,
+    /// namespace) with the documented message its digest is the SHA-256
+    /// of; `None` for an object that is not a source.
+    #[test]
+    fn new_sources_hash_their_spec() {
+        type Want = (
+            &'static str,
+            &'static str,
+            &'static str,
+            Option<&'static str>,
+            &'static [u8],
+        );
+        let rows: [(&str, Option<Want>); 7] = [
+            (
+                "apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\n\
+                 metadata: {name: vault, labels: {a: b}}\n\
+                 spec: {provider: vault, parameters: {roleName: web}}\n",
+                Some(("SecretProviderClass", "SecretProviderClass", "vault", None,
+                    b"SecretProviderClass\0vault\0spec\0parameters.roleName\0web\0provider\0vault\0\0")),
+            ),
+            (
+                "apiVersion: secrets-store.csi.x-k8s.io/v1alpha1\nkind: SecretProviderClass\n\
+                 metadata: {name: v, namespace: ns}\nspec: {secretObjects: [{secretName: s}]}\n",
+                Some(("SecretProviderClass", "SecretProviderClass", "v", Some("ns"),
+                    b"SecretProviderClass\0v\0spec\0secretObjects[0].secretName\0s\0\0")),
+            ),
+            (
+                "apiVersion: example.com/v1\nkind: SecretProviderClass\nmetadata: {name: v}\nspec: {a: b}\n",
+                None,
+            ),
+            // The Secret of spec.secretName, not the Certificate's own name;
+            // renewal timing and the Secret's labels are left out.
+            (
+                "apiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata: {name: c, namespace: ns}\n\
+                 spec: {secretName: tls, renewBefore: 1h, renewBeforePercentage: 20, \
+                 revisionHistoryLimit: 2, secretTemplate: {labels: {a: b}}, \
+                 issuerRef: {name: le}, dnsNames: [a.example, b.example]}\n",
+                Some(("Secret", "Certificate", "tls", Some("ns"),
+                    b"Secret\0tls\0spec\0dnsNames[0]\0a.example\0dnsNames[1]\0b.example\0\
+                      issuerRef.name\0le\0secretName\0tls\0\0")),
+            ),
+            (
+                "apiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata: {name: c}\nspec: {dnsNames: [a]}\n",
+                None,
+            ),
+            (
+                "apiVersion: example.com/v1\nkind: Certificate\nmetadata: {name: c}\nspec: {secretName: tls}\n",
+                None,
+            ),
+            // Unchanged: an ExternalSecret still skips only refreshInterval.
+            (
+                "apiVersion: external-secrets.io/v1beta1\nkind: ExternalSecret\nmetadata: {name: e}\n\
+                 spec: {refreshInterval: 1h, renewBefore: x}\n",
+                Some(("Secret", "ExternalSecret", "e", None, b"Secret\0e\0spec\0renewBefore\0x\0\0")),
+            ),
+        ];
+        for (text, want) in rows {
+            let got = object_of(&parsed(text)).expect("valid");
+            let Some((kind, found_as, name, ns, msg)) = want else {
+                assert_eq!(got, None, "{text}");
+                continue;
+            };
+            let o = got.unwrap_or_else(|| panic!("a source: {text}"));
+            let seen = (o.kind, o.found_as, o.name.as_str(), o.namespace.as_deref());
+            assert_eq!(seen, (kind, found_as, name, ns), "{text}");
+            assert_eq!(o.origin, Origin::External, "{text}");
+            assert_eq!(digest(&[all(&o)], None), sha256(msg), "{text}");
+        }
+        // The module doc's example, as `printf ... | sha256sum` gives it.
+        let spc = "apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\n\
+                   metadata: {name: web-vault}\nspec: {provider: vault, parameters: {roleName: web}}\n";
+        let o = object_of(&parsed(spc)).expect("valid").expect("a source");
+        assert_eq!(
+            digest(&[all(&o)], None),
+            "b6d2d5e62f1b39db4e4db92845195bf13e3c88e601422347dc5c0daed6c7453c"
+        );
+    }
+
+    /// Each row: a pod spec (or workload metadata), and the references it
+    /// makes, as (kind, name).
+    #[test]
+    fn secret_provider_class_references() {
+        let csi = |driver: &str| {
+            format!(
+                "volumes:\n- name: s\n  csi:\n    driver: {driver}\n    \
+                 volumeAttributes: {{secretProviderClass: vault}}\n\
+                 containers: [{{name: c, volumeMounts: [{{name: s, mountPath: /s}}]}}]\n"
+            )
+        };
+        let rows: [(String, Vec<(&str, &str)>); 4] = [
+            (csi("secrets-store.csi.k8s.io"), vec![("SecretProviderClass", "vault")]),
+            (csi("hostpath.csi.k8s.io"), vec![]),
+            (
+                "volumes: [{name: s, csi: {driver: secrets-store.csi.k8s.io}}]\n".into(),
+                vec![],
+            ),
+            (
+                "volumes: [{name: s, secret: {secretName: t}, \
+                 csi: {driver: secrets-store.csi.k8s.io, volumeAttributes: {secretProviderClass: v}}}]\n"
+                    .into(),
+                vec![("Secret", "t"), ("SecretProviderClass", "v")],
+            ),
+        ];
+        for (text, want) in rows {
+            let got: Vec<(&str, String)> = refs_of(&parsed(&text))
+                .into_iter()
+                .map(|r| (r.kind, r.name))
+                .collect();
+            let want: Vec<(&str, String)> =
+                want.into_iter().map(|(k, n)| (k, n.to_string())).collect();
+            assert_eq!(got, want, "{text}");
+        }
+        let meta =
+            parsed("annotations: {secretproviderclass.reloader.stakater.com/reload: 'a, b'}\n");
+        let got: Vec<(&str, String)> = annotation_refs(Some(&meta))
+            .into_iter()
+            .map(|r| (r.kind, r.name))
+            .collect();
+        let want = [("SecretProviderClass", "a"), ("SecretProviderClass", "b")];
+        assert_eq!(got, want.map(|(k, n)| (k, n.to_string())));
     }
 
     #[test]
