@@ -755,3 +755,34 @@ fn an_unhashable_object_is_refused_only_where_it_is_used() {
         "{err}"
     );
 }
+
+/// A source's `found_as` is the kind it is in the inputs: a Secret found
+/// as the cert-manager Certificate that writes it, a SecretProviderClass as
+/// itself (the goldens config-hash-certificate and -secretproviderclass
+/// hold the digests, recomputed with sha256sum).
+#[test]
+fn sources_say_what_they_were_found_as() {
+    for (golden, kind, found_as) in [
+        ("certificate", "Secret", "Certificate"),
+        (
+            "secretproviderclass",
+            "SecretProviderClass",
+            "SecretProviderClass",
+        ),
+    ] {
+        let input = fs::read(format!("testdata/golden/config-hash-{golden}.in.yaml")).unwrap();
+        let o = run_ok(
+            cmd()
+                .args(["--config-hash", "--report", "json"])
+                .write_stdin(input),
+        );
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let src = &v["stamped"][0]["sources"][0];
+        assert_eq!(src["kind"], kind, "{golden}: {v}");
+        assert_eq!(src["found_as"], found_as, "{golden}: {v}");
+        assert_eq!(
+            src["digest"], v["stamped"][0]["value"],
+            "{golden}: one source"
+        );
+    }
+}

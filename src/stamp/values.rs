@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::confighash::{digest, ConfigRef, Found, Index, Keyed, Origin, Used};
+use crate::confighash::{digest, ConfigRef, Found, Index, Keyed, Used};
 use crate::error::{line_col, Error, ErrorKind, Warning};
 use crate::id::ObjectId;
 use crate::plan::{Annotations, Workload};
@@ -28,7 +28,8 @@ pub struct Source {
     /// written and its name.
     pub id: ObjectId,
     /// The kind it was found as: `ConfigMap`, `Secret` (also a
-    /// SOPS-encrypted one), `SealedSecret` or `ExternalSecret`.
+    /// SOPS-encrypted one), `SealedSecret`, `ExternalSecret`, `Certificate`
+    /// (cert-manager, for the Secret it writes) or `SecretProviderClass`.
     pub found_as: &'static str,
     /// The keys counted, in byte order; `None`: every key.
     pub keys: Option<Vec<String>>,
@@ -228,11 +229,7 @@ fn source(f: &Found<'_>, keys: &Option<BTreeSet<String>>, key: Option<&Keyed>) -
             namespace: o.namespace.clone(),
             name: Some(o.name.clone()),
         },
-        found_as: match o.origin {
-            Origin::Sealed => "SealedSecret",
-            Origin::External => "ExternalSecret",
-            Origin::Plain | Origin::Sops => o.kind,
-        },
+        found_as: o.found_as,
         keys: keys.as_ref().map(|k| k.iter().cloned().collect()),
         input: f.path.to_string(),
         line: o.line,
