@@ -12,9 +12,11 @@ use crate::error::{Error, Warning};
 use crate::id::ObjectId;
 use crate::options::Options;
 use crate::parallel;
-use crate::plan::stream::{analyze, Analysis};
+use crate::plan::stream::{analyze, analyze_then, Analysis};
 use crate::reloader::Candidate;
-use crate::stamp::{render, workload_hash, Follow, Output, Rendered, Source, Stamp, Values};
+use crate::stamp::{
+    render, workload_hash, Follow, NewDoc, Output, Rendered, Source, Stamp, Values,
+};
 use crate::text;
 
 /// One input of a run: a name to show in messages (a path, `<stdin>`) and
@@ -157,7 +159,7 @@ pub(crate) fn run_observed<'a>(
         (1, opts.jobs)
     };
     let mut analyses = parallel::map(inputs, outer, |i| {
-        let a = analyze(i.bytes, opts, inner);
+        let a = plan(i.bytes, opts, inner);
         observer.planned();
         a
     });
@@ -165,7 +167,7 @@ pub(crate) fn run_observed<'a>(
     let objects: Vec<_> = analyses
         .iter_mut()
         .map(|a| match a {
-            Ok(a) => {
+            Ok(Planned { a, .. }) => {
                 let mut objects = std::mem::take(&mut a.objects);
                 let lines = text::lines_of(a.text, objects.iter().map(|o| o.pos));
                 for (o, line) in objects.iter_mut().zip(lines) {
@@ -179,7 +181,7 @@ pub(crate) fn run_observed<'a>(
     let mut index = Index::default();
     index.key.clone_from(&opts.hmac);
     for ((i, a), objects) in inputs.iter().zip(&analyses).zip(&objects) {
-        if let Ok(a) = a {
+        if let Ok(Planned { a, .. }) = a {
             objects.iter().for_each(|o| index.add(o, i.name, a.text));
         }
     }
@@ -203,18 +205,49 @@ pub(crate) fn run_observed<'a>(
     })
 }
 
+/// A planned input. With a value known up front, its changed documents are
+/// made as it is planned, by the thread that planned each batch
+/// ([`analyze_then`]): one pass over the text, as a stream piped through
+/// needs.
+struct Planned<'a> {
+    a: Analysis<'a>,
+    /// One entry per planned document.
+    made: Option<Vec<Option<NewDoc>>>,
+}
+
+/// Plans an input, and with a value known up front makes its changed
+/// documents.
+fn plan<'a>(bytes: &'a [u8], opts: &Options, jobs: usize) -> Result<Planned<'a>, Error> {
+    let Some(v) = opts.value.as_deref() else {
+        return Ok(Planned {
+            a: analyze(bytes, opts, jobs)?,
+            made: None,
+        });
+    };
+    let make = |text: &str, docs: &[crate::plan::stream::DocPlan]| {
+        crate::stamp::make(text, docs, opts, &|_| Some(v))
+    };
+    let (a, made) = analyze_then(bytes, opts, jobs, &make)?;
+    Ok(Planned {
+        a,
+        made: Some(made.into_iter().flatten().collect()),
+    })
+}
+
 /// Stamps a planned input with `values`.
 fn finish<'a>(
-    mut a: Analysis<'a>,
+    planned: Planned<'a>,
     opts: &Options,
     values: Values<'_, '_>,
     jobs: usize,
 ) -> Result<Stamped<'a>, Error> {
+    let Planned { mut a, made } = planned;
     let mut warnings = std::mem::take(&mut a.warnings);
     let mut hashes = Vec::new();
-    let mut rendered = match values {
-        Values::Fixed(v) => render(&a, opts, &|_| Some(v), jobs)?,
-        Values::Hashes(index, candidates) => {
+    let mut rendered = match (values, made) {
+        (_, Some(made)) => crate::stamp::assemble(&a, made)?,
+        (Values::Fixed(v), None) => render(&a, opts, &|_| Some(v), jobs)?,
+        (Values::Hashes(index, candidates), None) => {
             let follow = Follow {
                 strict: opts.strict,
                 sources: opts.records,

@@ -63,6 +63,23 @@ struct Part {
 /// threads. Documents that cannot hold a selected kind (a substring scan
 /// says so) are not built into trees at all.
 pub fn analyze<'a>(bytes: &'a [u8], opts: &Options, jobs: usize) -> Result<Analysis<'a>, Error> {
+    analyze_then(bytes, opts, jobs, &|_, _| Ok(())).map(|(a, _)| a)
+}
+
+/// What [`analyze_then`] does with each batch's planned documents (the
+/// whole text, and the batch's documents, positions in that text).
+pub type Then<'f, T> = dyn Fn(&str, &[DocPlan]) -> Result<T, Error> + Sync + 'f;
+
+/// [`analyze`], handing each batch's planned documents to `then` on the
+/// thread that planned them, while their text is still in its cache: a run
+/// that knows its value up front makes the changed documents there
+/// (`crate::stamp::make`). The results come one per batch, in text order.
+pub fn analyze_then<'a, T: Send>(
+    bytes: &'a [u8],
+    opts: &Options,
+    jobs: usize,
+    then: &Then<'_, T>,
+) -> Result<(Analysis<'a>, Vec<T>), Error> {
     let (bom, text) = decode_utf8(bytes)?;
     // Spans of about BATCH bytes of whole documents go to a thread each, so
     // many tiny documents cost no more than a few big ones. Each thread
@@ -78,7 +95,14 @@ pub fn analyze<'a>(bytes: &'a [u8], opts: &Options, jobs: usize) -> Result<Analy
         let regions: Vec<Range<usize>> = Regions::new(text[span.clone()].as_bytes())
             .map(|r| r.start + base..r.end + base)
             .collect();
-        Some(analyze_regions(text, &regions, &tails, opts))
+        let planned = analyze_regions(text, &regions, &tails, opts).and_then(|parts| {
+            let made = parts
+                .iter()
+                .map(|p| then(text, &p.docs))
+                .collect::<Result<Vec<T>, Error>>()?;
+            Ok((parts, made))
+        });
+        Some(planned)
     });
     if parts.iter().any(Option::is_none) {
         // The whole text checked again, for the error the check of the
@@ -97,14 +121,17 @@ pub fn analyze<'a>(bytes: &'a [u8], opts: &Options, jobs: usize) -> Result<Analy
         warnings: Vec::new(),
         objects: Vec::new(),
     };
+    let mut made = Vec::new();
     for part in parts.into_iter().flatten() {
-        for mut p in part? {
+        let (planned, results) = part?;
+        for mut p in planned {
             a.docs.append(&mut p.docs);
             a.warnings.append(&mut p.warnings);
             a.objects.append(&mut p.objects);
         }
+        made.extend(results);
     }
-    Ok(a)
+    Ok((a, made))
 }
 
 /// [`analyze_span`] on consecutive `regions`, and where that fails for text

@@ -47,10 +47,23 @@ pub struct Rendered {
 }
 
 /// One changed document: its new text, and what was stamped in it.
-struct NewDoc {
+pub struct NewDoc {
     text: String,
     stamps: Vec<Stamp>,
     count: usize,
+}
+
+/// The new text of each of `docs` (`None`: unchanged) with the value
+/// `value_of` gives each workload, each checked on its own.
+pub fn make<'v>(
+    text: &str,
+    docs: &[DocPlan],
+    opts: &Options,
+    value_of: &(dyn Fn(&Workload) -> Option<&'v str> + Sync),
+) -> Result<Vec<Option<NewDoc>>, Error> {
+    docs.iter()
+        .map(|d| splice::document(text, d, opts, value_of))
+        .collect()
 }
 
 /// Applies the plan with the value `value_of` gives each workload (`None`:
@@ -62,6 +75,22 @@ pub fn render<'v>(
     value_of: &(dyn Fn(&Workload) -> Option<&'v str> + Sync),
     jobs: usize,
 ) -> Result<Rendered, Error> {
+    // Documents in chunks, so a stream of many small ones does not pay a
+    // hand-over per document.
+    let chunks: Vec<&[DocPlan]> = a.docs.chunks(64).collect();
+    let made = parallel::map(&chunks, jobs, |docs| make(a.text, docs, opts, value_of));
+    let made: Vec<Option<NewDoc>> = made
+        .into_iter()
+        .collect::<Result<Vec<_>, Error>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    assemble(a, made)
+}
+
+/// The input's new text: each document `made` (one per planned document,
+/// in order) between the unchanged ranges of the original.
+pub fn assemble(a: &Analysis<'_>, made: Vec<Option<NewDoc>>) -> Result<Rendered, Error> {
     if let Some(w) = a
         .docs
         .windows(2)
@@ -69,20 +98,12 @@ pub fn render<'v>(
     {
         return Err(Error::internal(w[1].region.start, "documents overlap"));
     }
-    // Documents in chunks, so a stream of many small ones does not pay a
-    // hand-over per document.
-    let chunks: Vec<&[DocPlan]> = a.docs.chunks(64).collect();
-    let made = parallel::map(&chunks, jobs, |docs| {
-        docs.iter()
-            .map(|d| splice::document(a.text, d, opts, value_of))
-            .collect::<Result<Vec<_>, Error>>()
-    });
-    let made: Vec<Option<NewDoc>> = made
-        .into_iter()
-        .collect::<Result<Vec<_>, Error>>()?
-        .into_iter()
-        .flatten()
-        .collect();
+    if made.len() != a.docs.len() {
+        return Err(Error::internal(
+            0,
+            "a document was made twice or not at all",
+        ));
+    }
     let mut out = Output::default();
     let mut r = Rendered::default();
     let mut copied = 0;
