@@ -6,11 +6,15 @@
 use crate::document::{parse_all, Kind, Mode, Node, Style};
 use crate::error::{Error, ErrorKind};
 
-fn refused(msg: String) -> Error {
+/// An edit the text's shape does not allow: what to do instead is the
+/// caller's to add.
+pub(crate) fn refused(msg: String) -> Error {
     Error::new(ErrorKind::Refused, msg)
 }
 
-fn internal(why: &str) -> Error {
+/// An edit that did not check out: a bug, not the input's fault. The
+/// edits here (and kustomize's, which share them) change kustomizations.
+pub(crate) fn internal(why: &str) -> Error {
     Error::new(
         ErrorKind::Internal,
         format!("internal error: {why}; please report this with the kustomization"),

@@ -6,19 +6,9 @@
 use std::ops::Range;
 
 use crate::document::{parse_all, Kind, Mode, Node, Style};
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
+use crate::listedit::{internal, refused};
 use crate::text::{line_start, next_line_start};
-
-fn refused(msg: String) -> Error {
-    Error::new(ErrorKind::Refused, msg)
-}
-
-fn internal(why: &str) -> Error {
-    Error::new(
-        ErrorKind::Internal,
-        format!("internal error: {why}; please report this with the kustomization"),
-    )
-}
 
 /// The one document's root of a kustomization, `None` when it is empty.
 fn root_of<'a>(docs: &'a [crate::document::Document<'a>]) -> Result<Option<&'a Node<'a>>, Error> {
