@@ -1,4 +1,3 @@
-
 //! One row per rule. R = stakater/Reloader@655a2b3, W = wave-k8s/wave@b4e8d70;
 //! each row cites where its expected restart set comes from.
 use super::*;
