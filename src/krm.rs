@@ -4,7 +4,7 @@
 //! as a kustomize legacy exec plugin (`ReloadStamp`, its config in a file).
 //!
 //! Options are the long command-line options in camelCase (`key`, `value`,
-//! `at`, `format`, `configHash`, `strict`, `rules`, `kind`, `name`,
+//! `at`, `format`, `configHash`, `strict`, `perSource`, `rules`, `kind`, `name`,
 //! `namespace`, `selector`),
 //! as a ConfigMap's `data` or as top-level fields of a
 //! `reload-stamp/v1alpha1` `ReloadStamp`. They become command-line
@@ -25,13 +25,14 @@ pub const CONFIG_API_VERSION: &str = "reload-stamp/v1alpha1";
 
 /// Config fields and the flags they become; the last says whether the
 /// field may hold a list (several flags).
-const FIELDS: [(&str, &str, bool); 11] = [
+const FIELDS: [(&str, &str, bool); 12] = [
     ("key", "--key", false),
     ("value", "--value", false),
     ("at", "--at", false),
     ("format", "--format", false),
     ("configHash", "--config-hash", false),
     ("strict", "--strict", false),
+    ("perSource", "--per-source", false),
     ("rules", "--rules", false),
     ("kind", "--kind", true),
     ("name", "--name", true),
@@ -40,7 +41,7 @@ const FIELDS: [(&str, &str, bool); 11] = [
 ];
 
 /// The fields of [`FIELDS`] that are switches: `true` or `false`.
-const SWITCHES: [&str; 2] = ["configHash", "strict"];
+const SWITCHES: [&str; 3] = ["configHash", "strict", "perSource"];
 
 /// Whether the stream `bytes` is a KRM `ResourceList`: the `kind` and
 /// `apiVersion` of its first document. Only that document is read (its end

@@ -333,6 +333,9 @@ pub struct Hashed {
     pub patch_name: String,
     pub patch_namespace: Option<String>,
     pub hash: String,
+    /// With per-source keys: each key and its source's digest, in key
+    /// order.
+    pub keys: Vec<(String, String)>,
     /// Where its pod template is.
     pub template: TemplatePath,
 }
@@ -406,7 +409,7 @@ pub fn plan(
     } else {
         patch_names((dir, &real), &k, session, builder, opts, &f.hashes)?
     };
-    let hashed = with_patch_names(&f.hashes, names);
+    let hashed = with_patch_names(&f.hashes, names, opts.per_source);
     let warnings = f
         .warnings()
         .iter()
@@ -449,6 +452,7 @@ fn stamp_build<'b>(built: &'b str, shown: &'b str, opts: &Options) -> Result<Sta
 fn with_patch_names(
     hashes: &[crate::run::Hashed],
     names: Vec<(String, Option<String>)>,
+    per_source: bool,
 ) -> Vec<Hashed> {
     hashes
         .iter()
@@ -460,8 +464,26 @@ fn with_patch_names(
             patch_name,
             patch_namespace,
             hash: w.value.clone(),
+            keys: match per_source {
+                true => source_keys(w),
+                false => Vec::new(),
+            },
         })
         .collect()
+}
+
+/// The per-source keys of a workload and their values, in key order.
+fn source_keys(w: &crate::run::Hashed) -> Vec<(String, String)> {
+    let mut keys: Vec<(String, String)> = w
+        .sources
+        .iter()
+        .map(|s| {
+            let key = crate::stamp::source_key(&s.id, w.id.namespace.as_deref());
+            (key, s.digest.clone())
+        })
+        .collect();
+    keys.sort();
+    keys
 }
 
 /// The patch file as it is, `None` if there is none.
@@ -721,9 +743,13 @@ fn patch_doc(h: &Hashed, key: &str, nl: &str) -> String {
         s.push_str(&format!("{}{seg}:{nl}", "  ".repeat(depth)));
         depth += 1;
     }
-    s.push_str(&format!("{}{key}: ", "  ".repeat(depth)));
-    double_quote(&h.hash, &mut s);
-    s.push_str(nl);
+    let entries = std::iter::once((key, h.hash.as_str()))
+        .chain(h.keys.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    for (k, v) in entries {
+        s.push_str(&format!("{}{k}: ", "  ".repeat(depth)));
+        double_quote(v, &mut s);
+        s.push_str(nl);
+    }
     s
 }
 
@@ -741,24 +767,39 @@ fn patch_text(docs: &[String], nl: &str) -> String {
 pub fn verify(plan: &DirPlan, builder: &Builder, opts: &Options) -> Result<(), Error> {
     let built = builder.build(&plan.dir)?;
     let a = analyze(built.as_bytes(), &opts.plain(), 1)?;
-    // Each workload as built, to the value the build has.
-    let now: HashMap<&ObjectId, Option<&str>> = a
+    // Each workload as built: its value, and its template's annotations
+    // (kept with per-source keys).
+    let now: HashMap<&ObjectId, &crate::plan::Workload> = a
         .docs
         .iter()
         .flat_map(|d| &d.workloads)
-        .map(|w| (&w.id, w.current.as_ref().map(|c| c.value.as_str())))
+        .map(|w| (&w.id, w))
         .collect();
     for h in &plan.hashed {
-        let got = now.get(&h.id).copied().flatten();
-        if got != Some(h.hash.as_str()) {
-            return Err(tool(format!(
-                "after writing {}, `{}` gives {} {} instead of \"{}\"",
-                plan.patch_path.display(),
-                builder.shown(&plan.dir),
-                h.id,
-                got.map_or_else(|| "no stamp".to_string(), |v| format!("\"{v}\"")),
-                h.hash
-            )));
+        let w = now.get(&h.id);
+        let pod = w.and_then(|w| w.annotations.as_deref()).map(|(_, pod)| pod);
+        let wanted = std::iter::once((opts.key.as_str(), h.hash.as_str()))
+            .chain(h.keys.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        for (i, (key, want)) in wanted.enumerate() {
+            let got = match i {
+                0 => w.and_then(|w| w.current.as_ref()).map(|c| c.value.as_str()),
+                _ => pod.and_then(|p| p.get(key)).map(String::as_str),
+            };
+            if got != Some(want) {
+                return Err(tool(format!(
+                    "after writing {}, `{}` gives {} {} instead of \"{}\"",
+                    plan.patch_path.display(),
+                    builder.shown(&plan.dir),
+                    h.id,
+                    match (i, got) {
+                        (0, None) => "no stamp".to_string(),
+                        (0, Some(v)) => format!("\"{v}\""),
+                        (_, None) => format!("no {key}"),
+                        (_, Some(v)) => format!("{key} \"{v}\""),
+                    },
+                    want
+                )));
+            }
         }
     }
     Ok(())

@@ -106,7 +106,7 @@ pub use id::ObjectId;
 pub use options::Options;
 pub use reloader::Rules;
 pub use run::{run, Hashed, Input, Stamped};
-pub use stamp::{Source, Stamp};
+pub use stamp::{source_key, Source, Stamp};
 
 /// The command line, for the `reload-stamp` binary: parses the process
 /// arguments, runs, and returns the exit code.

@@ -39,6 +39,8 @@ pub struct Options {
     /// An opt-in mode: only workloads that ask for it, hashed under
     /// Reloader's or wave's rules.
     pub(crate) rules: Option<Rules>,
+    /// Config hashes: also one annotation per source, its own digest.
+    pub(crate) per_source: bool,
     /// The kinds are still the defaults: the first [`Options::kind`]
     /// replaces them.
     default_kinds: bool,
@@ -68,6 +70,7 @@ impl Options {
             jobs: 1,
             strict: false,
             rules: None,
+            per_source: false,
             default_kinds: true,
         }
     }
@@ -169,6 +172,17 @@ impl Options {
         self
     }
 
+    /// With [`Options::config_hash`]: besides the workload's digest, one
+    /// annotation per ConfigMap, Secret or SecretProviderClass it covers,
+    /// holding that object's own digest (`configmap.reload-stamp.io/NAME`,
+    /// see [`crate::source_key`]), so the diff of a bump commit shows which
+    /// one moved. Keys under those prefixes that no longer name a source
+    /// are removed.
+    pub fn per_source(mut self, on: bool) -> Options {
+        self.per_source = on;
+        self
+    }
+
     /// Checks every edit by parsing its whole document again, also where
     /// checking the edited lines alone is provably the same (slower).
     pub fn full_check(mut self, on: bool) -> Options {
@@ -189,6 +203,22 @@ impl Options {
             Mode::Full
         } else {
             Mode::Spine
+        }
+    }
+
+    /// These options for writing `value` under `key` on the workloads they
+    /// select: how a per-source key is set on a document already stamped.
+    pub(crate) fn for_key(&self, key: &str, value: &str) -> Options {
+        Options {
+            key: key.to_string(),
+            value: Some(value.to_string()),
+            hmac: None,
+            records: false,
+            jobs: 1,
+            strict: false,
+            rules: None,
+            per_source: false,
+            ..self.clone()
         }
     }
 

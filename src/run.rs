@@ -15,7 +15,8 @@ use crate::parallel;
 use crate::plan::stream::{analyze, analyze_then, Analysis};
 use crate::reloader::Candidate;
 use crate::stamp::{
-    render, workload_hash, Follow, NewDoc, Output, Rendered, Source, Stamp, Values,
+    render, source_key_ops, workload_hash, Follow, NewDoc, Output, Rendered, Source, Stamp, Values,
+    Wanted,
 };
 use crate::text;
 
@@ -52,7 +53,8 @@ pub struct Hashed {
     pub api_version: Option<String>,
     /// The digest.
     pub value: String,
-    /// What it covers (with [`Options::records`]).
+    /// What it covers (with [`Options::records`] or
+    /// [`Options::per_source`]).
     pub sources: Vec<Source>,
     /// Where its pod template is (for a patch that sets the annotation).
     pub(crate) template: crate::select::TemplatePath,
@@ -225,7 +227,7 @@ fn plan<'a>(bytes: &'a [u8], opts: &Options, jobs: usize) -> Result<Planned<'a>,
         });
     };
     let make = |text: &str, docs: &[crate::plan::stream::DocPlan]| {
-        crate::stamp::make(text, docs, opts, &|_| Some(v))
+        crate::stamp::make(text, docs, opts, &|_| Some(v.into()))
     };
     let (a, made) = analyze_then(bytes, opts, jobs, &make)?;
     Ok(Planned {
@@ -246,16 +248,23 @@ fn finish<'a>(
     let mut hashes = Vec::new();
     let mut rendered = match (values, made) {
         (_, Some(made)) => crate::stamp::assemble(&a, made)?,
-        (Values::Fixed(v), None) => render(&a, opts, &|_| Some(v), jobs)?,
+        (Values::Fixed(v), None) => render(&a, opts, &|_| Some(v.into()), jobs)?,
         (Values::Hashes(index, candidates), None) => {
             let follow = Follow {
                 strict: opts.strict,
-                sources: opts.records,
+                sources: opts.records || opts.per_source,
                 rules: opts.rules.map(|r| (r, candidates)),
             };
             let mut by_start = HashMap::new();
             for w in a.docs.iter().flat_map(|d| &d.workloads) {
-                if let Some(h) = workload_hash(w, index, follow, &mut warnings)? {
+                if let Some(mut h) = workload_hash(w, index, follow, &mut warnings)? {
+                    let keys = match opts.per_source {
+                        true => source_key_ops(w, &h.sources)?,
+                        false => Vec::new(),
+                    };
+                    if !opts.records && !opts.per_source {
+                        h.sources.clear();
+                    }
                     hashes.push(Hashed {
                         id: w.id.clone(),
                         api_version: w.api_version.clone(),
@@ -263,14 +272,18 @@ fn finish<'a>(
                         sources: h.sources.clone(),
                         template: w.template.clone(),
                     });
-                    by_start.insert(w.start, h);
+                    by_start.insert(w.start, (h, keys));
                 }
             }
-            let value_of =
-                |w: &crate::plan::Workload| by_start.get(&w.start).map(|h| h.value.as_str());
+            let value_of = |w: &crate::plan::Workload| {
+                by_start.get(&w.start).map(|(h, keys)| Wanted {
+                    value: &h.value,
+                    keys,
+                })
+            };
             let mut r = render(&a, opts, &value_of, jobs)?;
             for s in &mut r.stamps {
-                if let Some(h) = by_start.get_mut(&s.offset) {
+                if let Some((h, _)) = by_start.get_mut(&s.offset) {
                     s.sources = std::mem::take(&mut h.sources);
                 }
             }

@@ -119,15 +119,26 @@ fn reads_as_expected(part: &str, local: &Local, key: &str, value: &str) -> bool 
     }
 }
 
+/// What the self-check wants of one site's key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Want<'v> {
+    /// Whatever it held.
+    Keep,
+    /// This value, double-quoted.
+    Value(&'v str),
+    /// No such key.
+    Absent,
+}
+
 /// Parses the edited document again and checks it against the original's
-/// fingerprint: every site with a wanted value holds it, double-quoted, and
-/// nothing else changed. A failure is an internal error at `at` (the first
+/// fingerprint: every site holds what is wanted of it (a value
+/// double-quoted, or no key), and nothing else changed. A failure is an internal error at `at` (the first
 /// workload of the document).
 pub fn check(
     edited: &str,
     mode: Mode,
     sites: &[Site<'_>],
-    want: &[Option<&str>],
+    want: &[Want<'_>],
     key: &str,
     (expected, at): (u64, usize),
 ) -> Result<(), Error> {
@@ -145,7 +156,16 @@ pub fn check(
         .as_ref()
         .ok_or_else(|| fail("the edited document is empty"))?;
     for (site, want) in sites.iter().zip(want) {
-        let Some(value) = want else { continue };
+        let value = match want {
+            Want::Keep => continue,
+            Want::Absent if stamp_at(root, site, key).is_none() => continue,
+            Want::Absent => {
+                return Err(fail(&format!(
+                    "the key '{key}' is still there after its removal"
+                )))
+            }
+            Want::Value(v) => v,
+        };
         match stamp_at(root, site, key) {
             Some(Node {
                 kind: Kind::Scalar(v, ScalarStyle::DoubleQuoted),

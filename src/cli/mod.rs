@@ -148,6 +148,11 @@ pub struct Args {
     /// inputs (and not `optional: true`) is an error, not a warning.
     #[arg(long, requires = "config_hash", help_heading = "Value")]
     pub strict: bool,
+    /// With --config-hash: also one annotation per ConfigMap, Secret or SecretProviderClass
+    /// hashed (configmap.reload-stamp.io/NAME, …), holding its own digest, so a diff shows
+    /// which one moved; keys under those prefixes that name no source any more are removed.
+    #[arg(long, help_heading = "Value")]
+    pub per_source: bool,
     /// With --config-hash: the opt-in mode of Reloader (reloader; reloader-all for its
     /// --auto-reload-all) or wave: only workloads with their annotations are stamped, each
     /// hashed over exactly the ConfigMaps and Secrets that tool would restart it for.
@@ -217,6 +222,7 @@ fn check_needs(args: &Args) -> Result<(), Error> {
     let needs = [
         (args.kustomize, "--kustomize"),
         (args.strict, "--strict"),
+        (args.per_source, "--per-source"),
         (args.rules.is_some(), "--rules"),
     ];
     match needs.iter().find(|(set, _)| *set && !args.config_hash) {
@@ -372,6 +378,7 @@ fn options(args: &Args) -> Result<Options, Error> {
     }
     Ok(o.records(args.list || args.report.is_some())
         .strict(args.strict)
+        .per_source(args.per_source)
         .jobs(jobs(args)))
 }
 

@@ -368,6 +368,7 @@ impl Ctx<'_> {
         let current = Current {
             value: value.to_string(),
             canonical: *style == ScalarStyle::DoubleQuoted && v.tag.is_none() && v.anchor == 0,
+            cut: self.entry_cut(map, k, v),
         };
         let edit = if v.end == v.start {
             match self.colon_after(k.end) {
@@ -398,6 +399,39 @@ impl Ctx<'_> {
             }
         };
         Ok((edit, current))
+    }
+
+    /// What to cut to remove the entry `k: v` of `map`: in block style its
+    /// lines, when nothing else starts on them; in flow style the entry
+    /// and one comma beside it. `None` where that is not plain (the self-
+    /// check would catch a wrong cut, but a refusal says more).
+    fn entry_cut(&self, map: &Node<'_>, k: &Node<'_>, v: &Node<'_>) -> Option<(usize, usize)> {
+        let entries = map.entries()?;
+        let i = entries.iter().position(|(ek, _)| std::ptr::eq(ek, k))?;
+        let end = self.entry_end(k, v);
+        if is_flow(map) {
+            return Some(
+                match (i.checked_sub(1).map(|p| &entries[p]), entries.get(i + 1)) {
+                    (Some((pk, pv)), _) => (self.entry_end(pk, pv), end),
+                    (None, Some((next, _))) => (k.start, next.start),
+                    (None, None) => (k.start, end),
+                },
+            );
+        }
+        let start = text::line_start(self.text, k.start);
+        if !is_named_key(k) || !self.text[start..k.start].bytes().all(|b| b == b' ') {
+            return None;
+        }
+        let stop = if self.text[..end].ends_with('\n') {
+            end
+        } else {
+            next_line_start(self.text, end).unwrap_or(self.text.len())
+        };
+        // Only blanks or a comment after the value on its last line.
+        let rest = self.text[end..stop].trim_start_matches([' ', '\t']);
+        let rest_ok = rest.is_empty() || rest.starts_with(['#', '\r', '\n']);
+        let next_ok = entries.get(i + 1).is_none_or(|(n, _)| n.start >= stop);
+        (rest_ok && next_ok).then_some((start, stop))
     }
 }
 

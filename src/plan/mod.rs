@@ -16,6 +16,7 @@ use crate::confighash::{annotation_refs, refs_of, ConfigRef};
 use crate::document::{Document, Kind, Node, Style};
 use crate::error::{Error, ErrorKind, Warning};
 use crate::id::ObjectId;
+use crate::options::Options;
 use crate::reloader::Rules;
 use crate::select::{template_path, Selector, TemplatePath};
 use crate::text::{self, at_line_start, column, newline_near, next_line_start};
@@ -39,6 +40,9 @@ pub struct Current {
     pub value: String,
     /// Written as a plain double-quoted string, exactly as we would write it.
     pub canonical: bool,
+    /// What to cut to remove the entry, where that is plain (the entry
+    /// alone on its lines, or one entry of a flow mapping).
+    pub cut: Option<(usize, usize)>,
 }
 
 /// One workload to stamp and the edits that do it.
@@ -56,8 +60,8 @@ pub struct Workload {
     pub edits: Vec<Edit>,
     /// ConfigMaps and Secrets its pod spec references (config-hash mode).
     pub refs: Vec<ConfigRef>,
-    /// In an opt-in mode: the workload's own annotations and its pod
-    /// template's, for the rules to read.
+    /// In an opt-in mode or with per-source keys: the workload's own
+    /// annotations and its pod template's, for the rules to read.
     pub annotations: Option<Box<(Annotations, Annotations)>>,
     /// A part of the document that shows the whole edit when parsed alone,
     /// if the edit is in block style (the self-check in `verify` reads it).
@@ -94,10 +98,7 @@ pub enum Expect {
 pub fn plan_document(
     text: &str,
     doc: &Document<'_>,
-    sel: &Selector,
-    key: &str,
-    refs: bool,
-    rules: Option<Rules>,
+    opts: &Options,
     warnings: &mut Vec<Warning>,
 ) -> Result<Vec<Workload>, Error> {
     let Some(root) = &doc.root else {
@@ -117,14 +118,15 @@ pub fn plan_document(
     let ctx = Ctx {
         text,
         aliased: &doc.aliased,
-        key,
-        sel,
+        key: &opts.key,
+        sel: &opts.selector,
         json,
         colon: if compact { ":" } else { ": " },
         comma: if compact { "," } else { ", " },
         warnings: RefCell::new(Vec::new()),
-        refs,
-        rules,
+        refs: opts.hashes(),
+        rules: opts.rules,
+        per_source: opts.per_source,
     };
     let mut out = Vec::new();
     let res = ctx.visit(root, &mut Vec::new(), &mut out);
@@ -177,6 +179,8 @@ struct Ctx<'t> {
     refs: bool,
     /// An opt-in mode: Reloader's or wave's rules decide what is hashed.
     rules: Option<Rules>,
+    /// Keep the template's annotations, for the per-source keys.
+    per_source: bool,
 }
 
 type Entry<'n, 'a> = &'n (Node<'a>, Node<'a>);
@@ -476,7 +480,8 @@ impl Ctx<'_> {
             Some((_, spec)) if self.refs => refs_of(spec),
             _ => Vec::new(),
         };
-        let annotations = self.rules.map(|_| {
+        let keep = self.rules.is_some() || self.per_source;
+        let annotations = keep.then(|| {
             let of = |m: Option<&Node<'_>>| {
                 crate::reloader::annotation_map(
                     m.and_then(|m| m.get("annotations")).map(|(_, a)| a),

@@ -271,15 +271,7 @@ fn analyze_batch(
 ) -> Result<Part, Error> {
     let mut part = Part::default();
     parse_stream_with(text, mode_at, |doc| {
-        let workloads = plan_document(
-            text,
-            &doc,
-            &opts.selector,
-            &opts.key,
-            opts.hashes(),
-            opts.rules,
-            &mut part.warnings,
-        )?;
+        let workloads = plan_document(text, &doc, opts, &mut part.warnings)?;
         let Some(root) = &doc.root else { return Ok(()) };
         if opts.hashes() {
             collect_objects(root, &mut part.objects)?;

@@ -3,6 +3,7 @@
 //! text is those documents between ranges of the original that did not
 //! change.
 
+mod keys;
 mod pieces;
 mod splice;
 mod values;
@@ -14,6 +15,7 @@ use crate::parallel;
 use crate::plan::stream::{Analysis, DocPlan};
 use crate::plan::Workload;
 
+pub use keys::{ops as source_key_ops, source_key, KeyOp};
 pub use pieces::Output;
 pub use values::{workload_hash, Follow, Source, Values};
 
@@ -46,6 +48,23 @@ pub struct Rendered {
     pub count: usize,
 }
 
+/// What a workload gets: the value under the run's key, and with
+/// per-source keys the changes to them ([`keys`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Wanted<'v> {
+    pub value: &'v str,
+    pub keys: &'v [KeyOp],
+}
+
+impl<'v> From<&'v str> for Wanted<'v> {
+    fn from(value: &'v str) -> Self {
+        Wanted { value, keys: &[] }
+    }
+}
+
+/// Gives each workload what it gets (`None`: leave it alone).
+pub type ValueOf<'f, 'v> = dyn Fn(&Workload) -> Option<Wanted<'v>> + Sync + 'f;
+
 /// One changed document: its new text, and what was stamped in it.
 pub struct NewDoc {
     text: String,
@@ -59,7 +78,7 @@ pub fn make<'v>(
     text: &str,
     docs: &[DocPlan],
     opts: &Options,
-    value_of: &(dyn Fn(&Workload) -> Option<&'v str> + Sync),
+    value_of: &ValueOf<'_, 'v>,
 ) -> Result<Vec<Option<NewDoc>>, Error> {
     docs.iter()
         .map(|d| splice::document(text, d, opts, value_of))
@@ -72,7 +91,7 @@ pub fn make<'v>(
 pub fn render<'v>(
     a: &Analysis<'_>,
     opts: &Options,
-    value_of: &(dyn Fn(&Workload) -> Option<&'v str> + Sync),
+    value_of: &ValueOf<'_, 'v>,
     jobs: usize,
 ) -> Result<Rendered, Error> {
     // Documents in chunks, so a stream of many small ones does not pay a

@@ -2,30 +2,34 @@
 
 use std::ops::Range;
 
-use super::{NewDoc, Stamp};
+use super::{NewDoc, Stamp, ValueOf, Wanted};
 use crate::error::Error;
 use crate::options::Options;
 use crate::plan::stream::DocPlan;
-use crate::plan::{Edit, Workload, VALUE};
+use crate::plan::{Edit, VALUE};
 use crate::text;
-use crate::verify;
+use crate::verify::{self, Want};
 
-/// The new text of `doc` with the value `value_of` gives each workload, and
-/// its stamps; `None` when no workload of it gets a new value.
+/// The new text of `doc` with what `value_of` gives each workload, and
+/// its stamps; `None` when no workload of it changes.
 pub(super) fn document<'v>(
     text: &str,
     doc: &DocPlan,
     opts: &Options,
-    value_of: &(dyn Fn(&Workload) -> Option<&'v str> + Sync),
+    value_of: &ValueOf<'_, 'v>,
 ) -> Result<Option<NewDoc>, Error> {
-    let values = new_values(doc, value_of);
-    if values.iter().all(Option::is_none) {
+    let wanted: Vec<Option<Wanted<'v>>> = doc.workloads.iter().map(value_of).collect();
+    let values = new_values(doc, &wanted);
+    let touched = |i: usize| values[i].is_some() || wanted[i].is_some_and(|w| !w.keys.is_empty());
+    if !(0..wanted.len()).any(touched) {
         return Ok(None);
     }
     let mut stamps = Vec::new();
     let mut count = 0;
-    for (w, v) in doc.workloads.iter().zip(&values) {
-        let Some(v) = v else { continue };
+    for (i, w) in doc.workloads.iter().enumerate() {
+        let Some(want) = wanted[i].filter(|_| touched(i)) else {
+            continue;
+        };
         count += 1;
         if opts.records {
             stamps.push(Stamp {
@@ -33,15 +37,24 @@ pub(super) fn document<'v>(
                 offset: w.start,
                 line: 0,
                 previous: w.current.as_ref().map(|c| c.value.clone()),
-                value: v.to_string(),
+                value: want.value.to_string(),
                 sources: Vec::new(),
             });
         }
     }
     let mut own = String::with_capacity(doc.region.len() + 256);
-    let moved = splice(&mut own, text, doc, &values)?;
-    let locals = local_ranges(doc, &values, &moved, opts.full_check);
-    check(doc, &values, &own, &locals, opts)?;
+    if values.iter().any(Option::is_some) {
+        let moved = splice(&mut own, text, doc, &values)?;
+        let locals = local_ranges(doc, &values, &moved, opts.full_check);
+        check(doc, &values, &own, &locals, opts)?;
+    } else {
+        own.push_str(&text[doc.region.clone()]);
+    }
+    for (w, want) in doc.workloads.iter().zip(&wanted) {
+        if let Some(want) = want.filter(|w| !w.keys.is_empty()) {
+            own = super::keys::apply(own, w, want.keys, opts)?;
+        }
+    }
     Ok(Some(NewDoc {
         text: own,
         stamps,
@@ -49,16 +62,14 @@ pub(super) fn document<'v>(
     }))
 }
 
-/// The value each workload of `doc` gets: `None` where it has none, or
-/// already holds it as we would write it.
-fn new_values<'v>(
-    doc: &DocPlan,
-    value_of: &dyn Fn(&Workload) -> Option<&'v str>,
-) -> Vec<Option<&'v str>> {
+/// The value each workload of `doc` gets under the run's key: `None` where
+/// it has none, or already holds it as we would write it.
+fn new_values<'v>(doc: &DocPlan, wanted: &[Option<Wanted<'v>>]) -> Vec<Option<&'v str>> {
     doc.workloads
         .iter()
-        .map(|w| {
-            value_of(w).filter(|v| {
+        .zip(wanted)
+        .map(|(w, want)| {
+            want.map(|x| x.value).filter(|v| {
                 !w.current
                     .as_ref()
                     .is_some_and(|c| c.canonical && c.value == *v)
@@ -173,7 +184,11 @@ fn check(
     }
     let sites = doc.sites();
     let at = doc.workloads[0].start;
-    verify::check(out, opts.mode(), &sites, values, key, (doc.fingerprint, at))
+    let want: Vec<Want<'_>> = values
+        .iter()
+        .map(|v| v.map_or(Want::Keep, Want::Value))
+        .collect();
+    verify::check(out, opts.mode(), &sites, &want, key, (doc.fingerprint, at))
 }
 
 fn push_with_value(out: &mut String, template: &str, value: &str) {

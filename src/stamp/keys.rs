@@ -1,0 +1,227 @@
+//! Per-source keys ([`crate::Options::per_source`]): one annotation per
+//! ConfigMap, Secret or SecretProviderClass a config hash covers, holding
+//! that object's own digest, so the diff of a bump commit names what moved.
+//!
+//! The key is `KIND.reload-stamp.io/NAME` (`configmap.reload-stamp.io/app`),
+//! `NAMESPACE_NAME` for an object of another namespace: `_` is in no
+//! Kubernetes name, so the two never meet. A name part longer than an
+//! annotation key's 63 characters, or with a character a key cannot hold,
+//! is its first 54 characters, `-`, and the first 8 hex digits of the
+//! SHA-256 of the whole part. The prefixes are reload-stamp's own, so every
+//! key under them that no longer names a source is removed: nothing else
+//! writes there.
+//!
+//! Each key is set (or removed) on the document as already stamped, as an
+//! edit of its own under that key, and checked like every edit.
+
+use sha2::{Digest, Sha256};
+
+use super::{render, Source, Wanted};
+use crate::error::{Error, ErrorKind};
+use crate::fingerprint::Site;
+use crate::id::ObjectId;
+use crate::options::Options;
+use crate::plan::stream::analyze;
+use crate::plan::Workload;
+use crate::verify::{self, Want};
+
+/// The kinds a source can be, and their key prefixes.
+const PREFIXES: [(&str, &str); 3] = [
+    ("ConfigMap", "configmap.reload-stamp.io"),
+    ("Secret", "secret.reload-stamp.io"),
+    ("SecretProviderClass", "secretproviderclass.reload-stamp.io"),
+];
+
+/// The longest name part of an annotation key.
+const NAME_MAX: usize = 63;
+
+/// A change to one per-source key: set it to `value`, or remove it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyOp {
+    pub key: String,
+    pub value: Option<String>,
+}
+
+/// Whether `key` is under one of the per-source prefixes.
+pub fn is_source_key(key: &str) -> bool {
+    key.split_once('/')
+        .is_some_and(|(p, _)| PREFIXES.iter().any(|(_, q)| *q == p))
+}
+
+/// The per-source key ([`crate::Options::per_source`]) of source `id` for a
+/// workload in namespace `ns`.
+///
+/// ```
+/// use reload_stamp::{source_key, ObjectId};
+///
+/// let id = |ns: Option<&str>| ObjectId {
+///     kind: "ConfigMap".into(),
+///     namespace: ns.map(Into::into),
+///     name: Some("app".into()),
+/// };
+/// assert_eq!(source_key(&id(Some("shop")), Some("shop")), "configmap.reload-stamp.io/app");
+/// assert_eq!(source_key(&id(Some("ops")), Some("shop")), "configmap.reload-stamp.io/ops_app");
+/// ```
+pub fn source_key(id: &ObjectId, ns: Option<&str>) -> String {
+    let prefix = PREFIXES
+        .iter()
+        .find(|(k, _)| *k == id.kind)
+        .map_or("source.reload-stamp.io", |(_, p)| p);
+    let name = id.name.as_deref().unwrap_or("");
+    let part = match id.namespace.as_deref() {
+        Some(other) if Some(other) != ns => format!("{other}_{name}"),
+        _ => name.to_string(),
+    };
+    format!("{prefix}/{}", shortened(&part))
+}
+
+/// `part` as an annotation key's name part: itself when it is one,
+/// otherwise its first characters that can be, and a digest of it.
+fn shortened(part: &str) -> String {
+    let fits = part.len() <= NAME_MAX && crate::labels::qualified_name(part).is_ok();
+    if fits {
+        return part.to_string();
+    }
+    let digest = Sha256::digest(part.as_bytes());
+    let hex: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+    let keep: String = part
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(NAME_MAX - 9)
+        .collect();
+    let keep = keep.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    if keep.is_empty() {
+        hex
+    } else {
+        format!("{keep}-{hex}")
+    }
+}
+
+/// The changes that make `w`'s per-source keys name exactly `sources`:
+/// set where missing or different, removed where no source is left.
+pub fn ops(w: &Workload, sources: &[Source]) -> Result<Vec<KeyOp>, Error> {
+    let mut want = std::collections::BTreeMap::new();
+    for s in sources {
+        let key = source_key(&s.id, w.id.namespace.as_deref());
+        if let Some(other) = want.insert(key.clone(), (&s.digest, &s.id)) {
+            return Err(Error::at(
+                ErrorKind::Refused,
+                w.start,
+                format!(
+                    "{} uses {} and {}, which both shorten to the annotation key '{key}'; \
+                     rename one of them, or drop --per-source",
+                    w.id, other.1, s.id
+                ),
+            ));
+        }
+    }
+    let empty = crate::plan::Annotations::new();
+    let have = w.annotations.as_deref().map_or(&empty, |(_, pod)| pod);
+    let mut out: Vec<KeyOp> = want
+        .iter()
+        .filter(|(k, (v, _))| have.get(*k) != Some(*v))
+        .map(|(k, (v, _))| KeyOp {
+            key: k.clone(),
+            value: Some(v.to_string()),
+        })
+        .collect();
+    out.extend(
+        have.keys()
+            .filter(|k| is_source_key(k) && !want.contains_key(*k))
+            .map(|k| KeyOp {
+                key: k.clone(),
+                value: None,
+            }),
+    );
+    Ok(out)
+}
+
+/// `doc` (one document's text, already stamped under the run's key) with
+/// `ops` applied to workload `w`, one key at a time, each edit checked.
+pub fn apply(
+    mut doc: String,
+    w: &Workload,
+    ops: &[KeyOp],
+    opts: &Options,
+) -> Result<String, Error> {
+    for op in ops {
+        doc = apply_one(&doc, w, op, opts)?;
+    }
+    Ok(doc)
+}
+
+fn apply_one(doc: &str, w: &Workload, op: &KeyOp, opts: &Options) -> Result<String, Error> {
+    // Offsets below are in `doc`, not the input: failures are placed at
+    // the workload.
+    let internal = |why: &str| {
+        Error::internal(
+            w.start,
+            &format!("per-source key '{}' of {}: {why}", op.key, w.id),
+        )
+    };
+    let placed = |e: Error| {
+        Error::at(
+            e.kind,
+            w.start,
+            format!("per-source key '{}' of {}: {}", op.key, w.id, e.msg),
+        )
+    };
+    let sub = opts.for_key(&op.key, op.value.as_deref().unwrap_or(""));
+    let a = analyze(doc.as_bytes(), &sub, 1).map_err(placed)?;
+    let same = |x: &Workload| x.id == w.id && x.items == w.items;
+    let Some((plan, i)) = a
+        .docs
+        .iter()
+        .find_map(|d| d.workloads.iter().position(same).map(|i| (d, i)))
+    else {
+        return Err(internal("the workload is not found again"));
+    };
+    let target = &plan.workloads[i];
+    let Some(value) = &op.value else {
+        let Some(cur) = &target.current else {
+            return Ok(doc.to_string());
+        };
+        let Some((from, to)) = cur.cut else {
+            return Err(Error::at(
+                ErrorKind::Refused,
+                w.start,
+                format!(
+                    "{}: the per-source key '{}' names no source any more, but it shares its \
+                     lines with other text; put it on a line of its own",
+                    w.id, op.key
+                ),
+            ));
+        };
+        let out = format!("{}{}", &doc[..from], &doc[to..]);
+        let region = plan.region.start..plan.region.end - (to - from);
+        let mut want = vec![Want::Keep; plan.workloads.len()];
+        want[i] = Want::Absent;
+        let sites: Vec<Site<'_>> = plan.sites();
+        verify::check(
+            &out[region],
+            sub.mode(),
+            &sites,
+            &want,
+            &op.key,
+            (plan.fingerprint, w.start),
+        )?;
+        return Ok(out);
+    };
+    let r = render(
+        &a,
+        &sub,
+        &|x| same(x).then_some(Wanted::from(value.as_str())),
+        1,
+    )
+    .map_err(placed)?;
+    Ok(match r.output {
+        Some(o) => o.parts(doc).collect(),
+        None => doc.to_string(),
+    })
+}
