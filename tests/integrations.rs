@@ -93,6 +93,22 @@ fn krm_function_takes_a_typed_config_and_hashes_config() {
 }
 
 #[test]
+fn krm_function_writes_per_source_keys() {
+    let config = "functionConfig:\n  apiVersion: reload-stamp/v1alpha1\n  kind: ReloadStamp\n  metadata:\n    name: stamp\n  configHash: true\n  perSource: true\n";
+    let (out, _) = function(&resource_list(config), &[], 0);
+    // One source: its own digest is the workload's.
+    let digest = common::digest_outside(b"ConfigMap\0app\0data\0LOG\0info\0\0", None);
+    let both = stamped_items("checksum/config", &digest).replace(
+        "\n      spec:\n",
+        &format!("\n          configmap.reload-stamp.io/app: \"{digest}\"\n      spec:\n"),
+    );
+    assert_eq!(
+        out,
+        format!("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n{both}{config}")
+    );
+}
+
+#[test]
 fn krm_warnings_and_errors_are_results() {
     // A warning: the reference is not among the items. Exit 0.
     let config = "functionConfig:\n  apiVersion: reload-stamp/v1alpha1\n  kind: ReloadStamp\n  configHash: true\n";

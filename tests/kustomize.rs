@@ -178,6 +178,31 @@ fn each_overlay_gets_the_hash_of_its_own_build() {
 }
 
 #[test]
+fn per_source_keys_go_into_the_patch_and_reach_the_build() {
+    let Some(t) = Tree::for_kubectl() else {
+        return;
+    };
+    t.run(&["--per-source", "--write", "overlays/prod"], 0);
+    // One source, so the workload's digest is the ConfigMap's own; the key
+    // names the ConfigMap as built (prefixed by the overlay).
+    let prod = common::digest_outside(b"ConfigMap\0prod-app\0data\0LOG\0debug\0\0", None);
+    let want = patch(&prod, "").replace(
+        "checksum/config: ",
+        &format!("checksum/config: \"{prod}\"\n        configmap.reload-stamp.io/prod-app: "),
+    );
+    assert_eq!(t.read("overlays/prod/reload-stamp-patch.yaml"), want);
+    let built = t.built("overlays/prod");
+    assert!(
+        built.contains(&format!("configmap.reload-stamp.io/prod-app: {prod}"))
+            || built.contains(&format!("configmap.reload-stamp.io/prod-app: \"{prod}\"")),
+        "{built}"
+    );
+    t.run(&["--per-source", "--check", "overlays/prod"], 0);
+    // Without the option the patch would lose the key: --check says so.
+    t.run(&["--check", "overlays/prod"], 1);
+}
+
+#[test]
 fn a_base_namespace_is_named_in_the_patch_and_diff_shows_both_files() {
     let Some(t) = Tree::for_kubectl() else {
         return;

@@ -225,3 +225,115 @@ fn apply_one(doc: &str, w: &Workload, op: &KeyOp, opts: &Options) -> Result<Stri
         None => doc.to_string(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_valid_and_shortened_deterministically() {
+        let a63 = "a".repeat(63);
+        let b64 = "b".repeat(64);
+        // Digests: printf '%s' PART | sha256sum | cut -c1-8
+        // Kind, namespace and name of the source; the workload's namespace.
+        type Row<'a> = (&'a str, Option<&'a str>, &'a str, Option<&'a str>, String);
+        let rows: &[Row<'_>] = &[
+            (
+                "ConfigMap",
+                None,
+                "app",
+                None,
+                "configmap.reload-stamp.io/app".into(),
+            ),
+            (
+                "Secret",
+                Some("shop"),
+                "db",
+                Some("shop"),
+                "secret.reload-stamp.io/db".into(),
+            ),
+            (
+                "SecretProviderClass",
+                None,
+                "vault",
+                Some("shop"),
+                "secretproviderclass.reload-stamp.io/vault".into(),
+            ),
+            (
+                "ConfigMap",
+                Some("ops"),
+                "shared",
+                Some("shop"),
+                "configmap.reload-stamp.io/ops_shared".into(),
+            ),
+            (
+                "ConfigMap",
+                Some("ops"),
+                "shared",
+                None,
+                "configmap.reload-stamp.io/ops_shared".into(),
+            ),
+            (
+                "ConfigMap",
+                None,
+                &a63,
+                None,
+                format!("configmap.reload-stamp.io/{a63}"),
+            ),
+            (
+                "ConfigMap",
+                None,
+                &b64,
+                None,
+                format!("configmap.reload-stamp.io/{}-a0fab137", &b64[..54]),
+            ),
+            (
+                "ConfigMap",
+                Some("ops"),
+                &a63,
+                None,
+                format!("configmap.reload-stamp.io/ops_{}-6d1f5c79", &a63[..50]),
+            ),
+            (
+                "ConfigMap",
+                None,
+                "weird:name",
+                None,
+                "configmap.reload-stamp.io/weird-name-a18b1463".into(),
+            ),
+            (
+                "ConfigMap",
+                None,
+                "-lead",
+                None,
+                "configmap.reload-stamp.io/lead-54e05a0b".into(),
+            ),
+            (
+                "ConfigMap",
+                None,
+                "",
+                None,
+                "configmap.reload-stamp.io/e3b0c442".into(),
+            ),
+        ];
+        for (kind, ns, name, wns, want) in rows {
+            let id = ObjectId {
+                kind: kind.to_string(),
+                namespace: ns.map(str::to_string),
+                name: Some(name.to_string()),
+            };
+            let got = source_key(&id, *wns);
+            assert_eq!(&got, want, "{kind} {ns:?}/{name} for {wns:?}");
+            assert!(crate::labels::qualified_name(&got).is_ok(), "{got}");
+            assert!(is_source_key(&got));
+        }
+        for other in [
+            "checksum/config",
+            "configmap.reload-stamp.io",
+            "reload-stamp/skip",
+            "x.configmap.reload-stamp.io/a",
+        ] {
+            assert!(!is_source_key(other), "{other}");
+        }
+    }
+}
