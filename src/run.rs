@@ -249,46 +249,13 @@ fn finish<'a>(
     let mut rendered = match (values, made) {
         (_, Some(made)) => crate::stamp::assemble(&a, made)?,
         (Values::Fixed(v), None) => render(&a, opts, &|_| Some(v.into()), jobs)?,
-        (Values::Hashes(index, candidates), None) => {
-            let follow = Follow {
-                strict: opts.strict,
-                sources: opts.records || opts.per_source,
-                rules: opts.rules.map(|r| (r, candidates)),
-            };
-            let mut by_start = HashMap::new();
-            for w in a.docs.iter().flat_map(|d| &d.workloads) {
-                if let Some(mut h) = workload_hash(w, index, follow, &mut warnings)? {
-                    let keys = match opts.per_source {
-                        true => source_key_ops(w, &h.sources)?,
-                        false => Vec::new(),
-                    };
-                    if !opts.records && !opts.per_source {
-                        h.sources.clear();
-                    }
-                    hashes.push(Hashed {
-                        id: w.id.clone(),
-                        api_version: w.api_version.clone(),
-                        value: h.value.clone(),
-                        sources: h.sources.clone(),
-                        template: w.template.clone(),
-                    });
-                    by_start.insert(w.start, (h, keys));
-                }
-            }
-            let value_of = |w: &crate::plan::Workload| {
-                by_start.get(&w.start).map(|(h, keys)| Wanted {
-                    value: &h.value,
-                    keys,
-                })
-            };
-            let mut r = render(&a, opts, &value_of, jobs)?;
-            for s in &mut r.stamps {
-                if let Some((h, _)) = by_start.get_mut(&s.offset) {
-                    s.sources = std::mem::take(&mut h.sources);
-                }
-            }
-            r
-        }
+        (Values::Hashes(index, candidates), None) => by_hashes(
+            &a,
+            opts,
+            (index, candidates),
+            (&mut warnings, &mut hashes),
+            jobs,
+        )?,
     };
     crate::error::place_all(a.text, &mut warnings);
     let lines = text::lines_of(a.text, rendered.stamps.iter().map(|s| s.offset));
@@ -302,6 +269,55 @@ fn finish<'a>(
         warnings,
         hashes,
     })
+}
+
+/// Renders a planned input with each workload's config hash (and with
+/// per-source keys, their changes), keeping what each hash covers.
+fn by_hashes(
+    a: &Analysis<'_>,
+    opts: &Options,
+    (index, candidates): (&Index<'_>, &[Candidate<'_>]),
+    (warnings, hashes): (&mut Vec<Warning>, &mut Vec<Hashed>),
+    jobs: usize,
+) -> Result<Rendered, Error> {
+    let follow = Follow {
+        strict: opts.strict,
+        sources: opts.records || opts.per_source,
+        rules: opts.rules.map(|r| (r, candidates)),
+    };
+    let mut by_start = HashMap::new();
+    for w in a.docs.iter().flat_map(|d| &d.workloads) {
+        if let Some(mut h) = workload_hash(w, index, follow, warnings)? {
+            let keys = match opts.per_source {
+                true => source_key_ops(w, &h.sources)?,
+                false => Vec::new(),
+            };
+            if !opts.records && !opts.per_source {
+                h.sources.clear();
+            }
+            hashes.push(Hashed {
+                id: w.id.clone(),
+                api_version: w.api_version.clone(),
+                value: h.value.clone(),
+                sources: h.sources.clone(),
+                template: w.template.clone(),
+            });
+            by_start.insert(w.start, (h, keys));
+        }
+    }
+    let value_of = |w: &crate::plan::Workload| {
+        by_start.get(&w.start).map(|(h, keys)| Wanted {
+            value: &h.value,
+            keys,
+        })
+    };
+    let mut r = render(a, opts, &value_of, jobs)?;
+    for s in &mut r.stamps {
+        if let Some((h, _)) = by_start.get_mut(&s.offset) {
+            s.sources = std::mem::take(&mut h.sources);
+        }
+    }
+    Ok(r)
 }
 
 #[cfg(test)]

@@ -156,33 +156,7 @@ pub fn check(
         .as_ref()
         .ok_or_else(|| fail("the edited document is empty"))?;
     for (site, want) in sites.iter().zip(want) {
-        let value = match want {
-            Want::Keep => continue,
-            Want::Absent if stamp_at(root, site, key).is_none() => continue,
-            Want::Absent => {
-                return Err(fail(&format!(
-                    "the key '{key}' is still there after its removal"
-                )))
-            }
-            Want::Value(v) => v,
-        };
-        match stamp_at(root, site, key) {
-            Some(Node {
-                kind: Kind::Scalar(v, ScalarStyle::DoubleQuoted),
-                tag: None,
-                ..
-            }) if v == value => {}
-            Some(_) => {
-                return Err(fail(&format!(
-                    "the stamp '{key}' does not read back as \"{value}\""
-                )))
-            }
-            None => {
-                return Err(fail(&format!(
-                    "the stamp '{key}' is missing after the edit"
-                )))
-            }
-        }
+        holds(root, site, *want, key).map_err(|why| fail(&why))?;
     }
     let got = fingerprint(
         root,
@@ -198,6 +172,29 @@ pub fn check(
         ));
     }
     Ok(())
+}
+
+/// Whether the site's key in `root` is as wanted; else why not.
+fn holds(root: &Node<'_>, site: &Site<'_>, want: Want<'_>, key: &str) -> Result<(), String> {
+    let found = stamp_at(root, site, key);
+    let value = match (want, found) {
+        (Want::Keep, _) | (Want::Absent, None) => return Ok(()),
+        (Want::Absent, Some(_)) => {
+            return Err(format!("the key '{key}' is still there after its removal"))
+        }
+        (Want::Value(v), _) => v,
+    };
+    match found {
+        Some(Node {
+            kind: Kind::Scalar(v, ScalarStyle::DoubleQuoted),
+            tag: None,
+            ..
+        }) if v == value => Ok(()),
+        Some(_) => Err(format!(
+            "the stamp '{key}' does not read back as \"{value}\""
+        )),
+        None => Err(format!("the stamp '{key}' is missing after the edit")),
+    }
 }
 
 #[cfg(test)]

@@ -18,10 +18,9 @@ use sha2::{Digest, Sha256};
 
 use super::{render, Source, Wanted};
 use crate::error::{Error, ErrorKind};
-use crate::fingerprint::Site;
 use crate::id::ObjectId;
 use crate::options::Options;
-use crate::plan::stream::analyze;
+use crate::plan::stream::{analyze, DocPlan};
 use crate::plan::Workload;
 use crate::verify::{self, Want};
 
@@ -182,36 +181,8 @@ fn apply_one(doc: &str, w: &Workload, op: &KeyOp, opts: &Options) -> Result<Stri
     else {
         return Err(internal("the workload is not found again"));
     };
-    let target = &plan.workloads[i];
     let Some(value) = &op.value else {
-        let Some(cur) = &target.current else {
-            return Ok(doc.to_string());
-        };
-        let Some((from, to)) = cur.cut else {
-            return Err(Error::at(
-                ErrorKind::Refused,
-                w.start,
-                format!(
-                    "{}: the per-source key '{}' names no source any more, but it shares its \
-                     lines with other text; put it on a line of its own",
-                    w.id, op.key
-                ),
-            ));
-        };
-        let out = format!("{}{}", &doc[..from], &doc[to..]);
-        let region = plan.region.start..plan.region.end - (to - from);
-        let mut want = vec![Want::Keep; plan.workloads.len()];
-        want[i] = Want::Absent;
-        let sites: Vec<Site<'_>> = plan.sites();
-        verify::check(
-            &out[region],
-            sub.mode(),
-            &sites,
-            &want,
-            &op.key,
-            (plan.fingerprint, w.start),
-        )?;
-        return Ok(out);
+        return remove(doc, (plan, i), w, op, &sub);
     };
     let r = render(
         &a,
@@ -224,6 +195,44 @@ fn apply_one(doc: &str, w: &Workload, op: &KeyOp, opts: &Options) -> Result<Stri
         Some(o) => o.parts(doc).collect(),
         None => doc.to_string(),
     })
+}
+
+/// `doc` without the key `op` names on workload `i` of `plan` (planned
+/// under that key with `sub`), checked.
+fn remove(
+    doc: &str,
+    (plan, i): (&DocPlan, usize),
+    w: &Workload,
+    op: &KeyOp,
+    sub: &Options,
+) -> Result<String, Error> {
+    let Some(cur) = &plan.workloads[i].current else {
+        return Ok(doc.to_string());
+    };
+    let Some((from, to)) = cur.cut else {
+        return Err(Error::at(
+            ErrorKind::Refused,
+            w.start,
+            format!(
+                "{}: the per-source key '{}' names no source any more, but it shares its \
+                 lines with other text; put it on a line of its own",
+                w.id, op.key
+            ),
+        ));
+    };
+    let out = format!("{}{}", &doc[..from], &doc[to..]);
+    let region = plan.region.start..plan.region.end - (to - from);
+    let mut want = vec![Want::Keep; plan.workloads.len()];
+    want[i] = Want::Absent;
+    verify::check(
+        &out[region],
+        sub.mode(),
+        &plan.sites(),
+        &want,
+        &op.key,
+        (plan.fingerprint, w.start),
+    )?;
+    Ok(out)
 }
 
 #[cfg(test)]
