@@ -106,6 +106,23 @@ impl Error {
         }
     }
 
+    /// A flag or option the run cannot take.
+    pub(crate) fn usage(msg: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Usage, msg)
+    }
+
+    /// A tool reload-stamp runs (kustomize) failed, or gave what it cannot read.
+    #[cfg_attr(not(feature = "cli"), allow(dead_code))]
+    pub(crate) fn tool(msg: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Tool, msg)
+    }
+
+    /// An edit the input's shape does not allow, without a place.
+    #[cfg_attr(not(feature = "cli"), allow(dead_code))]
+    pub(crate) fn refused(msg: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Refused, msg)
+    }
+
     /// An error at byte offset `pos` of the text.
     pub(crate) fn at(kind: ErrorKind, pos: usize, msg: impl Into<String>) -> Self {
         Error {

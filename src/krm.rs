@@ -11,11 +11,7 @@
 //! arguments, so they are checked exactly as flags are.
 
 use crate::document::{parse_all, Kind, Mode, Node, Regions};
-use crate::error::{Error, ErrorKind};
-
-fn usage(msg: String) -> Error {
-    Error::new(ErrorKind::Usage, msg)
-}
+use crate::error::Error;
 
 /// The kind of the typed config, and (with the group below) the name
 /// kustomize gives the exec plugin's file.
@@ -122,20 +118,20 @@ fn config_args(c: &Node<'_>) -> Result<Vec<String>, Error> {
         },
         CONFIG_KIND => (c, false),
         other => {
-            return Err(usage(format!(
+            return Err(Error::usage(format!(
                 "functionConfig: a ConfigMap or a {CONFIG_API_VERSION} {CONFIG_KIND} is expected, not '{other}'"
             )))
         }
     };
     let Some(entries) = fields.entries() else {
-        return Err(usage(
+        return Err(Error::usage(
             "functionConfig: the options must be a mapping".to_string(),
         ));
     };
     let mut args = Vec::new();
     for (k, v) in entries {
         let Some(name) = k.scalar_text() else {
-            return Err(usage(
+            return Err(Error::usage(
                 "functionConfig: a key that is not a string".to_string(),
             ));
         };
@@ -144,7 +140,7 @@ fn config_args(c: &Node<'_>) -> Result<Vec<String>, Error> {
         }
         let Some(&(_, flag, list)) = FIELDS.iter().find(|(f, _, _)| *f == name) else {
             let known: Vec<&str> = FIELDS.iter().map(|(f, _, _)| *f).collect();
-            return Err(usage(format!(
+            return Err(Error::usage(format!(
                 "functionConfig: unknown option '{name}' (known: {})",
                 known.join(", ")
             )));
@@ -155,7 +151,7 @@ fn config_args(c: &Node<'_>) -> Result<Vec<String>, Error> {
                 Some("true") => args.push(flag.to_string()),
                 Some("false") => {}
                 _ => {
-                    return Err(usage(format!(
+                    return Err(Error::usage(format!(
                         "functionConfig: '{name}' must be true or false"
                     )))
                 }
@@ -182,13 +178,15 @@ fn field_values(
             .map(|i| i.scalar_text().map(str::to_string))
             .collect::<Option<_>>()
             .ok_or_else(|| {
-                usage(format!(
+                Error::usage(format!(
                     "functionConfig: '{name}' must be a list of strings"
                 ))
             });
     }
     let Some(s) = v.scalar_text() else {
-        return Err(usage(format!("functionConfig: '{name}' must be a string")));
+        return Err(Error::usage(format!(
+            "functionConfig: '{name}' must be a string"
+        )));
     };
     // A ConfigMap holds a list as a comma-separated string.
     Ok(if list && from_configmap {

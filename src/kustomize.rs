@@ -24,10 +24,6 @@ use crate::run::{run, Input, Stamped};
 use crate::select::TemplatePath;
 use crate::text::double_quote;
 
-fn tool(msg: String) -> Error {
-    Error::new(ErrorKind::Tool, msg)
-}
-
 fn io_at(path: &Path, e: &std::io::Error) -> Error {
     Error::new(
         ErrorKind::Io,
@@ -63,7 +59,7 @@ impl Builder {
             None if on_path("kustomize") => "kustomize build".to_string(),
             None if on_path("kubectl") => "kubectl kustomize".to_string(),
             None => {
-                return Err(tool(format!(
+                return Err(Error::tool(format!(
                     "--kustomize needs kustomize or kubectl on PATH: install one, or name the \
                      build command with --kustomize-command or {COMMAND_ENV}"
                 )))
@@ -71,7 +67,9 @@ impl Builder {
         };
         let argv: Vec<String> = line.split_whitespace().map(str::to_string).collect();
         if argv.is_empty() {
-            return Err(tool("--kustomize-command: an empty command".to_string()));
+            return Err(Error::tool(
+                "--kustomize-command: an empty command".to_string(),
+            ));
         }
         Ok(Builder { argv })
     }
@@ -93,7 +91,7 @@ impl Builder {
             .arg(target)
             .output()
             .map_err(|e| {
-                tool(format!(
+                Error::tool(format!(
                     "cannot run `{}`: {}",
                     self.shown(shown),
                     crate::inputs::io_message(&e)
@@ -101,14 +99,14 @@ impl Builder {
             })?;
         if !out.status.success() {
             let err = String::from_utf8_lossy(&out.stderr);
-            return Err(tool(format!(
+            return Err(Error::tool(format!(
                 "`{}` failed: {}",
                 self.shown(shown),
                 err.trim()
             )));
         }
         String::from_utf8(out.stdout)
-            .map_err(|_| tool(format!("`{}` printed invalid UTF-8", self.shown(shown))))
+            .map_err(|_| Error::tool(format!("`{}` printed invalid UTF-8", self.shown(shown))))
     }
 }
 
@@ -491,7 +489,7 @@ fn read_patch(patch_path: &Path) -> Result<Option<String>, Error> {
     match std::fs::read_to_string(patch_path) {
         Ok(t) => Ok(Some(t)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(tool(format!(
+        Err(e) => Err(Error::tool(format!(
             "{}: {}",
             patch_path.display(),
             crate::inputs::io_message(&e)
@@ -786,7 +784,7 @@ pub fn verify(plan: &DirPlan, builder: &Builder, opts: &Options) -> Result<(), E
                 _ => pod.and_then(|p| p.get(key)).map(String::as_str),
             };
             if got != Some(want) {
-                return Err(tool(format!(
+                return Err(Error::tool(format!(
                     "after writing {}, `{}` gives {} {} instead of \"{}\"",
                     plan.patch_path.display(),
                     builder.shown(&plan.dir),

@@ -6,12 +6,6 @@
 use crate::document::{parse_all, Kind, Mode, Node, Style};
 use crate::error::{Error, ErrorKind};
 
-/// An edit the text's shape does not allow: what to do instead is the
-/// caller's to add.
-pub(crate) fn refused(msg: String) -> Error {
-    Error::new(ErrorKind::Refused, msg)
-}
-
 /// An edit that did not check out: a bug, not the input's fault. The
 /// edits here (and kustomize's, which share them) change kustomizations.
 pub(crate) fn internal(why: &str) -> Error {
@@ -38,9 +32,9 @@ pub fn append_items(text: &str, key: &str, items: &str) -> Result<String, Error>
         [doc] => Some(
             doc.root
                 .as_ref()
-                .ok_or_else(|| refused("it is empty".to_string()))?,
+                .ok_or_else(|| Error::refused("it is empty".to_string()))?,
         ),
-        _ => return Err(refused("it holds several documents".to_string())),
+        _ => return Err(Error::refused("it holds several documents".to_string())),
     };
     let out = match root {
         None => format!("{key}:{nl}{items}"),
@@ -78,7 +72,7 @@ fn add_lines(
 ) -> Result<String, Error> {
     match &root.kind {
         Kind::Map(_, Style::Block) if crate::text::column(text, root.start) == 0 => {}
-        _ => return Err(refused("it is not a block mapping".to_string())),
+        _ => return Err(Error::refused("it is not a block mapping".to_string())),
     }
     let mut out = String::with_capacity(text.len() + items.len() + key.len() + 4);
     let Some((_, v)) = root.get(key) else {
@@ -87,7 +81,7 @@ fn add_lines(
             .lines()
             .any(|l| l.starts_with("---") || l.starts_with("..."))
         {
-            return Err(refused(
+            return Err(Error::refused(
                 "it has a document marker after its content".to_string(),
             ));
         }
@@ -99,10 +93,10 @@ fn add_lines(
         return Ok(out);
     };
     let Kind::Seq(list, Style::Block) = &v.kind else {
-        return Err(refused(format!("its {key} are not a block list")));
+        return Err(Error::refused(format!("its {key} are not a block list")));
     };
     let (Some(last), Some(dash)) = (list.last(), first_dash(text, list)) else {
-        return Err(refused(format!("its {key} are not a block list")));
+        return Err(Error::refused(format!("its {key} are not a block list")));
     };
     let indent = " ".repeat(crate::text::column(text, dash));
     // After the line where the last item ends.

@@ -4,7 +4,7 @@
 
 use crate::confighash::Keyed;
 use crate::document::Mode;
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
 use crate::labels::LabelSelector;
 use crate::reloader::Rules;
 use crate::select::{KindSpec, Selector};
@@ -88,7 +88,7 @@ impl Options {
     /// The annotation key, a Kubernetes qualified name (`[prefix/]name`).
     pub fn key(mut self, key: &str) -> Result<Options, Error> {
         crate::labels::qualified_name(key)
-            .map_err(|why| Error::new(ErrorKind::Usage, format!("invalid key '{key}': {why}")))?;
+            .map_err(|why| Error::usage(format!("invalid key '{key}': {why}")))?;
         self.key = key.to_string();
         Ok(self)
     }
@@ -121,7 +121,7 @@ impl Options {
     /// Only workloads whose labels match a Kubernetes label selector.
     pub fn selector(self, selector: &str) -> Result<Options, Error> {
         let parsed = LabelSelector::parse(selector)
-            .map_err(|e| Error::new(ErrorKind::Usage, format!("selector '{selector}': {e}")))?;
+            .map_err(|e| Error::usage(format!("selector '{selector}': {e}")))?;
         Ok(self.labels(parsed))
     }
 

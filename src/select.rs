@@ -1,6 +1,6 @@
 //! Which documents are workloads to stamp: kinds, API groups and filters.
 
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
 use crate::labels::LabelSelector;
 
 /// A kind to stamp, optionally restricted to one API group.
@@ -36,7 +36,6 @@ impl KindSpec {
     /// Parses `Kind`, `group/Kind`, or either with `=PATH`: the pod
     /// template's path (`spec.template`, `.spec.jobTemplate.spec.template`).
     pub fn parse(arg: &str) -> Result<KindSpec, Error> {
-        let usage = |msg: String| Error::new(ErrorKind::Usage, msg);
         let (s, path) = match arg.split_once('=') {
             Some((s, p)) => (s, Some(p)),
             None => (arg, None),
@@ -51,7 +50,7 @@ impl KindSpec {
                     .map(str::to_string)
                     .collect();
                 if segs.iter().any(String::is_empty) {
-                    return Err(usage(format!(
+                    return Err(Error::usage(format!(
                         "invalid pod template path in kind '{arg}': expected dot-separated keys, e.g. spec.template"
                     )));
                 }
@@ -64,7 +63,7 @@ impl KindSpec {
         };
         let valid = |w: &str| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric());
         if !valid(kind) || !kind.starts_with(|c: char| c.is_ascii_uppercase()) {
-            return Err(usage(format!(
+            return Err(Error::usage(format!(
                 "invalid kind '{s}': expected Kind or group/Kind, e.g. Deployment or argoproj.io/Rollout"
             )));
         }
@@ -74,11 +73,11 @@ impl KindSpec {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
             {
-                return Err(usage(format!("invalid API group in kind '{s}'")));
+                return Err(Error::usage(format!("invalid API group in kind '{s}'")));
             }
         }
         if kind == "Job" {
-            return Err(usage(
+            return Err(Error::usage(
                 "a Job cannot be stamped: its pod template is immutable once created (stamp the CronJob that creates it instead)"
                     .to_string(),
             ));

@@ -3,11 +3,7 @@
 use chrono::format::{Item, StrftimeItems};
 use chrono::{DateTime, Local, SecondsFormat, TimeZone, Utc};
 
-use crate::error::{Error, ErrorKind};
-
-fn usage(msg: String) -> Error {
-    Error::new(ErrorKind::Usage, msg)
-}
+use crate::error::Error;
 
 /// The default strftime format: `20261124093000`.
 pub const DEFAULT_FORMAT: &str = "%Y%m%d%H%M%S";
@@ -37,12 +33,12 @@ pub fn resolve(a: &ValueArgs, epoch: Option<&str>, now: DateTime<Utc>) -> Result
     check_format(format)?;
     let time = match (&a.at, epoch) {
         (Some(at), _) => parse_time(at).ok_or_else(|| {
-            usage(format!(
+            Error::usage(format!(
                 "invalid --at '{at}': expected RFC 3339 (2026-11-24T09:30:00Z) or Unix seconds"
             ))
         })?,
         (None, Some(e)) => parse_epoch(e.trim()).ok_or_else(|| {
-            usage(format!(
+            Error::usage(format!(
                 "invalid SOURCE_DATE_EPOCH '{e}': expected Unix seconds"
             ))
         })?,
@@ -54,7 +50,9 @@ pub fn resolve(a: &ValueArgs, epoch: Option<&str>, now: DateTime<Utc>) -> Result
         format_time(&time, format)
     };
     if s.is_empty() {
-        return Err(usage(format!("--format '{format}' gives an empty value")));
+        return Err(Error::usage(format!(
+            "--format '{format}' gives an empty value"
+        )));
     }
     Ok(s)
 }
@@ -65,7 +63,7 @@ pub fn check_format(format: &str) -> Result<(), Error> {
         return Ok(());
     }
     if StrftimeItems::new(format).any(|i| matches!(i, Item::Error)) {
-        return Err(usage(format!(
+        return Err(Error::usage(format!(
             "invalid --format '{format}': not a strftime format (e.g. %Y%m%d%H%M%S) or 'rfc3339'"
         )));
     }

@@ -17,7 +17,7 @@ fn function_options(config_args: Vec<String>, with_command_line: bool) -> Result
     let mut args = Args::try_parse_from(argv).map_err(|e| {
         let shown = e.to_string();
         let first = shown.lines().next().unwrap_or("");
-        Error::new(ErrorKind::Usage, first.trim_start_matches("error: "))
+        Error::usage(first.trim_start_matches("error: "))
     })?;
     let epoch = std::env::var("SOURCE_DATE_EPOCH")
         .ok()

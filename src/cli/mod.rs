@@ -352,8 +352,8 @@ fn options(args: &Args) -> Result<Options, Error> {
         o = o.namespace(n);
     }
     if let Some(s) = &args.selector {
-        let parsed = LabelSelector::parse(s)
-            .map_err(|e| Error::new(ErrorKind::Usage, format!("--selector '{s}': {e}")))?;
+        let parsed =
+            LabelSelector::parse(s).map_err(|e| Error::usage(format!("--selector '{s}': {e}")))?;
         o = o.labels(parsed);
     }
     let key = match &args.key {
@@ -483,16 +483,15 @@ fn write_report(
 }
 
 fn build_globs(globs: &[String]) -> Result<GlobSet, Error> {
-    let usage = |m: String| Error::new(ErrorKind::Usage, m);
     let mut b = GlobSetBuilder::new();
     for g in globs {
-        b.add(Glob::new(g).map_err(|e| usage(format!("--exclude '{g}': {e}")))?);
+        b.add(Glob::new(g).map_err(|e| Error::usage(format!("--exclude '{g}': {e}")))?);
     }
-    b.build().map_err(|e| usage(e.to_string()))
+    b.build().map_err(|e| Error::usage(e.to_string()))
 }
 
 /// An annotation key, as the API server accepts it.
 fn check_key(key: &str) -> Result<(), Error> {
     crate::labels::qualified_name(key)
-        .map_err(|why| Error::new(ErrorKind::Usage, format!("invalid --key '{key}': {why}")))
+        .map_err(|why| Error::usage(format!("invalid --key '{key}': {why}")))
 }

@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use crate::document::{parse_all, Kind, Mode, Node, Style};
 use crate::error::Error;
-use crate::listedit::{internal, refused};
+use crate::listedit::internal;
 use crate::text::{line_start, next_line_start};
 
 /// The one document's root of a kustomization, `None` when it is empty.
@@ -15,7 +15,7 @@ fn root_of<'a>(docs: &'a [crate::document::Document<'a>]) -> Result<Option<&'a N
     match docs {
         [] => Ok(None),
         [doc] => Ok(doc.root.as_ref()),
-        _ => Err(refused("it holds several documents".to_string())),
+        _ => Err(Error::refused("it holds several documents".to_string())),
     }
 }
 
@@ -44,11 +44,11 @@ pub fn add_item(text: &str, key: &str, block: &str, flow: &str) -> Result<String
     let before = shape(text, key)?;
     let (out, new_key) = match root {
         None if docs.is_empty() => (with_new_list(text, key, block), true),
-        None => return Err(refused("it is empty".to_string())),
+        None => return Err(Error::refused("it is empty".to_string())),
         Some(root) => match &root.kind {
             Kind::Map(_, Style::Block) => add_in_block_map(text, root, key, block, flow)?,
             Kind::Map(entries, Style::Flow) => add_in_flow_map(text, root, entries, key, flow)?,
-            _ => return Err(refused("it is not a mapping".to_string())),
+            _ => return Err(Error::refused("it is not a mapping".to_string())),
         },
     };
     let want = (before.0 + usize::from(new_key), before.1 + 1);
@@ -106,7 +106,7 @@ fn add_in_block_map(
             s
         }
         _ => {
-            return Err(refused(format!(
+            return Err(Error::refused(format!(
                 "its {key} is `{}`, not a list",
                 text[v.start..v.end].trim()
             )))
@@ -126,7 +126,7 @@ fn add_in_flow_map(
 ) -> Result<(String, bool), Error> {
     match root.get(key).map(|(_, v)| (v, &v.kind)) {
         Some((v, Kind::Seq(items, _))) => Ok((insert_flow(text, v, items, flow), false)),
-        Some(_) => Err(refused(format!("its {key} are not a list"))),
+        Some(_) => Err(Error::refused(format!("its {key} are not a list"))),
         None => {
             let (at, sep) = match entries.last() {
                 Some((_, v)) => (v.end, ", "),
@@ -234,7 +234,7 @@ fn block_item_cut(out: &str, f: &Found<'_, '_, '_>) -> Result<(Range<usize>, boo
     let dash = out[..item.start].trim_end_matches([' ', '\t']);
     let dash_at = dash.len().saturating_sub(1);
     if !dash.ends_with('-') || !out[line_start(out, dash_at)..dash_at].trim().is_empty() {
-        return Err(refused(format!(
+        return Err(Error::refused(format!(
             "its {key} item is not on lines of its own"
         )));
     }
@@ -349,7 +349,7 @@ pub fn with_fifo_order(text: &str) -> Result<String, Error> {
                     &text[at..]
                 )
             }
-            _ => return Err(refused("it is not a mapping".to_string())),
+            _ => return Err(Error::refused("it is not a mapping".to_string())),
         },
     };
     Ok(out)
