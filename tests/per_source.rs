@@ -11,6 +11,7 @@ mod common;
 
 use common::digest_outside;
 use common::gen::{manifest, Cycle};
+use common::per_source::{is_source_key, judge_generated, take_annotations, with_sources, APP};
 use proptest::prelude::*;
 use reload_stamp::{stamp_bytes, stamp_str, Options};
 use serde_yaml::{Mapping, Value};
@@ -32,7 +33,6 @@ metadata: {name: db}
 stringData: {password: hunter2}
 ---
 ";
-const APP: &[u8] = b"ConfigMap\0app\0data\0level\0debug\0\0";
 const LOG: &[u8] = b"ConfigMap\0log\0data\0format\0json\0\0";
 const DB: &[u8] = b"Secret\0db\0stringData\0password\0hunter2\0\0";
 
@@ -168,43 +168,6 @@ fn workloads(doc: &mut Value) -> Vec<&mut Value> {
         Some(_) => vec![doc],
         None => Vec::new(),
     }
-}
-
-fn annotations_mut(w: &mut Value) -> Option<&mut Mapping> {
-    w.get_mut("spec")?
-        .get_mut("template")?
-        .get_mut("metadata")?
-        .get_mut("annotations")?
-        .as_mapping_mut()
-}
-
-/// Takes the pod template's annotations out of `w` (dropping an emptied
-/// `metadata`), so the rest can be compared.
-fn take_annotations(w: &mut Value) -> Mapping {
-    let taken = annotations_mut(w).map(std::mem::take).unwrap_or_default();
-    let t = w.get_mut("spec").and_then(|s| s.get_mut("template"));
-    if let Some(Value::Mapping(t)) = t {
-        let empty = match t.get_mut("metadata") {
-            Some(Value::Mapping(m)) => {
-                m.remove("annotations");
-                m.is_empty()
-            }
-            Some(Value::Null) => true,
-            _ => false,
-        };
-        if empty {
-            t.remove("metadata");
-        }
-    }
-    taken
-}
-
-fn is_source_key(k: &Value) -> bool {
-    k.as_str().is_some_and(|k| {
-        ["configmap", "secret", "secretproviderclass"]
-            .iter()
-            .any(|p| k.starts_with(&format!("{p}.reload-stamp.io/")))
-    })
 }
 
 /// Checks `output` against `input` for `case`, with digests keyed by
@@ -345,65 +308,6 @@ fn the_command_line_and_check_know_the_option() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("--per-source needs --config-hash"));
 }
 
-/// A generated manifest (every style the time stamp handles) made to use
-/// ConfigMap `app`, appended: each container reads it, and the generator's
-/// own annotation keys become per-source keys of sources it does not use.
-fn with_sources(generated: &str) -> String {
-    let nl = if generated.contains("\r\n") {
-        "\r\n"
-    } else {
-        "\n"
-    };
-    let mut s = String::new();
-    for line in generated.split_inclusive('\n') {
-        let body = line.trim_end_matches(['\r', '\n']);
-        let indent = body.len() - body.trim_start().len();
-        let line = line
-            .replace("k0:", "configmap.reload-stamp.io/k0:")
-            .replace("k2:", "secret.reload-stamp.io/k2:")
-            .replace("{a: b", "{configmap.reload-stamp.io/a: b")
-            .replace("\"c\": 'd'", "\"secretproviderclass.reload-stamp.io/c\": 'd'")
-            .replace("\"a\": \"b\"", "\"configmap.reload-stamp.io/a\": \"b\"")
-            .replace("\"containers\": []", "\"containers\": [{\"name\": \"c\", \"envFrom\": [{\"configMapRef\": {\"name\": \"app\"}}]}]")
-            .replace("\"containers\":[]", "\"containers\":[{\"name\":\"c\",\"envFrom\":[{\"configMapRef\":{\"name\":\"app\"}}]}]")
-            .replace("containers: []", "containers: [{name: c, envFrom: [{configMapRef: {name: app}}]}]");
-        s.push_str(&line);
-        if body.trim_start() == "image: nginx" {
-            if line.len() == body.len() {
-                s.push_str(nl);
-            }
-            s.push_str(&" ".repeat(indent));
-            s.push_str("envFrom: [{configMapRef: {name: app}}]");
-            s.push_str(&line[body.len()..]);
-        }
-    }
-    if !s.ends_with('\n') {
-        s.push_str(nl);
-    }
-    let cm = "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: app}\ndata: {level: debug}\n";
-    s.push_str(&cm.replace('\n', nl));
-    s
-}
-
-/// The workloads of a generated document: the default kinds with a pod
-/// template, alone or as List items.
-fn generated_workloads(doc: &mut Value) -> Vec<&mut Value> {
-    let is_workload = |v: &Value| {
-        v.get("kind")
-            .and_then(Value::as_str)
-            .is_some_and(|k| common::DEFAULT_KINDS.contains(&k))
-            && v.get("spec").and_then(|s| s.get("template")).is_some()
-    };
-    if doc.get("items").is_some_and(Value::is_sequence) {
-        let items = doc["items"].as_sequence_mut().unwrap();
-        return items.iter_mut().filter(|v| is_workload(v)).collect();
-    }
-    match is_workload(doc) {
-        true => vec![doc],
-        false => Vec::new(),
-    }
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
 
@@ -414,24 +318,7 @@ proptest! {
         let out = stamp_bytes(input.as_bytes(), &opts)
             .map_err(|e| TestCaseError::fail(format!("{e}\n{input}")))?;
         let output = out.output.unwrap_or_else(|| input.clone());
-        let app = digest_outside(APP, None);
-        let (mut before, mut after) = (
-            common::load_all(&input).map_err(TestCaseError::fail)?,
-            common::load_all(&output).map_err(|e| TestCaseError::fail(format!("{e}\n{output}")))?,
-        );
-        prop_assert_eq!(before.len(), after.len());
-        for (b, a) in before.iter_mut().zip(after.iter_mut()) {
-            for (bw, aw) in generated_workloads(b).into_iter().zip(generated_workloads(a)) {
-                let mut want: Mapping = take_annotations(bw)
-                    .into_iter()
-                    .filter(|(k, _)| !is_source_key(k) && k.as_str() != Some("checksum/config"))
-                    .collect();
-                want.insert("checksum/config".into(), app.clone().into());
-                want.insert("configmap.reload-stamp.io/app".into(), app.clone().into());
-                prop_assert_eq!(take_annotations(aw), want, "{}\n---- output:\n{}", input, output);
-            }
-            prop_assert_eq!(&*b, &*a, "more than the annotations changed:\n{}", output);
-        }
+        judge_generated(&input, &output, &digest_outside(APP, None));
         // A second run changes nothing.
         let again = stamp_bytes(output.as_bytes(), &opts).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(again.output, None);

@@ -7,6 +7,7 @@
 #[cfg(not(fuzzing))]
 pub mod bin;
 pub mod gen;
+pub mod per_source;
 #[cfg(not(fuzzing))]
 pub mod tools;
 
