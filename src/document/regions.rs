@@ -22,6 +22,10 @@ pub struct Regions<'a> {
     start: usize,
     pos: usize,
     content: bool,
+    /// The next line from `pos` on that starts with `---`, and with `...`
+    /// (`b.len()` for none), found once and kept until passed.
+    dashes: usize,
+    dots: usize,
 }
 
 impl<'a> Regions<'a> {
@@ -33,8 +37,21 @@ impl<'a> Regions<'a> {
             start: 0,
             pos: 0,
             content: false,
+            dashes: 0,
+            dots: 0,
         }
     }
+}
+
+/// The start of the first line at or after the line start `from` that
+/// starts with `m`; `b.len()` when there is none.
+fn next_line_with(b: &[u8], from: usize, m: &[u8; 3]) -> usize {
+    if from == 0 && b.starts_with(m) {
+        return 0;
+    }
+    let at = from.saturating_sub(1);
+    let needle = [b'\n', m[0], m[1], m[2]];
+    memchr::memmem::find(&b[at..], &needle).map_or(b.len(), |i| at + i + 1)
 }
 
 impl Iterator for Regions<'_> {
@@ -43,6 +60,20 @@ impl Iterator for Regions<'_> {
     fn next(&mut self) -> Option<Range<usize>> {
         let b = self.b;
         while self.pos < b.len() {
+            if self.content {
+                // Past content only document markers matter: go to the
+                // next line that may be one (most lines are not looked at).
+                if self.dashes < self.pos {
+                    self.dashes = next_line_with(b, self.pos, b"---");
+                }
+                if self.dots < self.pos {
+                    self.dots = next_line_with(b, self.pos, b"...");
+                }
+                self.pos = self.dashes.min(self.dots);
+                if self.pos >= b.len() {
+                    break;
+                }
+            }
             let pos = self.pos;
             let end = memchr::memchr(b'\n', &b[pos..]).map_or(b.len(), |i| pos + i + 1);
             let line = &b[pos..end];
@@ -64,6 +95,7 @@ impl Iterator for Regions<'_> {
                 self.content = !(t.is_empty() || t[0] == b'#' || (line[0] == b'%'));
             }
         }
+        self.pos = b.len();
         if self.start < b.len() {
             let r = self.start..b.len();
             self.start = b.len();
@@ -180,6 +212,9 @@ mod tests {
             "a: |\n  x\n---\n--- # c\nb\r\n---\r\nc: 3\r\n",
             "a: 1\n----\n---x\n--- \nb\n...\n...\n---\nc\n",
             "%TAG ! x\n---\na\n",
+            "--- a\n...\n--- b\n-- c\n..x\n... # e\n\n",
+            "...\na\n----\n....\n---\t\n--- |\n  ...\n---",
+            "# c\n%Y\n\n  x\n...\n...\n",
             "",
             "---\n",
         ];
@@ -196,6 +231,57 @@ mod tests {
                     .collect();
                 assert_eq!(got, want, "{text:?} in spans of {size}");
             }
+        }
+    }
+
+    /// The definition of the regions, one line at a time (the scan that
+    /// [`Regions`] makes faster by jumping to marker lines).
+    fn regions_line_by_line(b: &[u8]) -> Vec<Range<usize>> {
+        let (mut out, mut start, mut pos, mut content) = (Vec::new(), 0, 0, false);
+        while pos < b.len() {
+            let end = memchr::memchr(b'\n', &b[pos..]).map_or(b.len(), |i| pos + i + 1);
+            let line = &b[pos..end];
+            if is_marker(line, b"---") {
+                if std::mem::replace(&mut content, true) {
+                    out.push(start..pos);
+                    start = pos;
+                }
+            } else if is_marker(line, b"...") {
+                out.push(start..end);
+                (start, content) = (end, false);
+            } else if !content {
+                let t = line.trim_ascii_start();
+                content = !(t.is_empty() || t[0] == b'#' || line[0] == b'%');
+            }
+            pos = end;
+        }
+        if start < b.len() {
+            out.push(start..b.len());
+        }
+        out
+    }
+
+    #[test]
+    fn regions_skip_to_markers_as_the_line_scan_reads() {
+        // Every string of these lines, up to four of them.
+        let lines = [
+            "---\n", "...\n", "a\n", "# c\n", "%Y\n", "\n", "----\n", "...x\n", "--- a\n",
+            "... #\n", " ---\n", "---", "...", "-\n",
+        ];
+        let mut texts = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = texts
+                .iter()
+                .flat_map(|t| lines.iter().map(move |l| format!("{t}{l}")))
+                .collect();
+            texts.extend(longer);
+        }
+        for t in &texts {
+            assert_eq!(
+                split_regions(t),
+                regions_line_by_line(t.as_bytes()),
+                "{t:?}"
+            );
         }
     }
 

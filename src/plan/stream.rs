@@ -221,10 +221,31 @@ fn tail_warning(tail: &Range<usize>, e: Error) -> Warning {
     )
 }
 
+/// Analyses consecutive `regions`: their workloads and their objects,
+/// positions in `text`. Runs of ASCII regions and runs of the others are
+/// parsed apart (one parser per run), so that only the few regions that
+/// are not ASCII pay for converting the parser's character positions to
+/// byte offsets through lines (see [`crate::text::Offsets`]); regions parse
+/// alone as in the stream (see [`Regions`]).
+fn analyze_span(text: &str, batch: &[Range<usize>], opts: &Options) -> Result<Part, Error> {
+    let ascii: Vec<bool> = batch.iter().map(|r| text[r.clone()].is_ascii()).collect();
+    let mut part = Part::default();
+    let mut i = 0;
+    while i < batch.len() {
+        let n = ascii[i..].iter().take_while(|&&a| a == ascii[i]).count();
+        let mut run = analyze_run(text, &batch[i..i + n], opts)?;
+        part.docs.append(&mut run.docs);
+        part.warnings.append(&mut run.warnings);
+        part.objects.append(&mut run.objects);
+        i += n;
+    }
+    Ok(part)
+}
+
 /// Analyses consecutive `regions` with one parser: their workloads and
 /// their objects, positions in `text`.
-fn analyze_span(text: &str, batch: &[Range<usize>], opts: &Options) -> Result<Part, Error> {
-    // One parser per batch; each document is built as far as its region
+fn analyze_run(text: &str, batch: &[Range<usize>], opts: &Options) -> Result<Part, Error> {
+    // One parser per run; each document is built as far as its region
     // asks (a region no selected kind can be in: syntax only).
     let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
         return Ok(Part::default());
