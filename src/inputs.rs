@@ -48,8 +48,18 @@ impl Source {
 
     /// Reads the whole input.
     pub fn read(&self) -> std::io::Result<Vec<u8>> {
+        self.read_with(1)
+    }
+
+    /// Reads the whole input; a big regular file (or standard input that
+    /// is one) is read in parts on up to `jobs` threads, so that the page
+    /// faults and copies of a read are shared by the cores.
+    pub fn read_with(&self, jobs: usize) -> std::io::Result<Vec<u8>> {
         match self {
             Source::Stdin => {
+                if let Some(v) = read_stdin_file(jobs)? {
+                    return Ok(v);
+                }
                 // Sized up front when standard input is a file (`< stream`),
                 // as fs::read does: growing by doubling copied the stream
                 // and faulted in twice its pages.
@@ -57,9 +67,92 @@ impl Source {
                 std::io::stdin().lock().read_to_end(&mut v)?;
                 Ok(v)
             }
-            Source::File { path, .. } => std::fs::read(path),
+            Source::File { path, .. } => {
+                if jobs > 1 {
+                    let mut file = std::fs::File::open(path)?;
+                    if let Some(v) = read_in_parts(&mut file, jobs)? {
+                        return Ok(v);
+                    }
+                }
+                std::fs::read(path)
+            }
         }
     }
+}
+
+/// Below this size a file is read by one thread.
+const PARTS_FROM: u64 = 4 << 20;
+
+/// Standard input read by [`read_in_parts`] when it is a regular file.
+#[cfg(unix)]
+fn read_stdin_file(jobs: usize) -> std::io::Result<Option<Vec<u8>>> {
+    use std::os::fd::AsFd;
+    if jobs < 2 {
+        return Ok(None);
+    }
+    let Ok(fd) = std::io::stdin().as_fd().try_clone_to_owned() else {
+        return Ok(None);
+    };
+    read_in_parts(&mut std::fs::File::from(fd), jobs)
+}
+
+#[cfg(not(unix))]
+fn read_stdin_file(_jobs: usize) -> std::io::Result<Option<Vec<u8>>> {
+    Ok(None)
+}
+
+/// The rest of the regular file `file` from its offset on, read as parts
+/// side by side (positional reads, each into its own part of one buffer),
+/// then on to its end in case it grew; the offset is left at the end, as
+/// a plain read leaves it. `None` (nothing read) when `file` is not a
+/// regular file, is small, or shrank while read.
+#[cfg(unix)]
+fn read_in_parts(file: &mut std::fs::File, jobs: usize) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::{Seek, SeekFrom};
+    use std::os::unix::fs::FileExt;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Ok(None);
+    }
+    let start = file.stream_position()?;
+    let len = meta.len().saturating_sub(start);
+    if len < PARTS_FROM {
+        return Ok(None);
+    }
+    let Ok(n) = usize::try_from(len) else {
+        return Ok(None);
+    };
+    // Zeroed by the allocator as fresh pages: touched first by the reads.
+    let mut v = vec![0u8; n];
+    let part = n.div_ceil(jobs.min(4));
+    let f: &std::fs::File = file;
+    let read: std::io::Result<()> = std::thread::scope(|s| {
+        let mut chunks = v.chunks_mut(part).enumerate();
+        let first = chunks.next();
+        let others: Vec<_> = chunks
+            .map(|(i, c)| s.spawn(move || f.read_exact_at(c, start + (i * part) as u64)))
+            .collect();
+        let mut r = first.map_or(Ok(()), |(_, c)| f.read_exact_at(c, start));
+        for h in others {
+            let got = h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            r = r.and(got);
+        }
+        r
+    });
+    match read {
+        Ok(()) => {}
+        // Shorter than it was: read it the plain way.
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    file.seek(SeekFrom::Start(start + len))?;
+    file.read_to_end(&mut v)?;
+    Ok(Some(v))
+}
+
+#[cfg(not(unix))]
+fn read_in_parts(_file: &mut std::fs::File, _jobs: usize) -> std::io::Result<Option<Vec<u8>>> {
+    Ok(None)
 }
 
 /// The size of standard input when it is a regular file.
@@ -243,5 +336,29 @@ pub fn io_message(e: &std::io::Error) -> String {
     match s.find(" (os error") {
         Some(i) => s[..i].to_string(),
         None => s,
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::io::{Seek, SeekFrom, Write};
+
+    #[test]
+    fn a_file_read_in_parts_is_the_file_from_its_offset() {
+        let bytes: Vec<u8> = (0..super::PARTS_FROM as usize + 12_345)
+            .map(|i| (i * 7 % 251) as u8)
+            .collect();
+        let mut tmp = tempfile::tempfile().unwrap();
+        tmp.write_all(&bytes).unwrap();
+        for (jobs, at) in [(2, 0), (3, 5), (4, 777), (9, 1)] {
+            tmp.seek(SeekFrom::Start(at)).unwrap();
+            let got = super::read_in_parts(&mut tmp, jobs).unwrap().unwrap();
+            assert!(got == bytes[at as usize..], "jobs {jobs}, from {at}");
+            // Left at the end, as a plain read leaves it.
+            assert_eq!(tmp.stream_position().unwrap(), bytes.len() as u64);
+        }
+        // Too little left to be worth the threads: read the plain way.
+        tmp.seek(SeekFrom::Start(bytes.len() as u64 - 10)).unwrap();
+        assert!(super::read_in_parts(&mut tmp, 2).unwrap().is_none());
     }
 }

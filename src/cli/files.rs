@@ -86,7 +86,9 @@ impl Run {
         );
         progress.phase("reading");
         let stdin = self.stdin.take();
-        let loaded = self.read(stdin, outer);
+        // One input: its read may be shared by the threads too.
+        let inner = if outer > 1 { 1 } else { jobs(args) };
+        let loaded = self.read(stdin, outer, inner);
         let inputs: Vec<Input<'_>> = loaded
             .iter()
             .filter_map(|l| {
@@ -121,14 +123,14 @@ impl Run {
     }
 
     /// Stage 1: every input's bytes.
-    fn read(&self, stdin: Option<Vec<u8>>, outer: usize) -> Vec<Loaded> {
+    fn read(&self, stdin: Option<Vec<u8>>, outer: usize, inner: usize) -> Vec<Loaded> {
         // Standard input already read (to tell a ResourceList) is moved in,
         // not copied.
         let stdin = std::sync::Mutex::new(stdin);
         parallel::map(&self.sources, outer, |s| {
             let read = match (s, stdin.lock().ok().and_then(|mut b| b.take())) {
                 (Source::Stdin, Some(bytes)) => Ok(bytes),
-                _ => s.read(),
+                _ => s.read_with(inner),
             };
             let mut stand_in = false;
             // kubectl reads files that are not UTF-8 (an invalid byte reads

@@ -288,7 +288,7 @@ pub fn run(args: Args) -> i32 {
     let stream = args.streams();
     let mut stdin = None;
     if stream && (args.paths.is_empty() || args.paths == ["-"]) {
-        let bytes = match Source::Stdin.read() {
+        let bytes = match Source::Stdin.read_with(jobs(&args)) {
             Ok(b) => b,
             Err(e) => {
                 eprintln!("reload-stamp: <stdin>: {}", io_message(&e));

@@ -1,7 +1,7 @@
-//! A planned input stamped: each changed document gets its own new text,
-//! made and checked on its own (spread over threads), and the input's new
-//! text is those documents between ranges of the original that did not
-//! change.
+//! A planned input stamped: each changed document's edits are made and
+//! checked on their own (spread over threads), and the input's new text is
+//! the edits' text (or a document's whole new text, when its check needed
+//! it) between ranges of the original that did not change.
 
 mod keys;
 mod pieces;
@@ -65,9 +65,10 @@ impl<'v> From<&'v str> for Wanted<'v> {
 /// Gives each workload what it gets (`None`: leave it alone).
 pub type ValueOf<'f, 'v> = dyn Fn(&Workload) -> Option<Wanted<'v>> + Sync + 'f;
 
-/// One changed document: its new text, and what was stamped in it.
+/// One changed document: what replaces which ranges of the input's text
+/// (in order, inside the document), and what was stamped in it.
 pub struct NewDoc {
-    text: String,
+    pieces: Vec<(std::ops::Range<usize>, String)>,
     stamps: Vec<Stamp>,
     count: usize,
 }
@@ -107,8 +108,9 @@ pub fn render<'v>(
     assemble(a, made)
 }
 
-/// The input's new text: each document `made` (one per planned document,
-/// in order) between the unchanged ranges of the original.
+/// The input's new text: the pieces of each document `made` (one per
+/// planned document, in order) between the unchanged ranges of the
+/// original.
 pub fn assemble(a: &Analysis<'_>, made: Vec<Option<NewDoc>>) -> Result<Rendered, Error> {
     if let Some(w) = a
         .docs
@@ -128,9 +130,25 @@ pub fn assemble(a: &Analysis<'_>, made: Vec<Option<NewDoc>>) -> Result<Rendered,
     let mut copied = 0;
     for (doc, new) in a.docs.iter().zip(made) {
         let Some(new) = new else { continue };
-        out.same(copied..doc.region.start);
-        out.push_new(new.text);
-        copied = doc.region.end;
+        if new
+            .pieces
+            .first()
+            .is_some_and(|(r, _)| r.start < doc.region.start)
+            || new
+                .pieces
+                .last()
+                .is_some_and(|(r, _)| r.end > doc.region.end)
+        {
+            return Err(Error::internal(
+                doc.region.start,
+                "an edit outside its document",
+            ));
+        }
+        for (r, text) in new.pieces {
+            out.same(copied..r.start);
+            out.push_new(text);
+            copied = r.end;
+        }
         r.stamps.extend(new.stamps);
         r.count += new.count;
     }

@@ -4,7 +4,8 @@
 use std::ops::Range;
 
 /// The new text of an input, in order: ranges of the input's text that did
-/// not change (never copied) and each edited document's own new text. The
+/// not change (never copied) and the new text of each edit (or of a whole
+/// edited document). The
 /// byte-order mark is not in it. A stream piped through is written from
 /// these pieces, so memory stays near the input's size.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -17,7 +18,7 @@ pub struct Output {
 enum Piece {
     /// Text of the input, unchanged.
     Same(Range<usize>),
-    /// An edited document.
+    /// An edit's text, or an edited document's.
     New(String),
 }
 
@@ -36,7 +37,7 @@ impl Output {
         self.pieces.push(Piece::Same(r));
     }
 
-    /// Adds an edited document's new text.
+    /// Adds an edit's (or an edited document's) new text.
     pub(super) fn push_new(&mut self, text: String) {
         self.pieces.push(Piece::New(text));
     }

@@ -42,24 +42,121 @@ pub(super) fn document<'v>(
             });
         }
     }
-    let mut own = String::with_capacity(doc.region.len() + 256);
-    if values.iter().any(Option::is_some) {
-        let moved = splice(&mut own, text, doc, &values)?;
-        let locals = local_ranges(doc, &values, &moved, opts.full_check);
-        check(doc, &values, &own, &locals, opts)?;
-    } else {
-        own.push_str(&text[doc.region.clone()]);
+    let edits = rendered_edits(text, doc, &values)?;
+    // Per-source keys are edits of the whole stamped document.
+    let keyed = wanted.iter().any(|w| w.is_some_and(|w| !w.keys.is_empty()));
+    if !keyed && checked_in_place(text, doc, &values, &edits, opts) {
+        // Only the edits are new text: the rest of the document stays a
+        // range of the input (not copied).
+        return Ok(Some(NewDoc {
+            pieces: edits,
+            stamps,
+            count,
+        }));
     }
+    let mut own = String::with_capacity(doc.region.len() + 256);
+    let moved = splice(&mut own, text, doc, &edits);
+    let locals = local_ranges(doc, &values, &moved, opts.full_check);
+    check(doc, &values, &own, &locals, opts)?;
     for (w, want) in doc.workloads.iter().zip(&wanted) {
         if let Some(want) = want.filter(|w| !w.keys.is_empty()) {
             own = super::keys::apply(own, w, want.keys, opts)?;
         }
     }
     Ok(Some(NewDoc {
-        text: own,
+        pieces: vec![(doc.region.clone(), own)],
         stamps,
         count,
     }))
+}
+
+/// An edit with its value: the original range it replaces, and its text.
+type Rendered = (Range<usize>, String);
+
+/// The edits of the workloads of `doc` that get a value, in text order,
+/// each with its value written in.
+fn rendered_edits(
+    text: &str,
+    doc: &DocPlan,
+    values: &[Option<&str>],
+) -> Result<Vec<Rendered>, Error> {
+    let mut edits: Vec<(&Edit, &str)> = Vec::new();
+    for (w, v) in doc.workloads.iter().zip(values) {
+        if let Some(v) = v {
+            edits.extend(w.edits.iter().map(|e| (e, *v)));
+        }
+    }
+    edits.sort_by_key(|(e, _)| (e.start, e.end));
+    let mut pos = doc.region.start;
+    let mut out = Vec::with_capacity(edits.len());
+    for (e, v) in &edits {
+        if e.start < pos {
+            return Err(Error::internal(e.start, "two edits overlap"));
+        }
+        let mut new = String::with_capacity(e.text.len() + v.len() + 2);
+        push_with_value(&mut new, &e.text, v);
+        out.push((e.start..e.end, new));
+        pos = e.end;
+    }
+    if text.get(pos..doc.region.end).is_none() {
+        return Err(Error::internal(
+            doc.region.start,
+            "an edit runs past its document",
+        ));
+    }
+    Ok(out)
+}
+
+/// Whether every workload of `doc` that gets a value passes the check of
+/// its lines ([`verify::check_local`]) on text made of the original and
+/// the edits: when all the document's edits are inside those lines, that
+/// is exactly the text the check gets in the whole new document (in
+/// practice: a document with one workload to stamp). Otherwise (or when a
+/// check fails) the caller makes the whole document and checks it as
+/// before.
+fn checked_in_place(
+    text: &str,
+    doc: &DocPlan,
+    values: &[Option<&str>],
+    edits: &[Rendered],
+    opts: &Options,
+) -> bool {
+    if opts.full_check {
+        return false;
+    }
+    let key = opts.key.as_str();
+    doc.workloads.iter().zip(values).all(|(w, v)| {
+        let (Some(v), Some(l)) = (v, &w.local) else {
+            return v.is_none();
+        };
+        if !(doc.region.start <= l.start && l.end <= doc.region.end) {
+            return false;
+        }
+        // Every edit of the document in these lines (as `local_ranges`
+        // places them: an insertion at either end is inside), so each one
+        // is parsed again here.
+        let inside = |r: &Range<usize>| l.start <= r.start && r.end <= l.end;
+        if !edits.iter().all(|(r, _)| inside(r)) {
+            return false;
+        }
+        let mut part = String::with_capacity(l.end - l.start + 256);
+        let mut pos = l.start;
+        for (r, new) in edits {
+            let Some(before) = text.get(pos..r.start) else {
+                return false;
+            };
+            part.push_str(before);
+            part.push_str(new);
+            pos = r.end;
+        }
+        match (text.get(pos..l.end), text.get(l.end..doc.region.end)) {
+            (Some(rest), Some(after)) => {
+                part.push_str(rest);
+                verify::check_local(&part, after, l, key, v)
+            }
+            _ => false,
+        }
+    })
 }
 
 /// The value each workload of `doc` gets under the run's key: `None` where
@@ -81,45 +178,23 @@ fn new_values<'v>(doc: &DocPlan, wanted: &[Option<Wanted<'v>>]) -> Vec<Option<&'
 /// An edit applied: its original start and end, and how much it grew.
 type Moved = (usize, usize, isize);
 
-/// Appends `doc`'s region of `text` to `out` with the edits of the
-/// workloads that get a value; returns how each edit moved the text.
-fn splice(
-    out: &mut String,
-    text: &str,
-    doc: &DocPlan,
-    values: &[Option<&str>],
-) -> Result<Vec<Moved>, Error> {
-    let mut edits: Vec<(&Edit, &str)> = Vec::new();
-    for (w, v) in doc.workloads.iter().zip(values) {
-        if let Some(v) = v {
-            edits.extend(w.edits.iter().map(|e| (e, *v)));
-        }
-    }
-    edits.sort_by_key(|(e, _)| (e.start, e.end));
+/// Appends `doc`'s region of `text` to `out` with `edits` (in order,
+/// checked by [`rendered_edits`]); returns how each edit moved the text.
+fn splice(out: &mut String, text: &str, doc: &DocPlan, edits: &[Rendered]) -> Vec<Moved> {
     let mut pos = doc.region.start;
     let mut moved = Vec::with_capacity(edits.len());
-    for (e, v) in &edits {
-        if e.start < pos {
-            return Err(Error::internal(e.start, "two edits overlap"));
-        }
-        out.push_str(&text[pos..e.start]);
-        let at = out.len();
-        push_with_value(out, &e.text, v);
+    for (r, new) in edits {
+        out.push_str(&text[pos..r.start]);
+        out.push_str(new);
         moved.push((
-            e.start,
-            e.end,
-            (out.len() - at) as isize - (e.end - e.start) as isize,
+            r.start,
+            r.end,
+            new.len() as isize - (r.end - r.start) as isize,
         ));
-        pos = e.end;
+        pos = r.end;
     }
-    let Some(rest) = text.get(pos..doc.region.end) else {
-        return Err(Error::internal(
-            doc.region.start,
-            "an edit runs past its document",
-        ));
-    };
-    out.push_str(rest);
-    Ok(moved)
+    out.push_str(&text[pos..doc.region.end]);
+    moved
 }
 
 /// Where, in the document's new text, the lines of each workload's
