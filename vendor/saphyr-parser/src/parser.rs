@@ -1053,47 +1053,46 @@ impl<'input, T: Input> Parser<'input, T> {
             self.skip();
         }
         let span: Span = {
-            match *self.peek_token()? {
-                Token(mark, TokenType::FlowMappingEnd) => mark,
-                Token(mark, _) => {
-                    if !first {
-                        match *self.peek_token()? {
-                            Token(_, TokenType::FlowEntry) => self.skip(),
-                            Token(span, _) => {
-                                return Err(ScanError::new_str(
-                                    span.start,
-                                    "while parsing a flow mapping, did not find expected ',' or '}'",
-                                ));
-                            }
-                        }
-                    }
-
+            if let Token(mark, TokenType::FlowMappingEnd) = *self.peek_token()? {
+                mark
+            } else {
+                if !first {
                     match *self.peek_token()? {
-                        Token(_, TokenType::Key) => {
-                            self.skip();
-                            if let Token(
-                                mark,
-                                TokenType::Value | TokenType::FlowEntry | TokenType::FlowMappingEnd,
-                            ) = *self.peek_token()?
-                            {
-                                self.state = State::FlowMappingValue;
-                                return Ok((Event::empty_scalar(), mark));
-                            }
-                            self.push_state(State::FlowMappingValue);
-                            return self.parse_node(false, false);
-                        }
-                        Token(marker, TokenType::Value) => {
-                            self.state = State::FlowMappingValue;
-                            return Ok((Event::empty_scalar(), marker));
-                        }
-                        Token(_, TokenType::FlowMappingEnd) => (),
-                        _ => {
-                            self.push_state(State::FlowMappingEmptyValue);
-                            return self.parse_node(false, false);
+                        Token(_, TokenType::FlowEntry) => self.skip(),
+                        Token(span, _) => {
+                            return Err(ScanError::new_str(
+                                span.start,
+                                "while parsing a flow mapping, did not find expected ',' or '}'",
+                            ));
                         }
                     }
+                }
 
-                    mark
+                match *self.peek_token()? {
+                    Token(_, TokenType::Key) => {
+                        self.skip();
+                        if let Token(
+                            mark,
+                            TokenType::Value | TokenType::FlowEntry | TokenType::FlowMappingEnd,
+                        ) = *self.peek_token()?
+                        {
+                            self.state = State::FlowMappingValue;
+                            return Ok((Event::empty_scalar(), mark));
+                        }
+                        self.push_state(State::FlowMappingValue);
+                        return self.parse_node(false, false);
+                    }
+                    Token(marker, TokenType::Value) => {
+                        self.state = State::FlowMappingValue;
+                        return Ok((Event::empty_scalar(), marker));
+                    }
+                    // FORK (change 11): after a trailing comma the
+                    // mapping ends at its `}`, not at the comma.
+                    Token(end, TokenType::FlowMappingEnd) => end,
+                    _ => {
+                        self.push_state(State::FlowMappingEmptyValue);
+                        return self.parse_node(false, false);
+                    }
                 }
             }
         };
