@@ -407,7 +407,7 @@ pub fn plan(
     } else {
         patch_names((dir, &real), &k, session, builder, opts, &f.hashes)?
     };
-    let hashed = with_patch_names(&f.hashes, names, opts.per_source);
+    let hashed = with_patch_names(&f.hashes, names, opts.per_source)?;
     let warnings = f
         .warnings()
         .iter()
@@ -451,37 +451,32 @@ fn with_patch_names(
     hashes: &[crate::run::Hashed],
     names: Vec<(String, Option<String>)>,
     per_source: bool,
-) -> Vec<Hashed> {
+) -> Result<Vec<Hashed>, Error> {
     hashes
         .iter()
         .zip(names)
-        .map(|(w, (patch_name, patch_namespace))| Hashed {
-            template: w.template.clone(),
-            id: w.id.clone(),
-            api_version: w.api_version.clone().unwrap_or_default(),
-            patch_name,
-            patch_namespace,
-            hash: w.value.clone(),
-            keys: match per_source {
-                true => source_keys(w),
-                false => Vec::new(),
-            },
+        .map(|(w, (patch_name, patch_namespace))| {
+            Ok(Hashed {
+                template: w.template.clone(),
+                id: w.id.clone(),
+                api_version: w.api_version.clone().unwrap_or_default(),
+                patch_name,
+                patch_namespace,
+                hash: w.value.clone(),
+                keys: match per_source {
+                    true => source_keys(w)?,
+                    false => Vec::new(),
+                },
+            })
         })
         .collect()
 }
 
 /// The per-source keys of a workload and their values, in key order.
-fn source_keys(w: &crate::run::Hashed) -> Vec<(String, String)> {
-    let mut keys: Vec<(String, String)> = w
-        .sources
-        .iter()
-        .map(|s| {
-            let key = crate::stamp::source_key(&s.id, w.id.namespace.as_deref());
-            (key, s.digest.clone())
-        })
-        .collect();
-    keys.sort();
-    keys
+fn source_keys(w: &crate::run::Hashed) -> Result<Vec<(String, String)>, Error> {
+    let keys = crate::stamp::source_keys(&w.id, w.id.namespace.as_deref(), &w.sources)
+        .map_err(Error::refused)?;
+    Ok(keys.into_iter().map(|(k, v)| (k, v.to_string())).collect())
 }
 
 /// The patch file as it is, `None` if there is none.

@@ -14,6 +14,8 @@
 //! Each key is set (or removed) on the document as already stamped, as an
 //! edit of its own under that key, and checked like every edit.
 
+use std::collections::BTreeMap;
+
 use sha2::{Digest, Sha256};
 
 use super::{render, Source, Wanted};
@@ -102,30 +104,41 @@ fn shortened(part: &str) -> String {
     }
 }
 
+/// Each per-source key of workload `id` (in namespace `ns`) and the digest
+/// it holds, in key order; an error message when two of `sources` shorten
+/// to the same key (never a merge).
+pub fn wanted<'s>(
+    id: &ObjectId,
+    ns: Option<&str>,
+    sources: &'s [Source],
+) -> Result<BTreeMap<String, &'s str>, String> {
+    let mut want = BTreeMap::new();
+    let mut by: BTreeMap<String, &ObjectId> = BTreeMap::new();
+    for s in sources {
+        let key = source_key(&s.id, ns);
+        if let Some(other) = by.insert(key.clone(), &s.id) {
+            return Err(format!(
+                "{id} uses {other} and {}, which both shorten to the annotation key '{key}'; \
+                 rename one of them, or drop --per-source",
+                s.id
+            ));
+        }
+        want.insert(key, s.digest.as_str());
+    }
+    Ok(want)
+}
+
 /// The changes that make `w`'s per-source keys name exactly `sources`:
 /// set where missing or different, removed where no source is left.
 pub fn ops(w: &Workload, sources: &[Source]) -> Result<Vec<KeyOp>, Error> {
-    let mut want = std::collections::BTreeMap::new();
-    for s in sources {
-        let key = source_key(&s.id, w.id.namespace.as_deref());
-        if let Some(other) = want.insert(key.clone(), (&s.digest, &s.id)) {
-            return Err(Error::at(
-                ErrorKind::Refused,
-                w.start,
-                format!(
-                    "{} uses {} and {}, which both shorten to the annotation key '{key}'; \
-                     rename one of them, or drop --per-source",
-                    w.id, other.1, s.id
-                ),
-            ));
-        }
-    }
+    let want = wanted(&w.id, w.id.namespace.as_deref(), sources)
+        .map_err(|msg| Error::at(ErrorKind::Refused, w.start, msg))?;
     let empty = crate::plan::Annotations::new();
     let have = w.annotations.as_deref().map_or(&empty, |(_, pod)| pod);
     let mut out: Vec<KeyOp> = want
         .iter()
-        .filter(|(k, (v, _))| have.get(*k) != Some(*v))
-        .map(|(k, (v, _))| KeyOp {
+        .filter(|(k, v)| have.get(*k).map(String::as_str) != Some(**v))
+        .map(|(k, v)| KeyOp {
             key: k.clone(),
             value: Some(v.to_string()),
         })

@@ -16,6 +16,9 @@ use crate::plan::stream::{Analysis, DocPlan};
 use crate::plan::Workload;
 
 pub use keys::{ops as source_key_ops, source_key, KeyOp};
+// --kustomize writes the same keys into its patch.
+#[cfg_attr(not(feature = "cli"), allow(unused_imports))]
+pub use keys::wanted as source_keys;
 pub use pieces::Output;
 pub use values::{workload_hash, Follow, Source, Values};
 
