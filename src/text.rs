@@ -249,11 +249,20 @@ impl<'a> Offsets<'a> {
     }
 
     /// Byte offset of a parser position (clamped to the end of the text).
+    #[inline]
     pub fn at(&self, m: &saphyr_parser::Marker) -> usize {
-        let len = self.text.len();
         if self.lines.is_empty() {
-            return m.index().min(len);
+            // ASCII: a character index is a byte offset. Inlined, as the
+            // builder asks twice an event.
+            return m.index().min(self.text.len());
         }
+        self.at_line(m)
+    }
+
+    /// [`Offsets::at`] in text that is not ASCII: through the line table.
+    #[inline(never)]
+    fn at_line(&self, m: &saphyr_parser::Marker) -> usize {
+        let len = self.text.len();
         let Some(&(line_start, ascii)) = self.lines.get(m.line().saturating_sub(1)) else {
             return len;
         };

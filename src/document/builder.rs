@@ -90,11 +90,15 @@ pub(super) struct Builder<'a, 'o> {
     prev: usize,
     aliased: Vec<usize>,
     skip: Option<Skip<'a>>,
+    /// Whether skipped collections are hashed. A tree that is only planned
+    /// on needs no hashes (see [`super::parse_stream_unhashed`]).
+    hash: bool,
 }
 
 impl<'a, 'o> Builder<'a, 'o> {
-    pub(super) fn new(text: &'a str, off: &'o Offsets<'a>) -> Self {
+    pub(super) fn new(text: &'a str, off: &'o Offsets<'a>, hash: bool) -> Self {
         Builder {
+            hash,
             text,
             off,
             mode: Mode::Validate,
@@ -410,9 +414,32 @@ impl<'a> Builder<'a, '_> {
         let map = matches!(ev, Event::MappingStart(..));
         let s = self.off.at(&span.start);
         let e = self.off.at(&span.end);
+        let hash = self.hash;
+        // Whether a nested collection is in flow style counts only to its hash.
         let opens = matches!(ev, Event::MappingStart(..) | Event::SequenceStart(..));
-        let flow = opens && self.flow_bracket(map, s, e).0;
+        let flow = hash && opens && self.flow_bracket(map, s, e).0;
         let Some(k) = self.skip.as_mut() else { return };
+        if !hash {
+            match ev {
+                Event::Scalar(_, style, _, _) => k.last = Last::Scalar(s, e, style),
+                Event::Alias(id) => {
+                    k.last = Last::End(e.max(s));
+                    self.aliased.push(id);
+                }
+                Event::MappingStart(..) | Event::SequenceStart(..) => k.depth += 1,
+                Event::MappingEnd | Event::SequenceEnd => {
+                    k.depth -= 1;
+                    if matches!(self.text.as_bytes().get(s), Some(b'}' | b']')) {
+                        k.last = Last::End(s + 1);
+                    }
+                    if k.depth == 0 {
+                        self.end_skip(s, e);
+                    }
+                }
+                _ => {}
+            }
+            return;
+        }
         match ev {
             Event::Scalar(value, style, _, tag) => {
                 k.hash.mix(1);

@@ -59,11 +59,34 @@ pub fn parse_stream<'a>(
 pub fn parse_stream_with<'a>(
     text: &'a str,
     mode_at: &dyn Fn(usize) -> Mode,
+    each: impl FnMut(Document<'a>) -> Result<(), Error>,
+) -> Result<(), Error> {
+    parse_events(text, mode_at, true, each)
+}
+
+/// [`parse_stream_with`] for trees that are planned on and then dropped:
+/// the collections [`Mode::Spine`] skips are not hashed (their
+/// [`Kind::Opaque`] hash is 0), so such a tree must not be fingerprinted.
+/// Hashing every skipped scalar was most of the builder's time, and a
+/// document's fingerprint is needed only when its edit cannot be checked
+/// on its own lines ([`crate::plan::stream::DocPlan::fingerprint`]).
+pub fn parse_stream_unhashed<'a>(
+    text: &'a str,
+    mode_at: &dyn Fn(usize) -> Mode,
+    each: impl FnMut(Document<'a>) -> Result<(), Error>,
+) -> Result<(), Error> {
+    parse_events(text, mode_at, false, each)
+}
+
+fn parse_events<'a>(
+    text: &'a str,
+    mode_at: &dyn Fn(usize) -> Mode,
+    hash: bool,
     mut each: impl FnMut(Document<'a>) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let off = Offsets::new(text);
     let mut parser = Parser::new_from_str(text);
-    let mut b = Builder::new(text, &off);
+    let mut b = Builder::new(text, &off, hash);
     let mut region_start = 0;
     loop {
         let (ev, span) = match parser.next_event() {

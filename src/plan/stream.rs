@@ -8,7 +8,8 @@ use std::sync::OnceLock;
 
 use crate::confighash::{object_of, ConfigObject};
 use crate::document::{
-    batches, parse_stream, parse_stream_with, section_tails, Kind, Mode, Node, Regions,
+    batches, parse_all, parse_stream, parse_stream_unhashed, section_tails, Document, Kind, Mode,
+    Node, Regions,
 };
 use crate::error::{Error, ErrorKind, Warning};
 use crate::fingerprint::{fingerprint, Site};
@@ -21,12 +22,36 @@ use crate::text::{check_line_breaks, decode_utf8};
 #[derive(Debug)]
 pub struct DocPlan {
     pub region: Range<usize>,
-    /// The original's fingerprint, stamps removed (see [`crate::verify`]).
-    pub fingerprint: u64,
     pub workloads: Vec<Workload>,
 }
 
 impl DocPlan {
+    /// The original's fingerprint, stamps removed (see [`crate::verify`]),
+    /// from `text` (the text it was planned in) parsed again under `opts`
+    /// (the options it was planned with). Only an edit that cannot be
+    /// checked on its own lines needs it, so the first parse does not
+    /// make it.
+    pub fn fingerprint(&self, text: &str, opts: &Options) -> Result<u64, Error> {
+        let at = self
+            .workloads
+            .first()
+            .map_or(self.region.start, |w| w.start);
+        let region = text
+            .get(self.region.clone())
+            .ok_or_else(|| Error::internal(at, "a document's region is not in its text"))?;
+        let docs = parse_all(region, opts.mode()).map_err(|e| e.shifted(self.region.start))?;
+        let [Document {
+            root: Some(root), ..
+        }] = docs.as_slice()
+        else {
+            return Err(Error::internal(
+                at,
+                "a document no longer parses as one document on its own",
+            ));
+        };
+        Ok(fingerprint(root, self.sites().into_iter(), &opts.key))
+    }
+
     /// Where each workload is, for the fingerprint of the edited document.
     pub fn sites(&self) -> Vec<Site<'_>> {
         self.workloads
@@ -291,21 +316,15 @@ fn analyze_batch(
     opts: &Options,
 ) -> Result<Part, Error> {
     let mut part = Part::default();
-    parse_stream_with(text, mode_at, |doc| {
+    parse_stream_unhashed(text, mode_at, |doc| {
         let workloads = plan_document(text, &doc, opts, &mut part.warnings)?;
         let Some(root) = &doc.root else { return Ok(()) };
         if opts.hashes() {
             collect_objects(root, &mut part.objects)?;
         }
         if !workloads.is_empty() {
-            let sites = workloads.iter().map(|w| Site {
-                items: &w.items,
-                template: &w.template,
-            });
-            let fingerprint = fingerprint(root, sites, &opts.key);
             part.docs.push(DocPlan {
                 region: doc.region,
-                fingerprint,
                 workloads,
             });
         }

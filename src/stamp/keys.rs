@@ -243,7 +243,7 @@ fn remove(
         &plan.sites(),
         &want,
         &op.key,
-        (plan.fingerprint, w.start),
+        (plan.fingerprint(doc, sub)?, w.start),
     )?;
     Ok(out)
 }

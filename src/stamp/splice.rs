@@ -57,7 +57,7 @@ pub(super) fn document<'v>(
     let mut own = String::with_capacity(doc.region.len() + 256);
     let moved = splice(&mut own, text, doc, &edits);
     let locals = local_ranges(doc, &values, &moved, opts.full_check);
-    check(doc, &values, &own, &locals, opts)?;
+    check(text, doc, &values, &own, &locals, opts)?;
     for (w, want) in doc.workloads.iter().zip(&wanted) {
         if let Some(want) = want.filter(|w| !w.keys.is_empty()) {
             own = super::keys::apply(own, w, want.keys, opts)?;
@@ -234,6 +234,7 @@ fn local_ranges(
 /// provably the same (verify::check_local), the rest by parsing the whole
 /// document again and comparing its fingerprint.
 fn check(
+    text: &str,
     doc: &DocPlan,
     values: &[Option<&str>],
     out: &str,
@@ -263,7 +264,8 @@ fn check(
         .iter()
         .map(|v| v.map_or(Want::Keep, Want::Value))
         .collect();
-    verify::check(out, opts.mode(), &sites, &want, key, (doc.fingerprint, at))
+    let expected = doc.fingerprint(text, opts)?;
+    verify::check(out, opts.mode(), &sites, &want, key, (expected, at))
 }
 
 fn push_with_value(out: &mut String, template: &str, value: &str) {
