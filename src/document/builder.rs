@@ -206,7 +206,7 @@ impl<'a> Builder<'a, '_> {
             start,
             end,
             anchor,
-            tag,
+            tag: tag.map(Box::new),
             kind: Kind::Scalar(value, style),
         });
         Ok(())
@@ -387,7 +387,7 @@ impl<'a> Builder<'a, '_> {
             start,
             end: start,
             anchor,
-            tag,
+            tag: tag.map(Box::new),
             kind: if is_map {
                 Kind::Map(Vec::new(), Style::of(flow))
             } else {
@@ -495,7 +495,7 @@ impl<'a> Builder<'a, '_> {
             start: k.start,
             end,
             anchor: k.anchor,
-            tag: k.tag,
+            tag: k.tag.map(Box::new),
             kind: Kind::Opaque {
                 hash: k.hash.0,
                 map: k.map,

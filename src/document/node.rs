@@ -16,7 +16,8 @@ pub struct Node<'a> {
     pub end: usize,
     /// saphyr's anchor id, 0 for none.
     pub anchor: usize,
-    pub tag: Option<Cow<'a, Tag>>,
+    /// Boxed: tags are rare, and a smaller node is cheaper to build and move.
+    pub tag: Option<Box<Cow<'a, Tag>>>,
     pub kind: Kind<'a>,
 }
 
