@@ -2382,7 +2382,10 @@ impl<'input, T: Input> Scanner<'input, T> {
                 // We can unroll the first iteration of the loop.
                 string.push(self.input.peek());
                 self.skip_non_blank();
-                string.reserve(self.input.bufmaxlen());
+                // FORK (change 12): no `string.reserve(bufmaxlen)` here.
+                // The string was made with room for 32 bytes, and reserving
+                // 128 more reallocated every plain scalar (nearly all are
+                // shorter); it now grows only when a scalar is longer.
 
                 // Add content non-blank characters to the scalar.
                 let mut end = false;
