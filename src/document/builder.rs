@@ -96,9 +96,9 @@ pub(super) struct Builder<'a, 'o> {
 }
 
 impl<'a, 'o> Builder<'a, 'o> {
-    pub(super) fn new(text: &'a str, off: &'o Offsets<'a>, hash: bool) -> Self {
+    pub(super) fn new(text: &'a str, off: &'o Offsets<'a>) -> Self {
         Builder {
-            hash,
+            hash: true,
             text,
             off,
             mode: Mode::Validate,
@@ -110,10 +110,11 @@ impl<'a, 'o> Builder<'a, 'o> {
         }
     }
 
-    /// Starts a document built as `mode` asks; `prev` is where its content
-    /// may start.
-    pub(super) fn start(&mut self, mode: Mode, prev: usize) {
+    /// Starts a document built as `mode` asks, its skipped collections
+    /// hashed or not (`hash`); `prev` is where its content may start.
+    pub(super) fn start(&mut self, mode: Mode, hash: bool, prev: usize) {
         self.mode = mode;
+        self.hash = hash;
         self.stack.clear();
         self.root = None;
         self.skip = None;

@@ -42,6 +42,10 @@ pub struct Document<'a> {
     pub root: Option<Node<'a>>,
     /// Anchor ids that some alias in this document refers to.
     pub aliased: Vec<usize>,
+    /// Whether the tree's [`Kind::Opaque`] nodes hold their content's hash:
+    /// only then may the tree be fingerprinted (see
+    /// [`parse_stream_planned`]).
+    pub hashed: bool,
 }
 
 /// Parses the stream `text` (no BOM), calling `each` for every document in
@@ -61,32 +65,26 @@ pub fn parse_stream_with<'a>(
     mode_at: &dyn Fn(usize) -> Mode,
     each: impl FnMut(Document<'a>) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    parse_events(text, mode_at, true, each)
+    parse_stream_planned(text, &|at| (mode_at(at), true), each)
 }
 
-/// [`parse_stream_with`] for trees that are planned on and then dropped:
-/// the collections [`Mode::Spine`] skips are not hashed (their
-/// [`Kind::Opaque`] hash is 0), so such a tree must not be fingerprinted.
-/// Hashing every skipped scalar was most of the builder's time, and a
-/// document's fingerprint is needed only when its edit cannot be checked
-/// on its own lines ([`crate::plan::stream::DocPlan::fingerprint`]).
-pub fn parse_stream_unhashed<'a>(
+/// [`parse_stream_with`], where `at` also says whether the collections
+/// [`Mode::Spine`] skips in the document are hashed. A tree that is only
+/// planned on and then dropped needs no hashes (its [`Kind::Opaque`] hash
+/// is then 0 and [`Document::hashed`] false, and it must not be
+/// fingerprinted): hashing every skipped scalar was most of the builder's
+/// time, and a document's fingerprint is needed only when its edit cannot
+/// be checked on its own lines
+/// ([`crate::plan::stream::DocPlan::fingerprint`]).
+pub fn parse_stream_planned<'a>(
     text: &'a str,
-    mode_at: &dyn Fn(usize) -> Mode,
-    each: impl FnMut(Document<'a>) -> Result<(), Error>,
-) -> Result<(), Error> {
-    parse_events(text, mode_at, false, each)
-}
-
-fn parse_events<'a>(
-    text: &'a str,
-    mode_at: &dyn Fn(usize) -> Mode,
-    hash: bool,
+    at: &dyn Fn(usize) -> (Mode, bool),
     mut each: impl FnMut(Document<'a>) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let off = Offsets::new(text);
     let mut parser = Parser::new_from_str(text);
-    let mut b = Builder::new(text, &off, hash);
+    let mut b = Builder::new(text, &off);
+    let mut hashed = true;
     let mut region_start = 0;
     loop {
         let (ev, span) = match parser.next_event() {
@@ -97,10 +95,15 @@ fn parse_events<'a>(
         match ev {
             Event::StreamEnd => break,
             Event::StreamStart | Event::Nothing => {}
-            Event::DocumentStart(explicit) => b.start(
-                mode_at(off.at(&span.start)),
-                off.at(if explicit { &span.end } else { &span.start }),
-            ),
+            Event::DocumentStart(explicit) => {
+                let (mode, hash) = at(off.at(&span.start));
+                hashed = hash;
+                b.start(
+                    mode,
+                    hash,
+                    off.at(if explicit { &span.end } else { &span.start }),
+                );
+            }
             Event::DocumentEnd => {
                 let s = off.at(&span.start);
                 let end = if text[s..].starts_with("...") {
@@ -114,6 +117,7 @@ fn parse_events<'a>(
                     region: region_start..end,
                     root,
                     aliased,
+                    hashed,
                 };
                 region_start = end;
                 each(doc)?;

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use crate::confighash::{object_of, ConfigObject};
 use crate::document::{
-    batches, parse_all, parse_stream, parse_stream_unhashed, section_tails, Document, Kind, Mode,
+    batches, parse_all, parse_stream, parse_stream_planned, section_tails, Document, Kind, Mode,
     Node, Regions,
 };
 use crate::error::{Error, ErrorKind, Warning};
@@ -23,15 +23,22 @@ use crate::text::{check_line_breaks, decode_utf8};
 pub struct DocPlan {
     pub region: Range<usize>,
     pub workloads: Vec<Workload>,
+    /// The fingerprint, when the first parse made it (see
+    /// [`DocPlan::fingerprint`]).
+    fingerprint: Option<u64>,
 }
 
 impl DocPlan {
-    /// The original's fingerprint, stamps removed (see [`crate::verify`]),
-    /// from `text` (the text it was planned in) parsed again under `opts`
-    /// (the options it was planned with). Only an edit that cannot be
-    /// checked on its own lines needs it, so the first parse does not
-    /// make it.
+    /// The original's fingerprint, stamps removed (see [`crate::verify`]).
+    /// Only an edit that cannot be checked on its own lines needs it, so
+    /// the first parse makes it only for a document in flow style (JSON,
+    /// whose edits never can be); for any other, `text` (the text it was
+    /// planned in) is parsed again under `opts` (the options it was
+    /// planned with).
     pub fn fingerprint(&self, text: &str, opts: &Options) -> Result<u64, Error> {
+        if let Some(fp) = self.fingerprint {
+            return Ok(fp);
+        }
         let at = self
             .workloads
             .first()
@@ -291,9 +298,12 @@ fn analyze_run(text: &str, batch: &[Range<usize>], opts: &Options) -> Result<Par
             .partition_point(|r| r.start <= base + off)
             .saturating_sub(1);
         if wanted[i] {
-            opts.mode()
+            // A document in flow style is checked whole after its edit:
+            // its fingerprint is made now, from this tree, which must
+            // then be hashed.
+            (opts.mode(), starts_in_flow(&text[batch[i].clone()]))
         } else {
-            Mode::Validate
+            (Mode::Validate, false)
         }
     };
     let mut part = analyze_batch(&text[span], &mode_at, opts).map_err(|e| e.shifted(base))?;
@@ -312,25 +322,48 @@ fn analyze_run(text: &str, batch: &[Range<usize>], opts: &Options) -> Result<Par
 /// Analyses a run of regions; positions are relative to its start.
 fn analyze_batch(
     text: &str,
-    mode_at: &dyn Fn(usize) -> Mode,
+    mode_at: &dyn Fn(usize) -> (Mode, bool),
     opts: &Options,
 ) -> Result<Part, Error> {
     let mut part = Part::default();
-    parse_stream_unhashed(text, mode_at, |doc| {
+    parse_stream_planned(text, mode_at, |doc| {
         let workloads = plan_document(text, &doc, opts, &mut part.warnings)?;
         let Some(root) = &doc.root else { return Ok(()) };
         if opts.hashes() {
             collect_objects(root, &mut part.objects)?;
         }
         if !workloads.is_empty() {
+            let fingerprint = doc.hashed.then(|| {
+                let sites = workloads.iter().map(|w| Site {
+                    items: &w.items,
+                    template: &w.template,
+                });
+                fingerprint(root, sites, &opts.key)
+            });
             part.docs.push(DocPlan {
                 region: doc.region,
                 workloads,
+                fingerprint,
             });
         }
         Ok(())
     })?;
     Ok(part)
+}
+
+/// Whether a document's region starts in flow style (`{` or `[` first, as
+/// JSON does), after blank, comment, directive and `---` lines. Only a
+/// guess about cost: a document guessed wrong is fingerprinted later.
+fn starts_in_flow(region: &str) -> bool {
+    for line in region.lines() {
+        let t = line.trim_start();
+        let t = t.strip_prefix("---").map_or(t, str::trim_start);
+        if t.is_empty() || t.starts_with('#') || t.starts_with('%') {
+            continue;
+        }
+        return t.starts_with(['{', '[']);
+    }
+    false
 }
 
 /// Moves a plan made on a region to the region's place in the text.
@@ -365,4 +398,55 @@ fn collect_objects(node: &Node<'_>, out: &mut Vec<ConfigObject>) -> Result<(), E
         out.push(o);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fingerprint the first parse makes (documents in flow style) and
+    /// the one made later by parsing the document again are the same, so
+    /// the check compares like with like whichever way it was made.
+    #[test]
+    fn a_fingerprint_made_later_is_the_one_made_first() {
+        let docs = [
+            "{\"apiVersion\": \"apps/v1\", \"kind\": \"Deployment\", \"metadata\": {\"name\": \"a\"}, \"spec\": {\"template\": {\"metadata\": {\"labels\": {\"x\": \"y\"}}, \"spec\": {\"containers\": [{\"name\": \"c\", \"args\": [\"--a\", 1]}]}}}}\n",
+            "# lead\n--- {apiVersion: apps/v1, kind: DaemonSet, metadata: {name: b}, spec: {template: {spec: {volumes: [{name: v, configMap: {name: cm}}]}}}}\n",
+            "[1, 2]\n---\n{apiVersion: v1, kind: List, items: [{apiVersion: apps/v1, kind: StatefulSet, metadata: {name: c}, spec: {template: {metadata: {annotations: {reloaded-at: \"1\"}}}}}]}\n",
+        ];
+        let mut compared = 0;
+        for opts in [Options::new("2"), Options::config_hash()] {
+            for text in docs {
+                let a = analyze(text.as_bytes(), &opts, 1).unwrap();
+                for d in &a.docs {
+                    compared += 1;
+                    let first = d.fingerprint.expect("made by the first parse");
+                    assert!(starts_in_flow(&text[d.region.clone()]), "{text}");
+                    let later = DocPlan {
+                        region: d.region.clone(),
+                        workloads: d.workloads.clone(),
+                        fingerprint: None,
+                    };
+                    assert_eq!(later.fingerprint(text, &opts).unwrap(), first, "{text}");
+                }
+            }
+        }
+        assert!(compared >= 4, "{compared} documents planned");
+    }
+
+    #[test]
+    fn flow_style_is_told_from_the_first_content_line() {
+        for (region, flow) in [
+            ("{\"a\": 1}", true),
+            ("\n# c\n---\n[1]", true),
+            ("--- {a: 1}\n", true),
+            ("%YAML 1.2\n---\n{a: b}", true),
+            ("a: {b: c}\n", false),
+            ("---\nkind: Deployment\n", false),
+            ("", false),
+            ("---x: {a: 1}\n", false),
+        ] {
+            assert_eq!(starts_in_flow(region), flow, "{region:?}");
+        }
+    }
 }
