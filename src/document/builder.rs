@@ -91,7 +91,7 @@ pub(super) struct Builder<'a, 'o> {
     aliased: Vec<usize>,
     skip: Option<Skip<'a>>,
     /// Whether skipped collections are hashed. A tree that is only planned
-    /// on needs no hashes (see [`super::parse_stream_unhashed`]).
+    /// on needs no hashes (see [`super::parse_stream_planned`]).
     hash: bool,
 }
 
@@ -122,9 +122,14 @@ impl<'a, 'o> Builder<'a, 'o> {
         self.prev = prev;
     }
 
-    /// The document's tree (if it was built) and the anchors aliased in it.
-    pub(super) fn finish(&mut self) -> (Option<Node<'a>>, Vec<usize>) {
-        (self.root.take(), std::mem::take(&mut self.aliased))
+    /// The document's tree (if it was built), the anchors aliased in it,
+    /// and whether its skipped collections were hashed.
+    pub(super) fn finish(&mut self) -> (Option<Node<'a>>, Vec<usize>, bool) {
+        (
+            self.root.take(),
+            std::mem::take(&mut self.aliased),
+            self.hash,
+        )
     }
 }
 
@@ -408,8 +413,8 @@ impl<'a> Builder<'a, '_> {
         Ok(())
     }
 
-    /// An event inside a skipped collection: hash it; when the collection
-    /// closes, push it as an opaque node.
+    /// An event inside a skipped collection: hash it (when the tree is
+    /// hashed); when the collection closes, push it as an opaque node.
     fn skip_event(&mut self, ev: Event<'a>, span: Span) {
         use std::hash::Hash;
         let map = matches!(ev, Event::MappingStart(..));
@@ -420,53 +425,40 @@ impl<'a> Builder<'a, '_> {
         let opens = matches!(ev, Event::MappingStart(..) | Event::SequenceStart(..));
         let flow = hash && opens && self.flow_bracket(map, s, e).0;
         let Some(k) = self.skip.as_mut() else { return };
-        if !hash {
-            match ev {
-                Event::Scalar(_, style, _, _) => k.last = Last::Scalar(s, e, style),
-                Event::Alias(id) => {
-                    k.last = Last::End(e.max(s));
-                    self.aliased.push(id);
-                }
-                Event::MappingStart(..) | Event::SequenceStart(..) => k.depth += 1,
-                Event::MappingEnd | Event::SequenceEnd => {
-                    k.depth -= 1;
-                    if matches!(self.text.as_bytes().get(s), Some(b'}' | b']')) {
-                        k.last = Last::End(s + 1);
-                    }
-                    if k.depth == 0 {
-                        self.end_skip(s, e);
-                    }
-                }
-                _ => {}
+        let mix_tag = |h: &mut Fx, tag: Option<Cow<'_, Tag>>| {
+            if let Some(t) = tag {
+                t.handle.hash(h);
+                t.suffix.hash(h);
             }
-            return;
-        }
+        };
         match ev {
             Event::Scalar(value, style, _, tag) => {
-                k.hash.mix(1);
-                value.as_ref().hash(&mut k.hash);
-                k.hash.mix(style as u64);
-                if let Some(t) = tag {
-                    t.handle.hash(&mut k.hash);
-                    t.suffix.hash(&mut k.hash);
+                if hash {
+                    k.hash.mix(1);
+                    value.as_ref().hash(&mut k.hash);
+                    k.hash.mix(style as u64);
+                    mix_tag(&mut k.hash, tag);
                 }
                 k.last = Last::Scalar(s, e, style);
             }
             Event::Alias(id) => {
-                k.hash.mix(2);
+                if hash {
+                    k.hash.mix(2);
+                }
                 k.last = Last::End(e.max(s));
                 self.aliased.push(id);
             }
             Event::MappingStart(_, tag) | Event::SequenceStart(_, tag) => {
-                k.hash.mix(if map { 10 } else { 11 } + u64::from(flow));
-                if let Some(t) = tag {
-                    t.handle.hash(&mut k.hash);
-                    t.suffix.hash(&mut k.hash);
+                if hash {
+                    k.hash.mix(if map { 10 } else { 11 } + u64::from(flow));
+                    mix_tag(&mut k.hash, tag);
                 }
                 k.depth += 1;
             }
             Event::MappingEnd | Event::SequenceEnd => {
-                k.hash.mix(12);
+                if hash {
+                    k.hash.mix(12);
+                }
                 k.depth -= 1;
                 let closing_flow = matches!(self.text.as_bytes().get(s), Some(b'}' | b']'));
                 if closing_flow {

@@ -84,7 +84,6 @@ pub fn parse_stream_planned<'a>(
     let off = Offsets::new(text);
     let mut parser = Parser::new_from_str(text);
     let mut b = Builder::new(text, &off);
-    let mut hashed = true;
     let mut region_start = 0;
     loop {
         let (ev, span) = match parser.next_event() {
@@ -97,7 +96,6 @@ pub fn parse_stream_planned<'a>(
             Event::StreamStart | Event::Nothing => {}
             Event::DocumentStart(explicit) => {
                 let (mode, hash) = at(off.at(&span.start));
-                hashed = hash;
                 b.start(
                     mode,
                     hash,
@@ -112,7 +110,7 @@ pub fn parse_stream_planned<'a>(
                     s
                 };
                 let end = end.max(region_start);
-                let (root, aliased) = b.finish();
+                let (root, aliased, hashed) = b.finish();
                 let doc = Document {
                     region: region_start..end,
                     root,

@@ -333,18 +333,15 @@ fn analyze_batch(
             collect_objects(root, &mut part.objects)?;
         }
         if !workloads.is_empty() {
-            let fingerprint = doc.hashed.then(|| {
-                let sites = workloads.iter().map(|w| Site {
-                    items: &w.items,
-                    template: &w.template,
-                });
-                fingerprint(root, sites, &opts.key)
-            });
-            part.docs.push(DocPlan {
+            let mut plan = DocPlan {
                 region: doc.region,
                 workloads,
-                fingerprint,
-            });
+                fingerprint: None,
+            };
+            if doc.hashed {
+                plan.fingerprint = Some(fingerprint(root, plan.sites().into_iter(), &opts.key));
+            }
+            part.docs.push(plan);
         }
         Ok(())
     })?;
